@@ -1,0 +1,42 @@
+# Two commands on a fresh machine with Python 3.11 and make: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8080
+WORKERS ?= 2
+export FLASK_APP := run.py
+
+.PHONY: run setup test lock clean
+
+$(BIN)/.installed: requirements.txt requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+# Local secrets, made once and never committed; production sets SECRET_KEY and AUDIT_KEY in the environment.
+instance/prevent.env:
+	mkdir -p instance
+	$(PYTHON) -c "import secrets; print(f'SECRET_KEY={secrets.token_hex(32)}\nAUDIT_KEY={secrets.token_hex(32)}')" > $@
+	chmod 600 $@
+
+setup: $(BIN)/.installed instance/prevent.env
+	$(BIN)/flask db upgrade
+	$(BIN)/flask prevent setup
+
+run: setup
+	@echo "Prevent Casework on http://$(HOST):$(PORT)"
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - run:app
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Re-pin after changing requirements.in: installs the direct dependencies fresh and freezes the tree.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -r requirements.in
+	.lock-venv/bin/pip freeze --exclude-editable > requirements.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV)

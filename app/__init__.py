@@ -1,0 +1,39 @@
+"""Application factory. Nothing happens at import time."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from app.extensions import appbuilder, csrf, db, mail, migrate
+from app.security import fab_roles
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_object: object | str = "config.Config") -> Flask:
+    app = Flask(__name__)
+    app.config.from_object(config_object)
+    app.config["FAB_ROLES"] = fab_roles()
+    for required in ("SECRET_KEY", "AUDIT_KEY"):
+        if not app.config.get(required):
+            raise RuntimeError(f"{required} is not set. Set it in the environment (make run writes local ones "
+                               "to instance/prevent.env).")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True)
+    mail.init_app(app)
+    # Before AppBuilder, so that its REST blueprints are exempted correctly (they authenticate by token).
+    csrf.init_app(app)
+    with app.app_context():
+        appbuilder.init_app(app, db.session)
+        from app import api, views
+        views.register(appbuilder)
+        for api_class in api.API_CLASSES:
+            appbuilder.add_api(api_class)
+    from app import cli, errors_web
+    cli.register(app)
+    errors_web.register(app)
+    return app

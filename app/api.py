@@ -1,0 +1,379 @@
+"""The REST API (`/api/v1`): JSON in, one service call, JSON out. Rules live in the services and app/security.py."""
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Callable
+
+import prison
+from flask import g, request
+from flask_appbuilder.api import BaseApi, expose
+from flask_appbuilder.security.decorators import protect
+from werkzeug.exceptions import BadRequest
+
+from app import audit
+from app.errors import Conflict, DomainError, InvalidData
+from app.extensions import db
+from app.models import CaseStatus, ConcernType, Indicator
+from app.presenters import action_json, case_json, entry_json, audit_json, subject_json
+from app.services import actions, cases, subjects
+from app.services.cases import CaseFilters
+from app.validation import parse_bool, parse_int
+
+log = logging.getLogger(__name__)
+
+
+class BadQuery(Exception):
+    pass
+
+
+def json_body() -> Any:
+    """The request's JSON; BadRequest (400) when it is not JSON at all."""
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise BadRequest("The request body must be JSON.")
+    return payload
+
+
+def rison_arg() -> dict:
+    """The rison `q` argument, parsed defensively: `q=((` and other malformed input get 400, never 500."""
+    raw = request.args.get("q")
+    if not raw:
+        return {}
+    if len(raw) > 2000:
+        raise BadQuery("The q argument is too long.")
+    try:
+        value = prison.loads(raw)
+    except (Exception, RecursionError):
+        raise BadQuery("The q argument is not valid rison.") from None
+    if not isinstance(value, dict):
+        raise BadQuery("The q argument must be a rison object, such as (page:0,page_size:25).")
+    return value
+
+
+def answers(view: Callable) -> Callable:
+    """Turns domain errors into the contract's answers; anything unexpected is logged and answered plainly."""
+
+    @functools.wraps(view)
+    def wrapped(self: BaseApi, *args, **kwargs):
+        try:
+            return view(self, *args, **kwargs)
+        except InvalidData as exc:
+            return self.response(422, message=exc.errors)
+        except Conflict as exc:
+            return self.response(409, message=str(exc), status=exc.status)
+        except DomainError as exc:
+            return self.response(exc.status_code, message=str(exc))
+        except (BadRequest, BadQuery) as exc:
+            return self.response(400, message=getattr(exc, "description", None) or str(exc))
+        except Exception:
+            log.exception("API error")
+            db.session.rollback()
+            return self.response(500, message="Something went wrong on our side. Nothing was changed.")
+
+    return wrapped
+
+
+class PreventApi(BaseApi):
+    # Tokens only: a browser cookie must not authorise API writes, which are exempt from CSRF checks.
+    allow_browser_login = False
+    class_permission_name = "Case"
+
+
+class CaseApi(PreventApi):
+    resource_name = "case"
+    openapi_spec_tag = "Cases"
+    method_permission_name = {
+        "list_cases": "read", "get_case": "read", "raise_concern": "raise", "take_event": "transition",
+        "immediate_risk": "record_risk", "get_chronology": "read_all", "add_action": "manage_actions",
+        "add_note": "transition", "get_audit": "read_audit",
+    }
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @answers
+    def list_cases(self):
+        """Cases this user may see, most urgent first.
+        ---
+        get:
+          summary: List cases (rison q with filters, page and page_size)
+          responses:
+            200: {description: "count, ids and result"}
+            400: {description: malformed q}
+            403: {description: role has no case access}
+        """
+        q = rison_arg()
+        filters, page, page_size = _case_query(q)
+        count, rows = cases.list_cases(db.session, g.user, filters, page=page, page_size=page_size)
+        results = [case_json(case, g.user, overdue=overdue) for case, overdue in rows]
+        return self.response(200, count=count, ids=[case.id for case, _ in rows], result=results)
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @answers
+    def raise_concern(self):
+        """Raise a concern.
+        ---
+        post:
+          summary: Raise a concern (any employee)
+          responses:
+            201: {description: the new case}
+            422: {description: missing or invalid fields}
+        """
+        case = cases.raise_concern(g.user, json_body())
+        return self.response(201, id=case.id, result=case_json(case, g.user))
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @answers
+    def get_case(self, pk: int):
+        """A case, as much of it as this user may see.
+        ---
+        get:
+          summary: One case
+          responses:
+            200: {description: the case}
+            404: {description: no such case, or not visible to this user}
+        """
+        view = cases.get_case(db.session, g.user, pk)
+        return self.response(200, id=pk, result=case_json(view.case, g.user, access=view.access))
+
+    @expose("/<int:pk>/transition", methods=["POST"])
+    @protect()
+    @answers
+    def take_event(self, pk: int):
+        """Take a workflow event.
+        ---
+        post:
+          summary: Take a workflow event (event, reason, version, and the event's data)
+          responses:
+            200: {description: the case after the event}
+            409: {description: not allowed from the current state, or stale version}
+            422: {description: reason or data missing}
+        """
+        case = cases.transition(g.user, pk, json_body())
+        return self.response(200, id=pk, result=case_json(case, g.user))
+
+    @expose("/<int:pk>/immediate_risk", methods=["POST"])
+    @protect()
+    @answers
+    def immediate_risk(self, pk: int):
+        """Record that someone is in immediate danger.
+        ---
+        post:
+          summary: Record immediate risk (police_called, police_incident_number, note); marks the case urgent
+          responses:
+            200: {description: the case}
+        """
+        case = cases.record_immediate_risk(g.user, pk, json_body())
+        return self.response(200, id=pk, result=case_json(case, g.user))
+
+    @expose("/<int:pk>/chronology", methods=["GET"])
+    @protect()
+    @answers
+    def get_chronology(self, pk: int):
+        """Everything on a case in time order.
+        ---
+        get:
+          summary: The case chronology, oldest first
+          responses:
+            200: {description: entries}
+        """
+        return self.response(200, result=[entry_json(e) for e in cases.chronology(db.session, g.user, pk)])
+
+    @expose("/<int:pk>/actions", methods=["POST"])
+    @protect()
+    @answers
+    def add_action(self, pk: int):
+        """Add an action.
+        ---
+        post:
+          summary: Add an action (title, owner_id, due_date)
+          responses:
+            201: {description: the action}
+        """
+        action = actions.add_action(g.user, pk, json_body())
+        return self.response(201, id=action.id, result=action_json(action))
+
+    @expose("/<int:pk>/notes", methods=["POST"])
+    @protect()
+    @answers
+    def add_note(self, pk: int):
+        """Record information gathered, advice sought, or a note.
+        ---
+        post:
+          summary: Add a note (kind, text, source)
+          responses:
+            201: {description: the chronology entry}
+        """
+        entry = cases.add_note(g.user, pk, json_body())
+        return self.response(201, id=entry.id, result=entry_json(entry))
+
+    @expose("/<int:pk>/audit", methods=["GET"])
+    @protect()
+    @answers
+    def get_audit(self, pk: int):
+        """The case's audit trail (Prevent Lead).
+        ---
+        get:
+          summary: Audit events for this case, in order
+          responses:
+            200: {description: events}
+        """
+        return self.response(200, result=[audit_json(ev) for ev in cases.audit_trail(db.session, g.user, pk)])
+
+
+def _case_query(q: dict) -> tuple[CaseFilters, int, int]:
+    filters = CaseFilters()
+    parsers: dict[str, Callable[[Any], Any]] = {
+        "status": CaseStatus, "concern_type_id": parse_int, "urgent": parse_bool, "overdue": parse_bool,
+        "action_owner_id": parse_int, "subject_id": parse_int,
+    }
+    raw_filters = q.get("filters", [])
+    if not isinstance(raw_filters, list):
+        raise BadQuery("filters must be a list of (col:...,opr:eq,value:...).")
+    for item in raw_filters:
+        if not isinstance(item, dict) or item.get("col") not in parsers or item.get("opr", "eq") != "eq":
+            raise BadQuery("Each filter is (col:<" + "|".join(parsers) + ">,opr:eq,value:...).")
+        try:
+            setattr(filters, item["col"], parsers[item["col"]](item.get("value")))
+        except (ValueError, TypeError):
+            raise BadQuery(f"Bad value for filter {item['col']}.") from None
+    try:
+        page = parse_int(q.get("page", 0))
+        page_size = parse_int(q.get("page_size", 25))
+    except ValueError:
+        raise BadQuery("page and page_size must be whole numbers.") from None
+    if page < 0 or not 1 <= page_size <= 100:
+        raise BadQuery("page must be 0 or more and page_size between 1 and 100.")
+    return filters, page, page_size
+
+
+class ActionApi(PreventApi):
+    resource_name = "action"
+    openapi_spec_tag = "Actions"
+    method_permission_name = {"update_action": "manage_actions"}
+
+    @expose("/<int:pk>", methods=["PUT"])
+    @protect()
+    @answers
+    def update_action(self, pk: int):
+        """Complete or cancel an action.
+        ---
+        put:
+          summary: Update an action (status done|cancelled, completion_note)
+          responses:
+            200: {description: the action}
+        """
+        return self.response(200, id=pk, result=action_json(actions.update_action(g.user, pk, json_body())))
+
+
+class SubjectApi(PreventApi):
+    resource_name = "subject"
+    class_permission_name = "Subject"
+    openapi_spec_tag = "Subjects"
+    method_permission_name = {"create": "create", "search": "read", "get_subject": "read"}
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @answers
+    def create(self):
+        """Record a subject.
+        ---
+        post:
+          summary: Create a subject (full_name, subject_type, date_of_birth, programme, employer_id, learner_ref)
+          responses:
+            201: {description: the subject}
+        """
+        subject = subjects.create_subject(g.user, json_body())
+        return self.response(201, id=subject.id, result=subject_json(subject))
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @answers
+    def search(self):
+        """Find subjects by name or learner reference (officers).
+        ---
+        get:
+          summary: Search subjects, rison q (search:'text')
+          responses:
+            200: {description: matching subjects}
+        """
+        text = rison_arg().get("search", "")
+        if not isinstance(text, str):
+            raise BadQuery("search must be text.")
+        found = subjects.search_subjects(db.session, g.user, text)
+        return self.response(200, count=len(found), ids=[s.id for s in found], result=[subject_json(s) for s in found])
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @answers
+    def get_subject(self, pk: int):
+        """One subject (officers).
+        ---
+        get:
+          summary: One subject
+          responses:
+            200: {description: the subject}
+        """
+        return self.response(200, id=pk, result=subject_json(subjects.get_subject(db.session, g.user, pk)))
+
+
+class ReferenceApi(PreventApi):
+    resource_name = "reference"
+    class_permission_name = "Reference"
+    openapi_spec_tag = "Reference data"
+    method_permission_name = {"indicators": "read", "concern_types": "read"}
+
+    @expose("/indicators", methods=["GET"])
+    @protect()
+    @answers
+    def indicators(self):
+        """The provider's table of contributory factors, vulnerabilities and indicators.
+        ---
+        get:
+          summary: Indicators offered on the concern form
+          responses:
+            200: {description: indicators}
+        """
+        rows = db.session.scalars(db.select(Indicator).where(Indicator.active.is_(True))
+                                  .order_by(Indicator.kind, Indicator.position)).all()
+        return self.response(200, result=[{"id": i.id, "kind": i.kind.value, "label": i.label} for i in rows])
+
+    @expose("/concern_types", methods=["GET"])
+    @protect()
+    @answers
+    def concern_types(self):
+        """Types of concern (Home Office categories).
+        ---
+        get:
+          summary: Types of concern
+          responses:
+            200: {description: types}
+        """
+        rows = db.session.scalars(db.select(ConcernType).where(ConcernType.active.is_(True))
+                                  .order_by(ConcernType.position)).all()
+        return self.response(200, result=[{"id": t.id, "label": t.label} for t in rows])
+
+
+class AuditApi(PreventApi):
+    resource_name = "audit"
+    class_permission_name = "Audit"
+    openapi_spec_tag = "Audit"
+    method_permission_name = {"verify": "verify"}
+
+    @expose("/verify", methods=["GET"])
+    @protect()
+    @answers
+    def verify(self):
+        """Verify the audit chain (Prevent Lead).
+        ---
+        get:
+          summary: Verify the whole audit chain
+          responses:
+            200: {description: "ok, events, head, first_bad_seq"}
+        """
+        return self.response(200, **audit.verify(db.session).as_dict())
+
+
+API_CLASSES = (CaseApi, ActionApi, SubjectApi, ReferenceApi, AuditApi)

@@ -1,0 +1,277 @@
+"""The audit trail: append-only events in one HMAC chain, written in the same transaction as the change they describe.
+
+Services call `record()` with intent (who, what, why). At commit the pending records become `AuditEvent` rows chained
+to the previous head, in the same transaction, so that either the change and its audit both land or neither does.
+A guard refuses to commit a change to an audited model (one with `__audited__ = True`) that has no audit record.
+
+Tampering is found by `verify()`: every event's HMAC covers its content, its sequence number and its predecessor's
+hash, under a key kept outside the database, and the last head the app wrote is kept outside the database too
+(AUDIT_HEAD_PATH), so that editing, deleting, reordering, re-sealing without the key and cutting off the tail all show.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import hmac
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.models import AuditEvent, utcnow
+
+GENESIS = "0" * 64
+_PENDING = "audit_pending"
+_TOUCHED = "audit_touched"
+_INSERTED = "audit_inserted"  # entities inserted by this transaction: their audit shows every field
+_HEAD = "audit_head"
+# Any constant will do: it names the one lock that serialises appends to the chain on PostgreSQL.
+_CHAIN_LOCK_ID = 0x50524556
+
+
+class AuditMissing(RuntimeError):
+    """A change to an audited record reached commit without an audit record."""
+
+
+class ActorRequired(ValueError):
+    """Every audited change has an actor."""
+
+
+@dataclass
+class _Pending:
+    actor_id: Optional[int]
+    actor: str
+    action: str
+    entity: Any
+    reason: Optional[str]
+    from_status: Optional[str]
+    to_status: Optional[str]
+    case_id: Optional[int]
+    changes: dict = field(default_factory=dict)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def field_changes(entity: Any, created: bool) -> dict[str, dict[str, Any]]:
+    """Old and new value of every column changed on `entity` since it was loaded (all columns when created)."""
+    state = sa.inspect(entity)
+    changes: dict[str, dict[str, Any]] = {}
+    for attr in state.mapper.column_attrs:
+        if attr.key == "version":
+            continue
+        history = state.attrs[attr.key].history
+        if created or state.pending or state.transient:
+            value = getattr(entity, attr.key)
+            if value is not None:
+                changes[attr.key] = {"old": None, "new": _jsonable(value)}
+        elif history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if old != new:
+                changes[attr.key] = {"old": _jsonable(old), "new": _jsonable(new)}
+    return changes
+
+
+def record(session: Session, actor, action: str, entity: Any, *, reason: Optional[str] = None,
+           from_status: Optional[str] = None, to_status: Optional[str] = None, case_id: Optional[int] = None,
+           extra_changes: Optional[dict] = None) -> None:
+    """Registers an audit event for `entity`, written at commit in the same transaction.
+
+    `actor` is a user, or a string naming a system process (e.g. "system:retention"). Call it after changing the
+    entity and before the next flush, so that the field-level changes are captured.
+    """
+    if actor is None or (isinstance(actor, str) and not actor.strip()):
+        raise ActorRequired("An audited change needs an actor.")
+    changes = field_changes(entity, created=id(entity) in session.info.get(_INSERTED, set()))
+    if extra_changes:
+        changes.update({k: {"old": _jsonable(v[0]), "new": _jsonable(v[1])} for k, v in extra_changes.items()})
+    session.info.setdefault(_PENDING, []).append(_Pending(
+        actor_id=None if isinstance(actor, str) else actor.id,
+        actor=actor if isinstance(actor, str) else actor.username,
+        action=action, entity=entity, reason=reason, from_status=from_status, to_status=to_status,
+        case_id=case_id, changes=changes,
+    ))
+
+
+def _entity_id(entity: Any) -> Optional[str]:
+    identity = sa.inspect(entity).identity
+    return None if identity is None else "/".join(str(part) for part in identity)
+
+
+def _signed_content(ev: AuditEvent) -> bytes:
+    content = {
+        "seq": ev.seq, "at": ev.at.isoformat(), "actor_id": ev.actor_id, "actor": ev.actor, "action": ev.action,
+        "entity_type": ev.entity_type, "entity_id": ev.entity_id, "case_id": ev.case_id,
+        "from_status": ev.from_status, "to_status": ev.to_status, "reason": ev.reason, "changes": ev.changes,
+        "prev_hash": ev.prev_hash,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _seal(key: str, ev: AuditEvent) -> str:
+    return hmac.new(key.encode(), _signed_content(ev), hashlib.sha256).hexdigest()
+
+
+def _audit_key() -> str:
+    key = current_app.config.get("AUDIT_KEY")
+    if not key:
+        raise RuntimeError("AUDIT_KEY is not set: the audit chain cannot be written or verified without it.")
+    return key
+
+
+def _write_pending(session: Session) -> None:
+    pending: list[_Pending] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    session.flush()  # gives new entities their ids, and on SQLite takes the write lock before the head is read
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_CHAIN_LOCK_ID)))
+    head = session.execute(
+        sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    key = _audit_key()
+    now = utcnow()
+    audited = session.info.setdefault("audit_done", set())
+    for item in pending:
+        seq += 1
+        ev = AuditEvent(
+            seq=seq, at=now, actor_id=item.actor_id, actor=item.actor, action=item.action,
+            entity_type=type(item.entity).__name__, entity_id=_entity_id(item.entity),
+            case_id=item.case_id if item.case_id is not None else getattr(item.entity, "audit_case_id", None),
+            from_status=item.from_status, to_status=item.to_status, reason=item.reason, changes=item.changes,
+            prev_hash=prev_hash,
+        )
+        ev.hash = _seal(key, ev)
+        prev_hash = ev.hash
+        session.add(ev)
+        audited.add(id(item.entity))
+    session.flush()
+    session.info[_HEAD] = {"seq": seq, "hash": prev_hash}
+
+
+@event.listens_for(Session, "after_flush")
+def _note_audited_changes(session: Session, flush_context) -> None:
+    touched = session.info.setdefault(_TOUCHED, {})
+    session.info.setdefault(_INSERTED, set()).update(id(obj) for obj in session.new)
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if getattr(obj, "__audited__", False) and (obj not in session.dirty or session.is_modified(obj)):
+            touched[id(obj)] = obj
+
+
+@event.listens_for(Session, "before_commit")
+def _seal_and_guard(session: Session) -> None:
+    _write_pending(session)
+    session.flush()
+    touched = session.info.get(_TOUCHED, {})
+    audited = session.info.get("audit_done", set())
+    missing = [obj for key, obj in touched.items() if key not in audited]
+    if missing:
+        names = sorted({type(obj).__name__ for obj in missing})
+        raise AuditMissing(f"Refusing to commit changes to {', '.join(names)} without an audit event.")
+
+
+def _reset(session: Session) -> None:
+    for key in (_PENDING, _TOUCHED, _INSERTED, "audit_done", _HEAD):
+        session.info.pop(key, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _anchor_head(session: Session) -> None:
+    head = session.info.get(_HEAD)
+    _reset(session)
+    if head:
+        write_anchor(head)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    _reset(session)
+
+
+# --- the anchor: the last head, kept outside the database -------------------------------------------------------
+
+def _anchor_path() -> Optional[Path]:
+    path = current_app.config.get("AUDIT_HEAD_PATH")
+    return Path(path) if path else None
+
+
+def read_anchor() -> Optional[dict]:
+    path = _anchor_path()
+    if path is None or not path.exists():
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def write_anchor(head: dict) -> None:
+    """Keeps the highest head written, across processes (several gunicorn workers append to one chain)."""
+    path = _anchor_path()
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = read_anchor()
+        if current and current.get("seq", 0) >= head["seq"]:
+            return
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(head, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+
+# --- verification ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Verification:
+    ok: bool
+    events: int
+    head: Optional[str]
+    first_bad_seq: Optional[int]
+    problem: Optional[str] = None
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "events": self.events, "head": self.head, "first_bad_seq": self.first_bad_seq,
+                "problem": self.problem}
+
+
+def verify(session: Session) -> Verification:
+    key = _audit_key()
+    expected_seq, prev_hash, count = 1, GENESIS, 0
+    rows = session.execute(sa.select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000))
+    for ev in rows.scalars():
+        if ev.seq != expected_seq:
+            return Verification(False, count, prev_hash, expected_seq, "an event is missing")
+        if ev.prev_hash != prev_hash:
+            return Verification(False, count, prev_hash, ev.seq, "the chain is broken (deleted or reordered)")
+        if not hmac.compare_digest(_seal(key, ev), ev.hash):
+            return Verification(False, count, prev_hash, ev.seq, "the event does not match its seal (edited)")
+        prev_hash, expected_seq, count = ev.hash, expected_seq + 1, count + 1
+    anchor = read_anchor()
+    if anchor and anchor["seq"] >= expected_seq:
+        return Verification(False, count, prev_hash, expected_seq, "events at the end of the chain are missing")
+    if anchor:
+        anchored = session.execute(sa.select(AuditEvent.hash).where(AuditEvent.seq == anchor["seq"])).scalar()
+        if anchored != anchor["hash"]:
+            return Verification(False, count, prev_hash, anchor["seq"], "the chain differs from its recorded head")
+    session.rollback()  # read-only: end the transaction the scan opened
+    return Verification(True, count, prev_hash if count else None, None)

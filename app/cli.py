@@ -1,0 +1,82 @@
+"""Command-line tasks: `flask prevent ...` for set-up, `flask audit verify` for the chain."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app import audit
+from app.extensions import db
+from app.security import ROLE_MATRIX, all_permissions
+
+prevent_cli = AppGroup("prevent", help="Set-up tasks: roles, reference data, demo data.")
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@prevent_cli.command("sync-roles")
+def sync_roles_command() -> None:
+    """Create the roles and mirror the role matrix into FAB's tables (idempotent)."""
+    sync_roles()
+    click.echo(f"Roles in place: {', '.join(ROLE_MATRIX)}.")
+
+
+def sync_roles() -> None:
+    sm = current_app.appbuilder.sm
+    current_app.appbuilder.add_permissions(update_perms=True)
+    for action, resource in all_permissions():
+        sm.add_permission_view_menu(action, resource)
+    for role_name, permissions in ROLE_MATRIX.items():
+        role = sm.find_role(role_name) or sm.add_role(role_name)
+        wanted = [sm.find_permission_view_menu(action, resource) for action, resource in permissions]
+        role.permissions = [pv for pv in wanted if pv is not None]
+    db.session.commit()
+
+
+@prevent_cli.command("seed-reference")
+def seed_reference_command() -> None:
+    """Add the Home Office concern types and the provider's indicator table where missing (idempotent)."""
+    from app.seed import seed_reference
+    added = seed_reference()
+    click.echo(f"Reference data in place ({added} added).")
+
+
+@prevent_cli.command("seed-demo")
+def seed_demo_command() -> None:
+    """On a database with no users, add the demo users and a handful of cases."""
+    from app.seed import seed_demo
+    if current_app.appbuilder.sm.count_users():
+        click.echo("Users exist already: demo data not added.")
+        return
+    password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
+    seed_demo(password)
+    if os.environ.get("DEMO_PASSWORD"):
+        click.echo("Demo users added; their password is DEMO_PASSWORD.")
+    else:
+        click.echo(f"Demo users added. Their password, shown this once: {password}")
+
+
+@prevent_cli.command("setup")
+@click.pass_context
+def setup_command(ctx: click.Context) -> None:
+    """Everything `make run` needs after migrating: roles, reference data, demo data on a new database."""
+    ctx.invoke(sync_roles_command)
+    ctx.invoke(seed_reference_command)
+    ctx.invoke(seed_demo_command)
+
+
+@audit_cli.command("verify")
+def verify_command() -> None:
+    """Check the audit chain; exit 0 when it holds, 1 when it does not."""
+    result = audit.verify(db.session)
+    click.echo(json.dumps(result.as_dict()))
+    sys.exit(0 if result.ok else 1)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(prevent_cli)
+    app.cli.add_command(audit_cli)

@@ -1,0 +1,47 @@
+"""Plain error pages and answers: no stack traces, SQL or internal names, ever."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Please sign in.",
+    403: "Your role does not give access to this page.",
+    404: "There is nothing here, or nothing you have access to.",
+    405: "That action is not available here.",
+    409: "The record changed in the meantime.",
+    413: "The upload is too large.",
+    429: "Too many attempts. Wait a little and try again.",
+    500: "Something went wrong on our side. Nothing you sent was lost from the form; please try again.",
+}
+
+
+def _answer(code: int, message: str | None = None):
+    message = message or MESSAGES.get(code, "Something went wrong.")
+    if request.path.startswith("/api/"):
+        return jsonify(message=message), code
+    return render_template("error.html", code=code, message=message), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return _answer(400, "The form expired or was sent from elsewhere. Go back, reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return _answer(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("Unhandled error on %s", request.path)
+        db.session.rollback()
+        return _answer(500)

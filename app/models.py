@@ -1,0 +1,325 @@
+"""SQLAlchemy models and enums. No commits and no Flask request objects here: services own both."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+REFERENCE_PREFIX = "PC"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no time zone and PostgreSQL's would be the server's."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: times are stored in UTC and must carry a time zone")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class StrEnum(str, enum.Enum):
+    def __str__(self) -> str:
+        return self.value
+
+
+def enum_column(enum_cls: type[enum.Enum], **kwargs):
+    # Stored as plain strings with a CHECK constraint: portable, readable in SQL, and extendable by a migration.
+    return mapped_column(
+        sa.Enum(enum_cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e],
+                validate_strings=True, create_constraint=True, name=f"ck_{enum_cls.__name__.lower()}"),
+        **kwargs,
+    )
+
+
+class SubjectType(StrEnum):
+    learner = "learner"
+    staff = "staff"
+    public = "public"
+    subcontractor_learner = "subcontractor_learner"
+
+
+class CaseStatus(StrEnum):
+    reported = "reported"
+    under_review = "under_review"
+    referred_to_police = "referred_to_police"
+    police_led = "police_led"
+    channel_screening = "channel_screening"
+    channel_panel = "channel_panel"
+    channel_support = "channel_support"
+    post_exit_review = "post_exit_review"
+    closed = "closed"
+
+
+class ClosureOutcome(StrEnum):
+    no_further_action = "no_further_action"
+    internal_safeguarding = "internal_safeguarding"
+    signposted = "signposted"
+    police_no_further_action = "police_no_further_action"
+    police_closed = "police_closed"
+    screened_out = "screened_out"
+    not_adopted = "not_adopted"
+    consent_declined = "consent_declined"
+    support_completed = "support_completed"
+
+
+class IndicatorKind(StrEnum):
+    contributory_factor = "contributory_factor"
+    vulnerability = "vulnerability"
+    indicator = "indicator"
+
+
+class ActionStatus(StrEnum):
+    open = "open"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class Employer(Model):
+    __tablename__ = "employer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class ConcernType(Model):
+    """Home Office statistics categories, seeded and extendable by an administrator."""
+
+    __tablename__ = "concern_type"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __repr__(self) -> str:
+        return self.label
+
+
+class Indicator(Model):
+    """The provider's vulnerability table (policy section 7): offered as checkboxes on the concern form."""
+
+    __tablename__ = "indicator"
+    __table_args__ = (sa.UniqueConstraint("kind", "label"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[IndicatorKind] = enum_column(IndicatorKind)
+    label: Mapped[str] = mapped_column(sa.String(200))
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __repr__(self) -> str:
+        return self.label
+
+
+class Subject(Model):
+    __tablename__ = "subject"
+    __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    subject_type: Mapped[SubjectType] = enum_column(SubjectType)
+    date_of_birth: Mapped[Optional[date]]
+    programme: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    employer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("employer.id"))
+    learner_ref: Mapped[Optional[str]] = mapped_column(sa.String(64), index=True)
+    # Lower-cased, space-folded name: finds earlier concerns about the same person under another record.
+    name_key: Mapped[str] = mapped_column(sa.String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
+
+    employer: Mapped[Optional[Employer]] = relationship()
+    created_by: Mapped[User] = relationship()
+
+    @staticmethod
+    def make_name_key(full_name: str) -> str:
+        return " ".join(full_name.lower().split())
+
+
+case_indicator = sa.Table(
+    "case_indicator",
+    Model.metadata,
+    sa.Column("case_id", sa.ForeignKey("prevent_case.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("indicator_id", sa.ForeignKey("indicator.id"), primary_key=True),
+)
+
+
+class Case(Model):
+    __tablename__ = "prevent_case"
+    __audited__ = True
+    __table_args__ = (
+        sa.Index("ix_case_status_urgent", "status", "urgent"),
+        sa.CheckConstraint("(status = 'closed') = (closure_outcome IS NOT NULL)", name="ck_case_closed_has_outcome"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(sa.ForeignKey("subject.id"), index=True)
+    reporter_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), index=True)
+    # The concern as raised
+    description: Mapped[str] = mapped_column(sa.Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    location: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    concern_type_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("concern_type.id"))
+    immediate_danger: Mapped[bool] = mapped_column(default=False)
+    police_called: Mapped[bool] = mapped_column(default=False)
+    police_incident_number: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    action_taken: Mapped[Optional[str]] = mapped_column(sa.Text)
+    dso_informed_verbally: Mapped[bool] = mapped_column(default=False)
+    # State: written only by services.transition (and the immediate-risk service for `urgent`)
+    status: Mapped[CaseStatus] = enum_column(CaseStatus, default=CaseStatus.reported)
+    closure_outcome: Mapped[Optional[ClosureOutcome]] = enum_column(ClosureOutcome, nullable=True)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    # Concerns about colleagues: visible only to the Prevent Lead and officers granted access.
+    restricted: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column(default=1)
+    # Share: referral and the police gateway
+    referral_date: Mapped[Optional[date]]
+    subject_informed: Mapped[Optional[bool]]
+    police_reference: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    parallel_safeguarding_referral: Mapped[Optional[bool]]
+    gateway_outcome: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    gateway_decided_on: Mapped[Optional[date]]
+    # Channel
+    panel_date: Mapped[Optional[date]]
+    local_authority: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    panel_decision: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    consent: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    vaf_summary: Mapped[Optional[str]] = mapped_column(sa.Text)
+    intervention_provider: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    next_review_date: Mapped[Optional[date]]
+    exit_date: Mapped[Optional[date]]
+    exit_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+
+    subject: Mapped[Subject] = relationship()
+    reporter: Mapped[User] = relationship()
+    concern_type: Mapped[Optional[ConcernType]] = relationship()
+    indicators: Mapped[list[Indicator]] = relationship(secondary=case_indicator, order_by=Indicator.position)
+    actions: Mapped[list["CaseAction"]] = relationship(back_populates="case", order_by="CaseAction.due_date")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.id
+
+    @property
+    def reference(self) -> str:
+        return format_reference(self.id, self.recorded_at)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != CaseStatus.closed
+
+
+def format_reference(case_id: int, recorded_at: datetime) -> str:
+    return f"{REFERENCE_PREFIX}-{recorded_at.year}-{case_id:04d}"
+
+
+def parse_reference(reference: str) -> Optional[int]:
+    parts = reference.strip().upper().split("-")
+    if len(parts) == 3 and parts[0] == REFERENCE_PREFIX and parts[2].isdigit():
+        return int(parts[2])
+    return None
+
+
+class CaseEntry(Model):
+    """One line of a case's chronology: the narrative officers read, in time order."""
+
+    __tablename__ = "case_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("prevent_case.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    summary: Mapped[str] = mapped_column(sa.String(300))
+    reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+    from_status: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    to_status: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    data: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+
+    actor: Mapped[User] = relationship()
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.case_id
+
+
+class CaseAction(Model):
+    __tablename__ = "case_action"
+    __audited__ = True
+    __table_args__ = (sa.Index("ix_case_action_open_due", "status", "due_date"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("prevent_case.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), index=True)
+    due_date: Mapped[date]
+    status: Mapped[ActionStatus] = enum_column(ActionStatus, default=ActionStatus.open)
+    completion_note: Mapped[Optional[str]] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
+    completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(default=1)
+
+    case: Mapped[Case] = relationship(back_populates="actions")
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.case_id
+
+    def is_overdue(self, today: date) -> bool:
+        return self.status == ActionStatus.open and self.due_date < today
+
+
+class CaseAccessGrant(Model):
+    """An officer granted access to a restricted case (a concern about a colleague)."""
+
+    __tablename__ = "case_access_grant"
+    __audited__ = True
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("prevent_case.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), primary_key=True)
+    granted_by_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.case_id
+
+
+class AuditEvent(Model):
+    """Append-only (database triggers refuse UPDATE and DELETE) and HMAC-chained: see app/audit.py."""
+
+    __tablename__ = "audit_event"
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # assigned by app/audit.py
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    action: Mapped[str] = mapped_column(sa.String(64))
+    entity_type: Mapped[str] = mapped_column(sa.String(64))
+    entity_id: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    case_id: Mapped[Optional[int]] = mapped_column(index=True)
+    from_status: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    to_status: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+    changes: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    # Each event names its predecessor's hash; UNIQUE makes a fork (two events claiming one predecessor) impossible.
+    prev_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    hash: Mapped[str] = mapped_column(sa.String(64), unique=True)

@@ -1,0 +1,169 @@
+"""Who may do what: the role matrix, the security manager, and the one per-record check for cases.
+
+The matrix below is the whole truth about roles. It is enforced from code (Flask-AppBuilder "builtin roles", see
+`fab_roles()`), so nobody can widen a role by editing permission rows in the database; `flask prevent sync-roles`
+creates the roles and mirrors the matrix into FAB's tables so that the Admin's role pages show it.
+"""
+from __future__ import annotations
+
+import enum
+import re
+from typing import Iterable
+
+import sqlalchemy as sa
+from flask import g, has_request_context
+from flask_appbuilder.security.sqla.manager import SecurityManager
+
+from app.models import Case, CaseAccessGrant
+
+Permission = tuple[str, str]  # (action, resource), as Flask-AppBuilder names them
+
+STAFF = "Staff"
+OFFICER = "Safeguarding Officer"
+LEAD = "Prevent Lead"
+DIRECTOR = "Programme Director"
+GOVERNANCE = "Governance"
+ADMIN = "Admin"
+
+# Every signed-in user: their own profile and password.
+SELF_SERVICE: list[Permission] = [
+    ("can_userinfo", "UserDBModelView"),
+    ("resetmypassword", "UserDBModelView"),
+    ("userinfoedit", "UserDBModelView"),
+    ("can_this_form_get", "ResetMyPasswordView"),
+    ("can_this_form_post", "ResetMyPasswordView"),
+    ("can_this_form_get", "UserInfoEditView"),
+    ("can_this_form_post", "UserInfoEditView"),
+    ("can_get", "MenuApi"),
+]
+# Every employee may raise a concern, whatever else their role is.
+EMPLOYEE: list[Permission] = SELF_SERVICE + [
+    ("can_raise", "Case"),
+    ("can_create", "Subject"),
+    ("can_read", "Reference"),
+    ("menu_access", "Raise a concern"),
+]
+STAFF_PERMISSIONS: list[Permission] = EMPLOYEE + [
+    ("can_read", "Case"),
+    ("can_read_own", "Case"),
+    ("can_record_risk", "Case"),
+    ("menu_access", "My concerns"),
+]
+OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + [
+    ("can_read_all", "Case"),
+    ("can_transition", "Case"),
+    ("can_manage_actions", "Case"),
+    ("can_read", "Subject"),
+    ("menu_access", "Cases"),
+]
+LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + [
+    ("can_reopen", "Case"),
+    ("can_read_restricted", "Case"),
+    ("can_grant_access", "Case"),
+    ("can_read_audit", "Case"),
+    ("can_verify", "Audit"),
+    ("menu_access", "Reference data"),
+    ("menu_access", "Indicators"),
+    ("can_list", "IndicatorView"), ("can_show", "IndicatorView"), ("can_add", "IndicatorView"),
+    ("can_edit", "IndicatorView"),
+]
+DIRECTOR_PERMISSIONS: list[Permission] = EMPLOYEE
+GOVERNANCE_PERMISSIONS: list[Permission] = EMPLOYEE
+# Separation of duties: the Admin runs users, roles and reference settings, and reads no case content.
+ADMIN_PERMISSIONS: list[Permission] = EMPLOYEE + [
+    ("menu_access", "Security"),
+    *[(p, "UserDBModelView") for p in ("can_add", "can_delete", "can_edit", "can_list", "can_show",
+                                         "resetpasswords")],
+    ("can_this_form_get", "ResetPasswordView"), ("can_this_form_post", "ResetPasswordView"),
+    *[(p, "RoleModelView") for p in ("can_list", "can_show")],
+    *[("menu_access", m) for m in ("List Users", "List Roles")],
+    ("menu_access", "Reference data"),
+    ("menu_access", "Types of concern"),
+    *[(p, "ConcernTypeView") for p in ("can_list", "can_show", "can_add", "can_edit")],
+    ("can_get", "OpenApi"), ("can_show", "SwaggerView"), ("menu_access", "API documentation"),
+]
+
+ROLE_MATRIX: dict[str, list[Permission]] = {
+    STAFF: STAFF_PERMISSIONS,
+    OFFICER: OFFICER_PERMISSIONS,
+    LEAD: LEAD_PERMISSIONS,
+    DIRECTOR: DIRECTOR_PERMISSIONS,
+    GOVERNANCE: GOVERNANCE_PERMISSIONS,
+    ADMIN: ADMIN_PERMISSIONS,
+}
+
+
+def fab_roles() -> dict[str, list[list[str]]]:
+    """The matrix in the form FAB_ROLES takes: [resource pattern, action pattern], anchored to match exactly."""
+    return {
+        role: [[f"^{re.escape(resource)}$", f"^{re.escape(action)}$"] for action, resource in permissions]
+        for role, permissions in ROLE_MATRIX.items()
+    }
+
+
+class PreventSecurityManager(SecurityManager):
+    """FAB's manager; roles come from ROLE_MATRIX via FAB_ROLES."""
+
+
+def permissions_of(user) -> frozenset[Permission]:
+    """The user's permissions from the matrix, cached for the request."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cache = g.setdefault("_prevent_permissions", {}) if has_request_context() else {}
+    if user.id not in cache:
+        cache[user.id] = frozenset(p for role in user.roles for p in ROLE_MATRIX.get(role.name, ()))
+    return cache[user.id]
+
+
+def can(user, action: str, resource: str = "Case") -> bool:
+    return (action, resource) in permissions_of(user)
+
+
+# --- the one per-record rule for cases ------------------------------------------------------------------------
+
+class CaseAccess(enum.Enum):
+    NONE = "none"
+    REPORTER = "reporter"  # the reporter's view: reference, status, dates and their own text, never officers' work
+    FULL = "full"
+
+
+def full_access_clause(user) -> sa.ColumnElement[bool]:
+    """Cases the user may work on: all cases for officers, restricted ones only for the Lead or where granted."""
+    if not can(user, "can_read_all"):
+        return sa.false()
+    if can(user, "can_read_restricted"):
+        return sa.true()
+    granted = sa.exists().where(CaseAccessGrant.case_id == Case.id, CaseAccessGrant.user_id == user.id)
+    return sa.or_(Case.restricted.is_(False), granted)
+
+
+def reporter_clause(user) -> sa.ColumnElement[bool]:
+    if not can(user, "can_read_own"):
+        return sa.false()
+    return Case.reporter_id == user.id
+
+
+def visible_cases_clause(user) -> sa.ColumnElement[bool]:
+    """Every list, search, export and count of cases filters with this."""
+    return sa.or_(full_access_clause(user), reporter_clause(user))
+
+
+def case_access(session, user, case_id: int) -> CaseAccess:
+    row = session.execute(
+        sa.select(full_access_clause(user).label("full"), reporter_clause(user).label("reporter"))
+        .where(Case.id == case_id)
+    ).first()
+    if row is None:
+        return CaseAccess.NONE
+    if row.full:
+        return CaseAccess.FULL
+    return CaseAccess.REPORTER if row.reporter else CaseAccess.NONE
+
+
+def all_permissions() -> Iterable[Permission]:
+    seen: set[Permission] = set()
+    for permissions in ROLE_MATRIX.values():
+        for permission in permissions:
+            if permission not in seen:
+                seen.add(permission)
+                yield permission

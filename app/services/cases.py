@@ -1,0 +1,319 @@
+"""Cases: raising a concern, moving it through the workflow, immediate risk, notes, and reading what a user may see."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone, tzinfo
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from app import audit, workflow
+from app.extensions import db
+from app.errors import Conflict, Forbidden, InvalidData, NotFound, StaleVersion
+from app.models import (
+    ActionStatus, AuditEvent, Case, CaseAction, CaseEntry, CaseStatus, ConcernType, Indicator, Subject, SubjectType, utcnow,
+)
+from app.security import CaseAccess, can, case_access, full_access_clause, visible_cases_clause
+from app.services.subjects import subject_from_payload
+from app.services.uow import unit_of_work
+from app.validation import Form, not_in_future, parse_bool, parse_datetime, parse_int, text_parser
+
+DESCRIPTION_MAX = 20_000
+NOTE_KINDS = ("information_gathered", "advice_sought", "note")
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, (date, datetime)) else v) for k, v in data.items() if v is not None}
+
+
+def add_entry(session: Session, case: Case, actor, kind: str, summary: str, *, reason: Optional[str] = None,
+           from_status: Optional[str] = None, to_status: Optional[str] = None, data: Optional[dict] = None) -> None:
+    session.add(CaseEntry(case_id=case.id, actor_id=actor.id, kind=kind, summary=summary, reason=reason,
+                          from_status=from_status, to_status=to_status, data=_jsonable(data or {}) or None))
+
+
+def load_case_for_work(session: Session, actor, case_id: int) -> Case:
+    """The case, for a change by an officer or the Lead: 404 when the user may not see it at all."""
+    if case_access(session, actor, case_id) is not CaseAccess.FULL:
+        raise NotFound("case")
+    return session.get(Case, case_id)
+
+
+# --- raising a concern ------------------------------------------------------------------------------------------
+
+def raise_concern(actor, payload: Any, *, naive_zone: tzinfo = timezone.utc) -> Case:
+    """Any employee raises a concern about an existing subject (subject_id) or a new one (subject: {...})."""
+    if not can(actor, "can_raise"):
+        raise Forbidden()
+    with unit_of_work() as session:
+        form = Form(payload)
+        subject, new_subject = _concern_subject(session, actor, form)
+        description = form.field("description", text_parser(DESCRIPTION_MAX))
+        occurred_at = form.field("occurred_at", lambda raw: not_in_future(parse_datetime(raw, naive_zone)))
+        location = form.field("location", text_parser(200), required=False)
+        indicator_ids = _indicator_ids(form)
+        concern_type_id = form.field("concern_type_id", parse_int, required=False)
+        immediate_danger = form.field("immediate_danger", parse_bool, default=False)
+        police_called = form.field("police_called", parse_bool, required=bool(immediate_danger), default=False)
+        incident = form.field("police_incident_number", text_parser(64), required=False)
+        action_taken = form.field("action_taken", text_parser(DESCRIPTION_MAX), required=False)
+        dso_informed = form.field("dso_informed_verbally", parse_bool, required=False, default=False)
+        indicators = _active(session, Indicator, indicator_ids, form, "indicator_ids")
+        if concern_type_id is not None:
+            _active(session, ConcernType, [concern_type_id], form, "concern_type_id")
+        form.check()
+
+        case = Case(
+            subject=subject, reporter_id=actor.id, description=description, occurred_at=occurred_at,
+            location=location, concern_type_id=concern_type_id, immediate_danger=immediate_danger,
+            police_called=police_called, police_incident_number=incident, action_taken=action_taken,
+            dso_informed_verbally=dso_informed, indicators=indicators, urgent=immediate_danger,
+            status=CaseStatus.reported, recorded_at=utcnow(),
+            # Concerns about colleagues are need-to-know even among officers.
+            restricted=subject.subject_type == SubjectType.staff,
+        )
+        session.add(case)
+        session.flush()
+        if new_subject:
+            audit.record(session, actor, "create_subject", subject)
+        audit.record(session, actor, "raise_concern", case, to_status=CaseStatus.reported.value,
+                     extra_changes={"indicator_ids": (None, sorted(i.id for i in indicators))})
+        add_entry(session, case, actor, "concern_raised", "Concern raised", to_status=CaseStatus.reported.value)
+        if immediate_danger:
+            add_entry(session, case, actor, "immediate_risk",
+                   "Immediate danger reported at intake" + ("; police called" if police_called else ""),
+                   data={"police_called": police_called, "police_incident_number": incident})
+        return case
+
+
+def _concern_subject(session: Session, actor, form: Form) -> tuple[Subject, bool]:
+    """The subject named by id, or a new one from the details given; and whether it is new."""
+    subject_id = form.field("subject_id", parse_int, required=False)
+    if subject_id is not None:
+        subject = session.get(Subject, subject_id)
+        # Staff may only name subjects they recorded themselves: ids must not reveal who else is of concern.
+        if subject is None or not (can(actor, "can_read", "Subject") or subject.created_by_id == actor.id):
+            form.error("subject_id", "Choose a person from the list or enter their details.")
+            return Subject(), False
+        return subject, False
+    details = form.payload.get("subject")
+    if not isinstance(details, dict):
+        form.error("subject", "Say who the concern is about.")
+        return Subject(), False
+    sub_form = Form(details)
+    subject = subject_from_payload(session, actor, sub_form)
+    for name, messages in sub_form.errors.items():
+        form.errors.setdefault(f"subject.{name}", []).extend(messages)
+    return subject, True
+
+
+def _indicator_ids(form: Form) -> list[int]:
+    raw = form.payload.get("indicator_ids") or []
+    if not isinstance(raw, list):
+        form.error("indicator_ids", "Send a list of indicator ids.")
+        return []
+    try:
+        return sorted({parse_int(item) for item in raw})
+    except ValueError:
+        form.error("indicator_ids", "Send a list of indicator ids.")
+        return []
+
+
+def _active(session: Session, model, ids: list[int], form: Form, field_name: str) -> list:
+    if not ids:
+        return []
+    found = session.scalars(sa.select(model).where(model.id.in_(ids), model.active.is_(True))).all()
+    if len(found) != len(ids):
+        form.error(field_name, "Choose from the options offered.")
+    return list(found)
+
+
+# --- the workflow ---------------------------------------------------------------------------------------------
+
+def transition(actor, case_id: int, payload: Any) -> Case:
+    """Takes a workflow event on a case: checked against the table in app/workflow.py, audited, all or nothing."""
+    if not isinstance(payload, dict):
+        raise InvalidData({"_schema": ["Send a JSON object."]})
+    event = payload.get("event")
+    try:
+        with unit_of_work() as session:
+            case = load_case_for_work(session, actor, case_id)
+            if not isinstance(event, str) or not event:
+                raise InvalidData({"event": ["Say which event to take."]})
+            expected_version = payload.get("version")
+            if expected_version is not None and expected_version != case.version:
+                raise StaleVersion(case.status.value)
+            step = workflow.plan(event, case.status, payload)
+            if not can(actor, step.transition.permission):
+                raise Forbidden(f"Your role may not take '{event}'.")
+            from_status = case.status
+            case.status = step.target
+            case.closure_outcome = step.outcome
+            for spec in step.transition.fields:
+                if spec.column:
+                    setattr(case, spec.column, step.data[spec.name])
+            audit.record(session, actor, event, case, reason=step.reason, from_status=from_status.value,
+                         to_status=step.target.value)
+            outcome = {"closure_outcome": step.outcome.value} if step.outcome else {}
+            add_entry(session, case, actor, "transition", step.transition.label, reason=step.reason,
+                   from_status=from_status.value, to_status=step.target.value, data={**step.data, **outcome})
+            return case
+    except StaleVersion as exc:
+        raise StaleVersion(_current_status(case_id)) from exc
+
+
+def _current_status(case_id: int) -> Optional[str]:
+    status = db.session.scalar(sa.select(Case.status).where(Case.id == case_id))
+    db.session.rollback()
+    return status.value if status else None
+
+
+def record_immediate_risk(actor, case_id: int, payload: Any) -> Case:
+    """999 was called: an audited event that marks the case urgent. Allowed on any open case."""
+    if not can(actor, "can_record_risk"):
+        raise Forbidden()
+    with unit_of_work() as session:
+        if case_access(session, actor, case_id) is CaseAccess.NONE:
+            raise NotFound("case")
+        case = session.get(Case, case_id)
+        if not case.is_open:
+            raise Conflict("The case is closed: reopen it before recording a new risk.", case.status.value)
+        form = Form(payload)
+        police_called = form.field("police_called", parse_bool)
+        incident = form.field("police_incident_number", text_parser(64), required=False)
+        note = form.field("note", text_parser(DESCRIPTION_MAX))
+        form.check()
+        case.urgent = True
+        case.police_called = case.police_called or police_called
+        if incident:
+            case.police_incident_number = incident
+        audit.record(session, actor, "immediate_risk", case, reason=note)
+        add_entry(session, case, actor, "immediate_risk",
+               "Immediate risk recorded" + ("; police called" if police_called else ""), reason=note,
+               data={"police_called": police_called, "police_incident_number": incident})
+        return case
+
+
+def add_note(actor, case_id: int, payload: Any) -> CaseEntry:
+    """Check: what was gathered and from whom, advice sought, or a plain note."""
+    if not can(actor, "can_transition"):
+        raise Forbidden()
+    with unit_of_work() as session:
+        case = load_case_for_work(session, actor, case_id)
+        form = Form(payload)
+        kind = form.field("kind", lambda raw: raw if raw in NOTE_KINDS else _bad_kind(), default="note")
+        text = form.field("text", text_parser(DESCRIPTION_MAX))
+        source = form.field("source", text_parser(200), required=False)
+        form.check()
+        entry = CaseEntry(case_id=case.id, actor_id=actor.id, kind=kind,
+                          summary=kind.replace("_", " ").capitalize() + (f" (from {source})" if source else ""),
+                          reason=text, data={"source": source} if source else None)
+        session.add(entry)
+        audit.record(session, actor, "add_note", entry, case_id=case.id)
+        return entry
+
+
+def _bad_kind():
+    raise ValueError("Choose one of: " + ", ".join(NOTE_KINDS) + ".")
+
+
+# --- reading --------------------------------------------------------------------------------------------------
+
+@dataclass
+class CaseView:
+    case: Case
+    access: CaseAccess
+
+
+def get_case(session: Session, actor, case_id: int) -> CaseView:
+    if not can(actor, "can_read"):
+        raise Forbidden()
+    access = case_access(session, actor, case_id)
+    if access is CaseAccess.NONE:
+        raise NotFound("case")
+    return CaseView(session.get(Case, case_id), access)
+
+
+def overdue_clause(today: date) -> sa.ColumnElement[bool]:
+    return sa.exists().where(CaseAction.case_id == Case.id, CaseAction.status == ActionStatus.open,
+                             CaseAction.due_date < today)
+
+
+@dataclass
+class CaseFilters:
+    status: Optional[CaseStatus] = None
+    concern_type_id: Optional[int] = None
+    urgent: Optional[bool] = None
+    overdue: Optional[bool] = None
+    action_owner_id: Optional[int] = None
+    subject_id: Optional[int] = None
+
+
+def list_cases(session: Session, actor, filters: CaseFilters, *, page: int = 0, page_size: int = 25,
+               today: Optional[date] = None) -> tuple[int, list[tuple[Case, bool]]]:
+    """The cases this user may see, most urgent first: (count, [(case, has_overdue_actions)])."""
+    if not can(actor, "can_read"):
+        raise Forbidden()
+    today = today or date.today()
+    overdue = overdue_clause(today)
+    conditions = [visible_cases_clause(actor)]
+    if filters.status is not None:
+        conditions.append(Case.status == filters.status)
+    if filters.concern_type_id is not None:
+        conditions.append(Case.concern_type_id == filters.concern_type_id)
+    if filters.urgent is not None:
+        conditions.append(Case.urgent.is_(filters.urgent))
+    if filters.overdue is not None:
+        conditions.append(overdue if filters.overdue else ~overdue)
+    if filters.action_owner_id is not None:
+        conditions.append(sa.exists().where(CaseAction.case_id == Case.id,
+                                            CaseAction.owner_id == filters.action_owner_id,
+                                            CaseAction.status == ActionStatus.open))
+    if filters.subject_id is not None:
+        conditions.append(Case.subject_id == filters.subject_id)
+    where = sa.and_(*conditions)
+    count = session.scalar(sa.select(sa.func.count()).select_from(Case).where(where))
+    overdue_flag = overdue.label("overdue")
+    rows = session.execute(
+        sa.select(Case, overdue_flag).where(where)
+        .options(selectinload(Case.subject), selectinload(Case.concern_type))
+        .order_by(Case.urgent.desc(), overdue_flag.desc(), (Case.status == CaseStatus.reported).desc(),
+                  Case.recorded_at.desc(), Case.id.desc())
+        .limit(page_size).offset(page * page_size)
+    ).all()
+    return count, [(row[0], bool(row[1])) for row in rows]
+
+
+def chronology(session: Session, actor, case_id: int) -> list[CaseEntry]:
+    if get_case(session, actor, case_id).access is not CaseAccess.FULL:
+        raise NotFound("case")
+    return session.scalars(
+        sa.select(CaseEntry).where(CaseEntry.case_id == case_id).options(selectinload(CaseEntry.actor))
+        .order_by(CaseEntry.at, CaseEntry.id)
+    ).all()
+
+
+def earlier_concerns(session: Session, actor, case: Case) -> list[Case]:
+    """Other concerns about the same person, found by record, learner reference, or name and date of birth."""
+    subject = case.subject
+    same_person = [Subject.id == subject.id]
+    if subject.learner_ref:
+        same_person.append(Subject.learner_ref == subject.learner_ref)
+    if subject.date_of_birth:
+        same_person.append(sa.and_(Subject.name_key == subject.name_key,
+                                   Subject.date_of_birth == subject.date_of_birth))
+    return session.scalars(
+        sa.select(Case).join(Subject, Case.subject_id == Subject.id)
+        .where(sa.or_(*same_person), Case.id != case.id, full_access_clause(actor))
+        .order_by(Case.recorded_at)
+    ).all()
+
+
+def audit_trail(session: Session, actor, case_id: int):
+    if not can(actor, "can_read_audit"):
+        raise Forbidden()
+    if case_access(session, actor, case_id) is not CaseAccess.FULL:
+        raise NotFound("case")
+    return session.scalars(sa.select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)).all()
+

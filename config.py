@@ -1,0 +1,88 @@
+"""Configuration, read from the environment.
+
+Secrets never live in git. For a local run, `make run` writes random ones once to `instance/prevent.env`,
+which is loaded here without overriding anything already set in the environment.
+"""
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+from flask_appbuilder.security.manager import AUTH_DB
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
+load_dotenv(INSTANCE_DIR / "prevent.env", override=False)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _sqlalchemy_url(url: str) -> str:
+    # psycopg 3 is the PostgreSQL driver; accept the usual postgres:// and postgresql:// spellings.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+# Invented demo contacts: the real policy's names never ship with the app. Override with SAFEGUARDING_CONTACTS (JSON).
+DEFAULT_CONTACTS = [
+    {"name": "Alex Morgan", "role": "Designated Safeguarding Officer", "phone": "0117 000 0001",
+     "out_of_hours": "07700 900001", "email": "safeguarding@example.org"},
+    {"name": "Sam Patel", "role": "Designated Safeguarding Officer", "phone": "0117 000 0002",
+     "out_of_hours": "07700 900002", "email": "safeguarding@example.org"},
+]
+
+
+class Config:
+    APP_NAME = "Prevent Casework"
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    # Keys the audit hash chain; kept outside the database so that nobody with only database access can re-seal it.
+    AUDIT_KEY = os.environ.get("AUDIT_KEY")
+    # The last chain head seen by the app, kept outside the database, so that a cut-off tail is found.
+    AUDIT_HEAD_PATH = os.environ.get("AUDIT_HEAD_PATH", str(INSTANCE_DIR / "audit-head.json"))
+
+    SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'prevent.db'}")
+    )
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Flask-AppBuilder
+    AUTH_TYPE = AUTH_DB
+    AUTH_ROLE_PUBLIC = None
+    FAB_SECURITY_MANAGER_CLASS = "app.security.PreventSecurityManager"
+    FAB_ADD_SECURITY_API = True
+    FAB_API_SWAGGER_UI = _env_bool("API_DOCS", True)
+    # Roles and permissions are applied by `flask prevent sync-roles`, never at web start-up
+    # (several gunicorn workers would race to write them) and never behind Alembic's back.
+    FAB_UPDATE_PERMS = False
+    FAB_CREATE_DB = False
+    FAB_API_MAX_PAGE_SIZE = 100
+    FAB_BASE_TEMPLATE = "prevent_base.html"
+    FAB_INDEX_VIEW = "app.views.HomeView"
+    FAB_API_SHOW_STACKTRACE = False
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=30)
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    SAFEGUARDING_CONTACTS = json.loads(os.environ["SAFEGUARDING_CONTACTS"]) if os.environ.get(
+        "SAFEGUARDING_CONTACTS") else DEFAULT_CONTACTS
+    CASE_REFERENCE_PREFIX = os.environ.get("CASE_REFERENCE_PREFIX", "PC")
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    AUDIT_KEY = "test-audit-key-not-for-production"

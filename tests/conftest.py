@@ -1,0 +1,212 @@
+"""Test fixtures: one app per test session (Flask-AppBuilder allows one per process) on a real database.
+
+SQLite in a temporary file by default; PostgreSQL when TEST_DATABASE_URL is set (CI sets it). The schema is built by
+the Alembic migrations, exactly as in production, and the roles and reference data by the same CLI code.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Optional
+
+import pytest
+import sqlalchemy as sa
+
+ROLE_USERS = {
+    "staff": "Staff",
+    "staff2": "Staff",
+    "officer": "Safeguarding Officer",
+    "officer2": "Safeguarding Officer",
+    "lead": "Prevent Lead",
+    "director": "Programme Director",
+    "governance": "Governance",
+    "admin": "Admin",
+}
+PASSWORD = "correct-horse-battery-staple-42"
+_counter = itertools.count(1)
+
+
+def _reset_database(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("prevent")
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        from config import _sqlalchemy_url
+        url = _sqlalchemy_url(url)
+        _reset_database(url)
+    else:
+        url = f"sqlite:///{tmp / 'test.db'}"
+
+    from app import create_app
+    from config import TestConfig
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        AUDIT_HEAD_PATH = str(tmp / "audit-head.json")
+
+    application = create_app(Config)
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        from app.cli import sync_roles
+        from app.seed import seed_reference
+
+        upgrade()
+        sync_roles()
+        seed_reference()
+        sm = application.appbuilder.sm
+        for username, role in ROLE_USERS.items():
+            sm.add_user(username, username.capitalize(), "Tester", f"{username}@example.org", sm.find_role(role),
+                        PASSWORD)
+    yield application
+
+
+@pytest.fixture()
+def ctx(app):
+    with app.app_context():
+        yield
+        from app.extensions import db
+        db.session.rollback()
+        db.session.remove()
+
+
+def user(name: str):
+    from flask import current_app
+    return current_app.appbuilder.sm.find_user(name)
+
+
+@pytest.fixture()
+def users(ctx):
+    class Users:
+        def __getattr__(self, name):
+            return user(name)
+    return Users()
+
+
+def concern_payload(**overrides) -> dict[str, Any]:
+    n = next(_counter)
+    payload = {
+        "subject": {"full_name": f"Test Subject {n}", "subject_type": "learner", "date_of_birth": "2008-01-02"},
+        "description": f"Concern text {n}: said \"something worrying\".",
+        "occurred_at": (datetime.now(timezone.utc) - timedelta(hours=2)).isoformat(),
+        "location": "Room 4",
+        "indicator_ids": [],
+        "immediate_danger": False,
+    }
+    payload.update(overrides)
+    return payload
+
+
+# Valid data for every event, enough to take it; the target follows from the workflow table.
+EVENT_DATA: dict[str, dict[str, Any]] = {
+    "acknowledge": {},
+    "close": {"outcome": "no_further_action"},
+    "refer_to_police": {"referral_date": date.today().isoformat(), "subject_informed": False},
+    "record_gateway_outcome": {"outcome": "channel", "decided_on": date.today().isoformat()},
+    "close_police_led": {},
+    "schedule_panel": {"panel_date": date.today().isoformat(), "local_authority": "Test Council"},
+    "screen_out": {},
+    "record_panel_decision": {"decision": "adopted", "consent": "given"},
+    "exit_support": {"exit_date": date.today().isoformat(), "exit_reason": "Plan completed"},
+    "record_review": {"review": "6_months", "outcome_note": "Doing well"},
+    "reopen": {},
+}
+
+# The shortest path of events from `reported` to each state.
+PATH_TO: dict[str, list[tuple[str, dict]]] = {
+    "reported": [],
+    "under_review": [("acknowledge", {})],
+}
+PATH_TO["referred_to_police"] = PATH_TO["under_review"] + [("refer_to_police", {})]
+PATH_TO["channel_screening"] = PATH_TO["referred_to_police"] + [("record_gateway_outcome", {"outcome": "channel"})]
+PATH_TO["police_led"] = PATH_TO["referred_to_police"] + [("record_gateway_outcome", {"outcome": "police_led"})]
+PATH_TO["channel_panel"] = PATH_TO["channel_screening"] + [("schedule_panel", {})]
+PATH_TO["channel_support"] = PATH_TO["channel_panel"] + [("record_panel_decision", {})]
+PATH_TO["post_exit_review"] = PATH_TO["channel_support"] + [("exit_support", {})]
+PATH_TO["closed"] = PATH_TO["under_review"] + [("close", {})]
+
+
+def make_case(reporter: str = "staff", state: str = "reported", **overrides):
+    """A case raised by `reporter` and moved by the officer to `state`, through the services."""
+    from app.services import cases
+    case = cases.raise_concern(user(reporter), concern_payload(**overrides))
+    for event, data in PATH_TO[state]:
+        cases.transition(user("officer") if event != "reopen" else user("lead"), case.id,
+                         {"event": event, "reason": f"Reason for {event}", **EVENT_DATA[event], **data})
+    return case.id
+
+
+@dataclass
+class ApiClient:
+    client: Any
+    token: Optional[str]
+
+    def _headers(self):
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def get(self, url, **kw):
+        return self.client.get(url, headers=self._headers(), **kw)
+
+    def post(self, url, json=None, **kw):
+        return self.client.post(url, json=json, headers=self._headers(), **kw)
+
+    def put(self, url, json=None, **kw):
+        return self.client.put(url, json=json, headers=self._headers(), **kw)
+
+    def delete(self, url, **kw):
+        return self.client.delete(url, headers=self._headers(), **kw)
+
+
+@pytest.fixture()
+def api(app, ctx):
+    """api("officer") is a client signed in to the API as that user; api(None) is anonymous."""
+    tokens: dict[str, str] = {}
+
+    def make(username: Optional[str]) -> ApiClient:
+        client = app.test_client()
+        if username is None:
+            return ApiClient(client, None)
+        if username not in tokens:
+            response = client.post("/api/v1/security/login",
+                                   json={"username": username, "password": PASSWORD, "provider": "db"})
+            assert response.status_code == 200, response.get_json()
+            tokens[username] = response.get_json()["access_token"]
+        return ApiClient(client, tokens[username])
+
+    return make
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture()
+def web(app, ctx):
+    """web("officer") is a browser-like test client signed in through the login page."""
+
+    def make(username: Optional[str]):
+        client = app.test_client()
+        if username is not None:
+            page = client.get("/login/")
+            response = client.post("/login/", data={"username": username, "password": PASSWORD,
+                                                    "csrf_token": csrf_token(page.get_data(as_text=True))})
+            assert response.status_code == 302, "login failed"
+        return client
+
+    return make
