@@ -7,7 +7,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
+from app.errors import DomainError
+from app.extensions import appbuilder, db
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +29,19 @@ def _answer(code: int, message: str | None = None):
     message = message or MESSAGES.get(code, "Something went wrong.")
     if request.path.startswith("/api/"):
         return jsonify(message=message), code
-    return render_template("error.html", code=code, message=message), code
+    return render_template("error.html", code=code, message=message, appbuilder=appbuilder,
+                           base_template=appbuilder.base_template), code
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         return _answer(400, "The form expired or was sent from elsewhere. Go back, reload the page and try again.")
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()
+        return _answer(exc.status_code, None if exc.status_code in (403, 404) else str(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -235,6 +235,14 @@ def get_case(session: Session, actor, case_id: int) -> CaseView:
     return CaseView(session.get(Case, case_id), access)
 
 
+def own_concern(session: Session, actor, case_id: int) -> Case:
+    """A concern as its reporter raised it: the receipt every employee gets, whatever their role may read."""
+    case = session.get(Case, case_id)
+    if case is None or case.reporter_id != actor.id:
+        raise NotFound("case")
+    return case
+
+
 def overdue_clause(today: date) -> sa.ColumnElement[bool]:
     return sa.exists().where(CaseAction.case_id == Case.id, CaseAction.status == ActionStatus.open,
                              CaseAction.due_date < today)
@@ -248,6 +256,7 @@ class CaseFilters:
     overdue: Optional[bool] = None
     action_owner_id: Optional[int] = None
     subject_id: Optional[int] = None
+    reporter_id: Optional[int] = None
 
 
 def list_cases(session: Session, actor, filters: CaseFilters, *, page: int = 0, page_size: int = 25,
@@ -272,6 +281,8 @@ def list_cases(session: Session, actor, filters: CaseFilters, *, page: int = 0, 
                                             CaseAction.status == ActionStatus.open))
     if filters.subject_id is not None:
         conditions.append(Case.subject_id == filters.subject_id)
+    if filters.reporter_id is not None:
+        conditions.append(Case.reporter_id == filters.reporter_id)
     where = sa.and_(*conditions)
     count = session.scalar(sa.select(sa.func.count()).select_from(Case).where(where))
     overdue_flag = overdue.label("overdue")
