@@ -36,4 +36,5 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
     from app import cli, errors_web
     cli.register(app)
     errors_web.register(app)
+    api.guard_rison_arguments(app)
     return app

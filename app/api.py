@@ -16,7 +16,7 @@ from app.errors import Conflict, DomainError, InvalidData
 from app.extensions import db
 from app.models import CaseStatus, ConcernType, Indicator
 from app.presenters import action_json, case_json, entry_json, audit_json, subject_json
-from app.services import actions, cases, subjects
+from app.services import access, actions, cases, subjects
 from app.services.cases import CaseFilters
 from app.validation import parse_bool, parse_int
 
@@ -35,11 +35,7 @@ def json_body() -> Any:
     return payload
 
 
-def rison_arg() -> dict:
-    """The rison `q` argument, parsed defensively: `q=((` and other malformed input get 400, never 500."""
-    raw = request.args.get("q")
-    if not raw:
-        return {}
+def _parse_rison(raw: str) -> dict:
     if len(raw) > 2000:
         raise BadQuery("The q argument is too long.")
     try:
@@ -49,6 +45,25 @@ def rison_arg() -> dict:
     if not isinstance(value, dict):
         raise BadQuery("The q argument must be a rison object, such as (page:0,page_size:25).")
     return value
+
+
+def rison_arg() -> dict:
+    """The rison `q` argument, parsed defensively: `q=((` and other malformed input get 400, never 500."""
+    raw = request.args.get("q")
+    return _parse_rison(raw) if raw else {}
+
+
+def guard_rison_arguments(app) -> None:
+    """Flask-AppBuilder's own APIs parse `q` too, and crash on `q=((`: refuse malformed `q` before any API runs."""
+
+    @app.before_request
+    def refuse_malformed_q():
+        if request.path.startswith("/api/") and request.args.get("q"):
+            try:
+                _parse_rison(request.args["q"])
+            except BadQuery as exc:
+                return {"message": str(exc)}, 400
+        return None
 
 
 def answers(view: Callable) -> Callable:
@@ -86,7 +101,8 @@ class CaseApi(PreventApi):
     method_permission_name = {
         "list_cases": "read", "get_case": "read", "raise_concern": "raise", "take_event": "transition",
         "immediate_risk": "record_risk", "get_chronology": "read_all", "add_action": "manage_actions",
-        "add_note": "transition", "get_audit": "read_audit",
+        "add_note": "transition", "get_audit": "read_audit", "grant_access": "grant_access",
+        "revoke_access": "grant_access",
     }
 
     @expose("/", methods=["GET"])
@@ -221,6 +237,36 @@ class CaseApi(PreventApi):
             200: {description: events}
         """
         return self.response(200, result=[audit_json(ev) for ev in cases.audit_trail(db.session, g.user, pk)])
+
+    @expose("/<int:pk>/grants", methods=["POST"])
+    @protect()
+    @answers
+    def grant_access(self, pk: int):
+        """Grant an officer access to a restricted case (Prevent Lead).
+        ---
+        post:
+          summary: Grant access (user_id, reason)
+          responses:
+            201: {description: the grant}
+            409: {description: the case is not restricted, or access was granted already}
+        """
+        grant = access.grant_access(g.user, pk, json_body())
+        return self.response(201, result={"case_id": grant.case_id, "user_id": grant.user_id,
+                                          "granted_at": grant.granted_at.isoformat()})
+
+    @expose("/<int:pk>/grants/<int:user_id>", methods=["DELETE"])
+    @protect()
+    @answers
+    def revoke_access(self, pk: int, user_id: int):
+        """Withdraw an officer's access to a restricted case (Prevent Lead).
+        ---
+        delete:
+          summary: Withdraw access (reason in the JSON body)
+          responses:
+            200: {description: withdrawn}
+        """
+        access.revoke_access(g.user, pk, user_id, json_body())
+        return self.response(200, message="Access withdrawn.")
 
 
 def _case_query(q: dict) -> tuple[CaseFilters, int, int]:

@@ -9,14 +9,16 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_appbuilder import BaseView, IndexView, ModelView, expose, has_access
+from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import workflow
 from app.errors import Conflict, InvalidData
 from app.extensions import db
-from app.models import CaseStatus, ConcernType, Indicator, IndicatorKind, User
+from app.models import CaseStatus, ConcernType, Indicator, IndicatorKind
 from app.security import CaseAccess, can
-from app.services import actions, cases, subjects
+from app.services import access, actions, cases, subjects
 from app.services.cases import CaseFilters
 
 UK = ZoneInfo("Europe/London")
@@ -36,12 +38,6 @@ def form_payload(*list_fields: str) -> dict[str, Any]:
         else:
             payload[key] = request.form[key]
     return payload
-
-
-def officers() -> list[User]:
-    """People who can own an action: active users whose roles can work on cases."""
-    people = db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.first_name)).all()
-    return [u for u in people if can(u, "can_read_all")]
 
 
 class HomeView(IndexView):
@@ -109,6 +105,7 @@ class CaseView(BaseView):
     method_permission_name = {
         "index": "read_all", "show": "read", "take_event": "transition", "immediate_risk": "record_risk",
         "add_action": "manage_actions", "update_action": "manage_actions", "add_note": "transition",
+        "grant_access": "grant_access", "revoke_access": "grant_access",
     }
     default_view = "index"
 
@@ -127,7 +124,7 @@ class CaseView(BaseView):
         count, rows = cases.list_cases(db.session, g.user, filters, page=page, page_size=PAGE_SIZE)
         types = db.session.scalars(sa.select(ConcernType).order_by(ConcernType.position)).all()
         return self.render_template("case_list.html", rows=rows, count=count, page=page, page_size=PAGE_SIZE,
-                                    statuses=list(CaseStatus), types=types, owners=officers(), args=args)
+                                    statuses=list(CaseStatus), types=types, owners=access.case_workers(db.session), args=args)
 
     def _render_case(self, pk: int, *, draft: Optional[dict] = None, errors: Optional[dict] = None,
                      message: Optional[str] = None, status_code: int = 200):
@@ -140,9 +137,12 @@ class CaseView(BaseView):
             events=workflow.allowed_events(case.status, lambda permission: can(g.user, permission)),
             chronology=cases.chronology(db.session, g.user, pk),
             earlier=cases.earlier_concerns(db.session, g.user, case),
-            owners=officers(), note_kinds=cases.NOTE_KINDS,
+            owners=access.case_workers(db.session), note_kinds=cases.NOTE_KINDS,
             trail=cases.audit_trail(db.session, g.user, pk) if can(g.user, "can_read_audit") else None,
         )
+        if case.restricted and can(g.user, "can_grant_access"):
+            context.update(granted=access.granted_users(db.session, pk),
+                           grant_candidates=access.grant_candidates(db.session, case))
         return self.render_template("case_page.html", **context), status_code
 
     @expose("/<int:pk>")
@@ -194,11 +194,43 @@ class CaseView(BaseView):
     def add_note(self, pk: int):
         return self._post(pk, "note", lambda p: cases.add_note(g.user, pk, p), "Note added.")
 
+    @expose("/<int:pk>/grants", methods=["POST"])
+    @has_access
+    def grant_access(self, pk: int):
+        return self._post(pk, "grant", lambda p: access.grant_access(g.user, pk, p), "Access granted.")
+
+    @expose("/<int:pk>/grants/<int:user_id>/revoke", methods=["POST"])
+    @has_access
+    def revoke_access(self, pk: int, user_id: int):
+        return self._post(pk, f"revoke:{user_id}", lambda p: access.revoke_access(g.user, pk, user_id, p),
+                          "Access withdrawn.")
+
+
+class PlainErrorsInterface(SQLAInterface):
+    """FAB flashes the database's own error text (SQL and parameters) when a save fails: say it plainly instead."""
+
+    SAVE_FAILED = "That could not be saved. An entry with the same name may exist already."
+
+    def add(self, item, commit: bool = True) -> None:
+        self._plainly(super().add, item, commit)
+
+    def edit(self, item, commit: bool = True) -> None:
+        self._plainly(super().edit, item, commit)
+
+    def delete(self, item, commit: bool = True) -> None:
+        self._plainly(super().delete, item, commit)
+
+    def _plainly(self, save, item, commit: bool) -> None:
+        try:
+            save(item, commit)
+        except (SQLAlchemyError, DatabaseException):
+            raise DatabaseException(self.SAVE_FAILED) from None
+
 
 class IndicatorView(ModelView):
     """The provider's vulnerability table: the Prevent Lead can add more; entries are retired, never deleted."""
 
-    datamodel = SQLAInterface(Indicator)
+    datamodel = PlainErrorsInterface(Indicator)
     list_columns = ["kind", "label", "position", "active"]
     add_columns = edit_columns = ["kind", "label", "position", "active"]
     base_order = ("kind", "asc")
@@ -208,7 +240,7 @@ class IndicatorView(ModelView):
 class ConcernTypeView(ModelView):
     """Home Office categories: an administrator can extend them; entries are retired, never deleted."""
 
-    datamodel = SQLAInterface(ConcernType)
+    datamodel = PlainErrorsInterface(ConcernType)
     list_columns = ["label", "position", "active"]
     add_columns = edit_columns = ["label", "position", "active"]
     base_order = ("position", "asc")

@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 ROLE_USERS = {
     "staff": "Staff",
@@ -37,6 +38,18 @@ def _reset_database(url: str) -> None:
     engine.dispose()
 
 
+class RequestPerAppContextClient(FlaskClient):
+    """Each request in an app context of its own, as in production.
+
+    A test holds an app context open (for the services it calls), and Flask reuses it for requests: `g`, and with it
+    Flask-Login's signed-in user, would then leak from one client's request to another's.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("prevent")
@@ -56,6 +69,7 @@ def app(tmp_path_factory):
         AUDIT_HEAD_PATH = str(tmp / "audit-head.json")
 
     application = create_app(Config)
+    application.test_client_class = RequestPerAppContextClient
     with application.app_context():
         from flask_migrate import upgrade
 
