@@ -79,7 +79,6 @@ class Config:
 
     SAFEGUARDING_CONTACTS = json.loads(os.environ["SAFEGUARDING_CONTACTS"]) if os.environ.get(
         "SAFEGUARDING_CONTACTS") else DEFAULT_CONTACTS
-    CASE_REFERENCE_PREFIX = os.environ.get("CASE_REFERENCE_PREFIX", "PC")
 
 
 class TestConfig(Config):
