@@ -18,7 +18,7 @@ from app.models import CaseStatus, ConcernType, Indicator
 from app.presenters import action_json, case_json, entry_json, audit_json, subject_json
 from app.services import access, actions, cases, subjects
 from app.services.cases import CaseFilters
-from app.validation import parse_bool, parse_int
+from app.validation import parse_bool, parse_int, text_parser
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ def _case_query(q: dict) -> tuple[CaseFilters, int, int]:
     filters = CaseFilters()
     parsers: dict[str, Callable[[Any], Any]] = {
         "status": CaseStatus, "concern_type_id": parse_int, "urgent": parse_bool, "overdue": parse_bool,
-        "action_owner_id": parse_int, "subject_id": parse_int,
+        "action_owner_id": parse_int, "subject_id": parse_int, "search": text_parser(200),
     }
     raw_filters = q.get("filters", [])
     if not isinstance(raw_filters, list):

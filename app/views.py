@@ -119,6 +119,7 @@ class CaseView(BaseView):
             urgent=True if args.get("urgent") == "yes" else None,
             overdue=True if args.get("overdue") == "yes" else None,
             action_owner_id=args.get("owner", type=int),
+            search=args.get("find"),
         )
         page = max(args.get("page", 0, type=int), 0)
         count, rows = cases.list_cases(db.session, g.user, filters, page=page, page_size=PAGE_SIZE)

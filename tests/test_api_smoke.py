@@ -43,3 +43,14 @@ def test_full_pathway_through_the_api(api):
     assert [e["action"] for e in trail if e["to_status"]][1:] == [event for event, _, _ in steps] + ["reopen"]
     verified = lead.get("/api/v1/audit/verify").get_json()
     assert verified["ok"] is True and verified["first_bad_seq"] is None
+
+
+def test_officers_find_cases_by_reference_or_name(api, ctx):
+    from tests.conftest import make_case
+    case_id = make_case(subject={"full_name": "Findable Person-Smith", "subject_type": "learner"})
+    officer = api("officer")
+    reference = officer.get(f"/api/v1/case/{case_id}").get_json()["result"]["reference"]
+    for text in (reference, reference.lower(), "findable  PERSON"):
+        found = officer.get(f"/api/v1/case/?q=(filters:!((col:search,value:'{text}')))").get_json()
+        assert found["ids"] == [case_id], text
+    assert api("staff2").get(f"/api/v1/case/?q=(filters:!((col:search,value:'{reference}')))").get_json()["ids"] == []

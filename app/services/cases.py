@@ -12,10 +12,11 @@ from app import audit, workflow
 from app.extensions import db
 from app.errors import Conflict, Forbidden, InvalidData, NotFound, StaleVersion
 from app.models import (
-    ActionStatus, AuditEvent, Case, CaseAction, CaseEntry, CaseStatus, ConcernType, Indicator, Subject, SubjectType, utcnow,
+    ActionStatus, AuditEvent, Case, CaseAction, CaseEntry, CaseStatus, ConcernType, Indicator, Subject, SubjectType,
+    parse_reference, utcnow,
 )
 from app.security import CaseAccess, can, case_access, full_access_clause, visible_cases_clause
-from app.services.subjects import subject_from_payload
+from app.services.subjects import matches_subject, subject_from_payload
 from app.services.uow import unit_of_work
 from app.validation import Form, not_in_future, parse_bool, parse_datetime, parse_int, text_parser
 
@@ -257,6 +258,7 @@ class CaseFilters:
     action_owner_id: Optional[int] = None
     subject_id: Optional[int] = None
     reporter_id: Optional[int] = None
+    search: Optional[str] = None  # a case reference, or part of the subject's name, or a learner reference
 
 
 def list_cases(session: Session, actor, filters: CaseFilters, *, page: int = 0, page_size: int = 25,
@@ -283,6 +285,10 @@ def list_cases(session: Session, actor, filters: CaseFilters, *, page: int = 0, 
         conditions.append(Case.subject_id == filters.subject_id)
     if filters.reporter_id is not None:
         conditions.append(Case.reporter_id == filters.reporter_id)
+    if filters.search and filters.search.strip():
+        case_id = parse_reference(filters.search)
+        conditions.append(Case.id == case_id if case_id is not None else
+                          Case.subject_id.in_(sa.select(Subject.id).where(matches_subject(filters.search))))
     where = sa.and_(*conditions)
     count = session.scalar(sa.select(sa.func.count()).select_from(Case).where(where))
     overdue_flag = overdue.label("overdue")

@@ -48,18 +48,21 @@ def create_subject(actor, payload: Any) -> Subject:
         return subject
 
 
+def matches_subject(text: str) -> sa.ColumnElement[bool]:
+    """Subjects whose name contains `text` (any case and spacing), or whose learner reference is `text`."""
+    key = Subject.make_name_key(text)
+    pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return sa.or_(Subject.name_key.like(pattern, escape="\\"), Subject.learner_ref == text.strip())
+
+
 def search_subjects(session: Session, actor, text: str, limit: int = 20) -> list[Subject]:
     """Officers find an existing subject by name or learner reference when raising a concern."""
     if not can(actor, "can_read", "Subject"):
         raise Forbidden()
-    key = Subject.make_name_key(text)
-    if len(key) < 2:
+    if len(Subject.make_name_key(text)) < 2:
         return []
-    pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return session.scalars(
-        sa.select(Subject).where(sa.or_(Subject.name_key.like(pattern, escape="\\"),
-                                        Subject.learner_ref == text.strip()))
-        .order_by(Subject.name_key).limit(limit)
+        sa.select(Subject).where(matches_subject(text)).order_by(Subject.name_key).limit(limit)
     ).all()
 
 
