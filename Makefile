@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 WORKERS ?= 2
+DEMO_MAIL_PORT ?= 8025
 export FLASK_APP := run.py
 
 .PHONY: run setup test lock clean
@@ -24,8 +25,17 @@ setup: $(BIN)/.installed instance/prevent.env
 	$(BIN)/flask db upgrade
 	$(BIN)/flask prevent setup
 
+# The web app, the outbox delivery worker and, unless MAIL_SERVER is set, a local demo mailbox that keeps every
+# email as a file in instance/mailbox/new/ (so the demo's email works without a mail server). Ctrl-C stops all three.
 run: setup
 	@echo "Prevent Casework on http://$(HOST):$(PORT)"
+	@set -e; trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
+	if [ -z "$$MAIL_SERVER" ]; then \
+	  echo "Demo mailbox: emails land in instance/mailbox/new/"; \
+	  $(BIN)/python -m aiosmtpd -n -l 127.0.0.1:$(DEMO_MAIL_PORT) -c aiosmtpd.handlers.Mailbox instance/mailbox & \
+	  export MAIL_SERVER=127.0.0.1 MAIL_PORT=$(DEMO_MAIL_PORT); \
+	fi; \
+	$(BIN)/flask outbox deliver --loop & \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - run:app
 
 test: $(BIN)/.installed

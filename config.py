@@ -77,6 +77,27 @@ class Config:
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 
+    # Email (Flask-Mail), delivered from the outbox by `flask outbox deliver`
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Prevent Casework <prevent-casework@localhost>")
+    MAIL_MESSAGE_ID_DOMAIN = os.environ.get("MAIL_MESSAGE_ID_DOMAIN", "prevent-casework.local")
+    MAIL_SUPPRESS_SEND = False  # Flask-Mail would otherwise drop every email under TESTING; tests use a real server
+    MAIL_TIMEOUT_SECONDS = int(os.environ.get("MAIL_TIMEOUT_SECONDS", "30"))
+    # The address users sign in at: the links in emails point here.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8080")
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))
+    OUTBOX_BACKOFF_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_SECONDS", "30"))
+    OUTBOX_BACKOFF_MAX_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", "3600"))
+    # How long a worker may take to send a claimed email before another worker takes it up again.
+    OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
+    STALLED_AFTER_DAYS = int(os.environ.get("STALLED_AFTER_DAYS", "30"))
+    POLICE_OUTCOME_WORKING_DAYS = int(os.environ.get("POLICE_OUTCOME_WORKING_DAYS", "10"))
+
     SAFEGUARDING_CONTACTS = json.loads(os.environ["SAFEGUARDING_CONTACTS"]) if os.environ.get(
         "SAFEGUARDING_CONTACTS") else DEFAULT_CONTACTS
 
@@ -85,3 +106,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
     AUDIT_KEY = "test-audit-key-not-for-production"
+    # Retries are due at once and give up soon, so that tests see every outcome without waiting.
+    OUTBOX_BACKOFF_SECONDS = 0
+    OUTBOX_MAX_ATTEMPTS = 4
+    MAIL_DEFAULT_SENDER = "Prevent Casework <prevent-casework@example.org>"

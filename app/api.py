@@ -223,7 +223,7 @@ class CaseApi(PreventApi):
             201: {description: the chronology entry}
         """
         entry = cases.add_note(g.user, pk, json_body())
-        return self.response(201, id=entry.id, result=entry_json(entry))
+        return self.response(201, id=entry.id, result=entry_json(cases.ChronologyItem.from_entry(entry)))
 
     @expose("/<int:pk>/audit", methods=["GET"])
     @protect()

@@ -146,6 +146,7 @@ def _write_pending(session: Session) -> None:
         sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
     seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    keep_anchor = not _chain_holds_anchor(session, seq)
     key = _audit_key()
     now = utcnow()
     audited = session.info.setdefault("audit_done", set())
@@ -163,7 +164,22 @@ def _write_pending(session: Session) -> None:
         session.add(ev)
         audited.add(id(item.entity))
     session.flush()
-    session.info[_HEAD] = {"seq": seq, "hash": prev_hash}
+    if keep_anchor:
+        # The chain no longer holds the head recorded outside the database (its tail was cut off or rewritten):
+        # keep that head, so that verify() goes on reporting it, instead of moving it onto the altered chain.
+        current_app.logger.error("Audit chain does not hold its recorded head: head file left unchanged.")
+    else:
+        session.info[_HEAD] = {"seq": seq, "hash": prev_hash}
+
+
+def _chain_holds_anchor(session: Session, head_seq: int) -> bool:
+    """Whether the chain, as this transaction sees it under the chain lock, still has the recorded head in it."""
+    anchor = read_anchor()
+    if anchor is None:
+        return True
+    if anchor["seq"] > head_seq:
+        return False
+    return session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.seq == anchor["seq"])) == anchor["hash"]
 
 
 @event.listens_for(Session, "after_flush")
@@ -255,6 +271,15 @@ class Verification:
 
 
 def verify(session: Session) -> Verification:
+    """Checks the whole chain and its recorded head. Read-only: it ends the transaction its reads opened, whatever
+    it finds (a long-lived session must not keep audit_event locked, or the rows it read, after a failed check)."""
+    try:
+        return _verify(session)
+    finally:
+        session.rollback()
+
+
+def _verify(session: Session) -> Verification:
     key = _audit_key()
     expected_seq, prev_hash, count = 1, GENESIS, 0
     rows = session.execute(sa.select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000))
@@ -273,5 +298,4 @@ def verify(session: Session) -> Verification:
         anchored = session.execute(sa.select(AuditEvent.hash).where(AuditEvent.seq == anchor["seq"])).scalar()
         if anchored != anchor["hash"]:
             return Verification(False, count, prev_hash, anchor["seq"], "the chain differs from its recorded head")
-    session.rollback()  # read-only: end the transaction the scan opened
     return Verification(True, count, prev_hash if count else None, None)

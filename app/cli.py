@@ -1,21 +1,30 @@
-"""Command-line tasks: `flask prevent ...` for set-up, `flask audit verify` for the chain."""
+"""Command-line tasks: `flask prevent ...` for set-up, `flask audit verify` for the chain, `flask outbox deliver` and
+`flask reminders run` for email."""
 from __future__ import annotations
 
 import json
 import os
 import secrets
+import signal
+import socket
 import sys
+import threading
+from datetime import date
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from app import audit
+from app import audit, notify, outbox
 from app.extensions import db
 from app.security import ROLE_MATRIX, all_permissions
+from app.services.uow import unit_of_work
 
 prevent_cli = AppGroup("prevent", help="Set-up tasks: roles, reference data, demo data.")
 audit_cli = AppGroup("audit", help="The audit trail.")
+outbox_cli = AppGroup("outbox", help="Email delivery from the outbox.")
+reminders_cli = AppGroup("reminders", help="Reminders and digests that fall due.")
 
 
 @prevent_cli.command("sync-roles")
@@ -77,6 +86,47 @@ def verify_command() -> None:
     sys.exit(0 if result.ok else 1)
 
 
+@outbox_cli.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep delivering (for a service) instead of one pass (for cron).")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes with --loop.")
+def deliver_command(loop: bool, interval: float) -> None:
+    """Send the emails that are due: one pass, or for ever with --loop (stops cleanly on SIGTERM or Ctrl-C)."""
+    # Flask-Mail opens SMTP connections without a timeout; a server that never answers must not stall the worker.
+    socket.setdefaulttimeout(current_app.config["MAIL_TIMEOUT_SECONDS"])
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    while True:
+        try:
+            report = outbox.deliver_due()
+        except sa.exc.OperationalError as exc:  # the database is away: say so, keep the worker, try again later
+            db.session.rollback()
+            click.echo(f"Delivery paused, the database is unavailable: {exc.orig}", err=True)
+            if not loop:
+                sys.exit(1)
+        else:
+            if report.sent or report.retrying or report.failed or not loop:
+                click.echo(f"Outbox: {report}.")
+        if not loop:
+            return
+        try:
+            if stopping.wait(interval):
+                return
+        except KeyboardInterrupt:
+            return
+
+
+@reminders_cli.command("run")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Work out what is due as of this date (default: today).")
+def reminders_command(today) -> None:
+    """Queue the reminders and digests that have fallen due; a second run the same day queues nothing new."""
+    with unit_of_work() as session:
+        report = notify.run_reminders(session, today.date() if today else date.today())
+    click.echo(str(report))
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(prevent_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(reminders_cli)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -29,6 +30,8 @@ def _answer(code: int, message: str | None = None):
     message = message or MESSAGES.get(code, "Something went wrong.")
     if request.path.startswith("/api/"):
         return jsonify(message=message), code
+    # A request refused early (CSRF is checked before Flask-AppBuilder loads the user) still shows the menu.
+    g.user = getattr(g, "user", None) or current_user
     return render_template("error.html", code=code, message=message, appbuilder=appbuilder,
                            base_template=appbuilder.base_template), code
 

@@ -6,7 +6,8 @@ from typing import Any, Optional
 
 from app import workflow
 from app.extensions import db
-from app.models import AuditEvent, Case, CaseAction, CaseEntry, CaseStatus, Subject
+from app.models import AuditEvent, Case, CaseAction, CaseStatus, Subject
+from app.services.cases import ChronologyItem
 from app.security import CaseAccess, can, case_access
 
 
@@ -59,11 +60,10 @@ def subject_json(subject: Subject) -> dict:
     }
 
 
-def entry_json(entry: CaseEntry) -> dict:
+def entry_json(item: ChronologyItem) -> dict:
     return {
-        "id": entry.id, "at": iso(entry.at), "kind": entry.kind, "actor": entry.actor.username,
-        "summary": entry.summary, "reason": entry.reason, "from_status": entry.from_status,
-        "to_status": entry.to_status, "data": entry.data or {},
+        "at": iso(item.at), "kind": item.kind, "actor": item.actor, "summary": item.summary, "reason": item.reason,
+        "from_status": item.from_status, "to_status": item.to_status, "data": item.data,
     }
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
-from app.models import Case, CaseAccessGrant
+from app.models import Case, CaseAccessGrant, Subject
 
 Permission = tuple[str, str]  # (action, resource), as Flask-AppBuilder names them
 
@@ -35,6 +35,9 @@ SELF_SERVICE: list[Permission] = [
     ("can_this_form_get", "UserInfoEditView"),
     ("can_this_form_post", "UserInfoEditView"),
     ("can_get", "MenuApi"),
+    ("can_read", "Notifications"),
+    ("can_edit", "Notifications"),
+    ("menu_access", "My email"),
 ]
 # Every employee may raise a concern, whatever else their role is.
 EMPLOYEE: list[Permission] = SELF_SERVICE + [
@@ -81,6 +84,7 @@ ADMIN_PERMISSIONS: list[Permission] = EMPLOYEE + [
     ("menu_access", "Types of concern"),
     *[(p, "ConcernTypeView") for p in ("can_list", "can_show", "can_add", "can_edit")],
     ("can_get", "OpenApi"), ("can_show", "SwaggerView"), ("menu_access", "API documentation"),
+    ("can_read", "Outbox"), ("can_retry", "Outbox"), ("menu_access", "Email outbox"),
 ]
 
 ROLE_MATRIX: dict[str, list[Permission]] = {
@@ -148,6 +152,14 @@ def visible_cases_clause(user) -> sa.ColumnElement[bool]:
     return sa.or_(full_access_clause(user), reporter_clause(user))
 
 
+def visible_subjects_clause(user) -> sa.ColumnElement[bool]:
+    """Subjects the user may look up (by id or by name): none without `can_read Subject`, and never the person of a
+    case the user may not work on. A colleague of concern is as need-to-know as the restricted case about them."""
+    if not can(user, "can_read", "Subject"):
+        return sa.false()
+    return ~sa.exists().where(Case.subject_id == Subject.id, sa.not_(full_access_clause(user)))
+
+
 def case_access(session, user, case_id: int) -> CaseAccess:
     row = session.execute(
         sa.select(full_access_clause(user).label("full"), reporter_clause(user).label("reporter"))
@@ -167,3 +179,11 @@ def all_permissions() -> Iterable[Permission]:
             if permission not in seen:
                 seen.add(permission)
                 yield permission
+
+
+def case_workers(session) -> list:
+    """Active users whose role works on cases (officers and the Lead): action owners, grantees, officers' email."""
+    from app.models import User
+
+    people = session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.first_name, User.id)).all()
+    return [person for person in people if can(person, "can_read_all")]

@@ -13,12 +13,12 @@ from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import workflow
+from app import notify, outbox, workflow
 from app.errors import Conflict, InvalidData
 from app.extensions import db
 from app.models import CaseStatus, ConcernType, Indicator, IndicatorKind
-from app.security import CaseAccess, can
-from app.services import access, actions, cases, subjects
+from app.security import CaseAccess, can, case_workers
+from app.services import access, actions, cases, preferences, subjects
 from app.services.cases import CaseFilters
 
 UK = ZoneInfo("Europe/London")
@@ -125,7 +125,8 @@ class CaseView(BaseView):
         count, rows = cases.list_cases(db.session, g.user, filters, page=page, page_size=PAGE_SIZE)
         types = db.session.scalars(sa.select(ConcernType).order_by(ConcernType.position)).all()
         return self.render_template("case_list.html", rows=rows, count=count, page=page, page_size=PAGE_SIZE,
-                                    statuses=list(CaseStatus), types=types, owners=access.case_workers(db.session), args=args)
+                                    statuses=list(CaseStatus), types=types, owners=case_workers(db.session),
+                                    args=args)
 
     def _render_case(self, pk: int, *, draft: Optional[dict] = None, errors: Optional[dict] = None,
                      message: Optional[str] = None, status_code: int = 200):
@@ -138,7 +139,7 @@ class CaseView(BaseView):
             events=workflow.allowed_events(case.status, lambda permission: can(g.user, permission)),
             chronology=cases.chronology(db.session, g.user, pk),
             earlier=cases.earlier_concerns(db.session, g.user, case),
-            owners=access.case_workers(db.session), note_kinds=cases.NOTE_KINDS,
+            owners=case_workers(db.session), note_kinds=cases.NOTE_KINDS,
             trail=cases.audit_trail(db.session, g.user, pk) if can(g.user, "can_read_audit") else None,
         )
         if case.restricted and can(g.user, "can_grant_access"):
@@ -207,10 +208,64 @@ class CaseView(BaseView):
                           "Access withdrawn.")
 
 
-class PlainErrorsInterface(SQLAInterface):
-    """FAB flashes the database's own error text (SQL and parameters) when a save fails: say it plainly instead."""
+class MyEmailView(BaseView):
+    """What email this person receives, and whether non-urgent email comes as one daily digest."""
+
+    route_base = "/my-email"
+    class_permission_name = "Notifications"
+    method_permission_name = {"show": "read", "update": "edit"}
+    default_view = "show"
+
+    @expose("/")
+    @has_access
+    def show(self):
+        return self.render_template("my_email.html", receives=notify.what_user_receives(g.user),
+                                    recent=outbox.sent_to(db.session, g.user),
+                                    daily_digest=outbox.wants_digest(db.session, g.user))
+
+    @expose("/", methods=["POST"])
+    @has_access
+    def update(self):
+        chosen = preferences.set_daily_digest(g.user, {"daily_digest": request.form.get("daily_digest", "no")})
+        flash("Non-urgent email will come as one daily digest." if chosen else "Email will come as it happens.",
+              "success")
+        return redirect(url_for("MyEmailView.show"))
+
+
+class OutboxView(BaseView):
+    """The Admin's view of email delivery: what failed (with its error, and a retry) and what went lately."""
+
+    route_base = "/outbox"
+    class_permission_name = "Outbox"
+    method_permission_name = {"index": "read", "retry": "retry"}
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        failed, recent = outbox.failed_and_recent(db.session, g.user)
+        return self.render_template("outbox.html", failed=failed, recent=recent)
+
+    @expose("/<int:pk>/retry", methods=["POST"])
+    @has_access
+    def retry(self, pk: int):
+        try:
+            outbox.retry(g.user, pk)
+        except Conflict as exc:
+            flash(str(exc), "warning")
+        else:
+            flash("The email is queued again.", "success")
+        return redirect(url_for("OutboxView.index"))
+
+
+class ReferenceDataInterface(SQLAInterface):
+    """FAB's model interface with two mends: a failed save is said plainly (FAB flashes the database's own error,
+    SQL and parameters included), and a checkbox may be left unticked (FAB requires every non-null column)."""
 
     SAVE_FAILED = "That could not be saved. An entry with the same name may exist already."
+
+    def is_nullable(self, col_name: str) -> bool:
+        return self.is_boolean(col_name) or super().is_nullable(col_name)
 
     def add(self, item, commit: bool = True) -> None:
         self._plainly(super().add, item, commit)
@@ -231,21 +286,25 @@ class PlainErrorsInterface(SQLAInterface):
 class IndicatorView(ModelView):
     """The provider's vulnerability table: the Prevent Lead can add more; entries are retired, never deleted."""
 
-    datamodel = PlainErrorsInterface(Indicator)
+    datamodel = ReferenceDataInterface(Indicator)
     list_columns = ["kind", "label", "position", "active"]
     add_columns = edit_columns = ["kind", "label", "position", "active"]
     base_order = ("kind", "asc")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    # No row or bulk actions: FAB's generic action routes would only answer an unknown action name with a crash (500).
+    exclude_route_methods = {"action", "action_post"}
 
 
 class ConcernTypeView(ModelView):
     """Home Office categories: an administrator can extend them; entries are retired, never deleted."""
 
-    datamodel = PlainErrorsInterface(ConcernType)
+    datamodel = ReferenceDataInterface(ConcernType)
     list_columns = ["label", "position", "active"]
     add_columns = edit_columns = ["label", "position", "active"]
     base_order = ("position", "asc")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    # No row or bulk actions: FAB's generic action routes would only answer an unknown action name with a crash (500).
+    exclude_route_methods = {"action", "action_post"}
 
 
 def local_time(value, fmt: str = "%d %b %Y %H:%M") -> str:
@@ -258,6 +317,8 @@ def register(appbuilder) -> None:
     appbuilder.add_view(CaseView, "Cases", icon="fa-folder-open")
     appbuilder.add_view(IndicatorView, "Indicators", category="Reference data", icon="fa-check-square")
     appbuilder.add_view(ConcernTypeView, "Types of concern", category="Reference data", icon="fa-tags")
+    appbuilder.add_view(OutboxView, "Email outbox", icon="fa-envelope")
+    appbuilder.add_view(MyEmailView, "My email", icon="fa-envelope-o")
     current_app.jinja_env.filters["local"] = local_time
     current_app.jinja_env.globals.update(can=can, CaseStatus=CaseStatus, IndicatorKind=IndicatorKind)
 

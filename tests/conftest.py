@@ -5,9 +5,12 @@ the Alembic migrations, exactly as in production, and the roles and reference da
 """
 from __future__ import annotations
 
+import email
 import itertools
 import os
 import re
+import socket
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Optional
@@ -50,8 +53,64 @@ class RequestPerAppContextClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+class RecordingSMTPHandler:
+    """A real SMTP server's handler: keeps every message it accepts, and can be told to refuse the next few."""
+
+    def __init__(self):
+        self.messages: list[email.message.Message] = []
+        self.refuse_next = 0
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self._lock:
+            if self.refuse_next > 0:
+                self.refuse_next -= 1
+                return "451 4.3.0 Mailbox busy, try again later"
+            message = email.message_from_bytes(envelope.original_content or envelope.content)
+            message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+            self.messages.append(message)
+        return "250 OK"
+
+    def take(self) -> list[email.message.Message]:
+        with self._lock:
+            taken, self.messages = self.messages, []
+        return taken
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LocalSMTPServer:
+    """aiosmtpd on a fixed local port, which a test may stop (the server is down) and start again."""
+
+    def __init__(self):
+        self.handler = RecordingSMTPHandler()
+        self.hostname, self.port = "127.0.0.1", _free_port()
+        self._controller = None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self.handler, hostname=self.hostname, port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
 @pytest.fixture(scope="session")
-def app(tmp_path_factory):
+def smtp_server():
+    server = LocalSMTPServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, smtp_server):
     tmp = tmp_path_factory.mktemp("prevent")
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
@@ -67,6 +126,8 @@ def app(tmp_path_factory):
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = url
         AUDIT_HEAD_PATH = str(tmp / "audit-head.json")
+        MAIL_SERVER = smtp_server.hostname
+        MAIL_PORT = smtp_server.port
 
     application = create_app(Config)
     application.test_client_class = RequestPerAppContextClient

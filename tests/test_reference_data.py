@@ -34,3 +34,17 @@ def test_lead_adds_an_indicator_offered_on_the_concern_form(web):
     lead.post("/indicatorview/add", data={"kind": "vulnerability", "label": "Online grooming", "position": "20",
                                           "active": "y", "csrf_token": token})
     assert "Online grooming" in web("staff").get("/concerns/new").get_data(as_text=True)
+
+
+def test_the_lead_retires_an_indicator_by_unticking_active(web, ctx):
+    lead = web("lead")
+    token = csrf_token(lead.get("/indicatorview/add").get_data(as_text=True))
+    lead.post("/indicatorview/add", data={"kind": "indicator", "label": "Soon retired", "position": "30",
+                                          "active": "y", "csrf_token": token})
+    indicator_id = db.session.scalar(sa.select(Indicator.id).where(Indicator.label == "Soon retired"))
+    page = lead.get(f"/indicatorview/edit/{indicator_id}").get_data(as_text=True)
+    lead.post(f"/indicatorview/edit/{indicator_id}", data={"kind": "indicator", "label": "Soon retired",
+                                                           "position": "30", "csrf_token": csrf_token(page)})
+    db.session.expire_all()
+    assert db.session.get(Indicator, indicator_id).active is False
+    assert "Soon retired" not in web("staff").get("/concerns/new").get_data(as_text=True)

@@ -9,18 +9,12 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.errors import Conflict, Forbidden, NotFound
 from app.models import Case, CaseAccessGrant, User
-from app.security import CaseAccess, can, case_access
+from app.security import CaseAccess, can, case_access, case_workers
 from app.services.cases import add_entry, load_case_for_work
 from app.services.uow import unit_of_work
 from app.validation import Form, parse_int, text_parser
 
 REASON_MAX = 2_000
-
-
-def case_workers(session: Session) -> list[User]:
-    """Active users whose role works on cases: the people who may own actions or be granted access."""
-    people = session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.first_name)).all()
-    return [person for person in people if can(person, "can_read_all")]
 
 
 def grant_candidates(session: Session, case: Case) -> list[User]:

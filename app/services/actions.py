@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app import audit
+from app import audit, notify
 from app.errors import Conflict, Forbidden, NotFound, StaleVersion
 from app.models import ActionStatus, CaseAction, User, utcnow
 from app.security import CaseAccess, can, case_access
@@ -36,6 +36,7 @@ def add_action(actor, case_id: int, payload: Any) -> CaseAction:
         audit.record(session, actor, "add_action", action)
         add_entry(session, case, actor, "action_added", f"Action added for {owner.username}: {title}",
                data={"action_id": action.id, "due_date": due_date})
+        notify.action_assigned(session, action, case)
         return action
 
 
@@ -45,9 +46,10 @@ def update_action(actor, action_id: int, payload: Any) -> CaseAction:
         raise Forbidden()
     with unit_of_work() as session:
         action = session.get(CaseAction, action_id)
-        if action is None:
+        # The same 404 for an action on a case the user may not work on as for no action at all.
+        if action is None or case_access(session, actor, action.case_id) is not CaseAccess.FULL:
             raise NotFound("action")
-        case = load_case_for_work(session, actor, action.case_id)  # 404 for an action on a case the user may not see
+        case = action.case
         form = Form(payload)
         status = form.field("status", choice_parser((ActionStatus.done.value, ActionStatus.cancelled.value)))
         note = form.field("completion_note", text_parser(NOTE_MAX), required=status == ActionStatus.done.value)

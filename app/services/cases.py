@@ -1,21 +1,23 @@
 """Cases: raising a concern, moving it through the workflow, immediate risk, notes, and reading what a user may see."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone, tzinfo
 from typing import Any, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from app import audit, workflow
+from app import audit, notify, workflow
 from app.extensions import db
 from app.errors import Conflict, Forbidden, InvalidData, NotFound, StaleVersion
 from app.models import (
-    ActionStatus, AuditEvent, Case, CaseAction, CaseEntry, CaseStatus, ConcernType, Indicator, Subject, SubjectType,
-    parse_reference, utcnow,
+    ActionStatus, AuditEvent, Case, CaseAction, CaseEntry, CaseStatus, ConcernType, EmailStatus, Indicator, OutboxEmail,
+    Subject, SubjectType, parse_reference, utcnow,
 )
-from app.security import CaseAccess, can, case_access, full_access_clause, visible_cases_clause
+from app.security import (
+    CaseAccess, can, case_access, full_access_clause, visible_cases_clause, visible_subjects_clause,
+)
 from app.services.subjects import matches_subject, subject_from_payload
 from app.services.uow import unit_of_work
 from app.validation import Form, not_in_future, parse_bool, parse_datetime, parse_int, text_parser
@@ -85,6 +87,7 @@ def raise_concern(actor, payload: Any, *, naive_zone: tzinfo = timezone.utc) -> 
             add_entry(session, case, actor, "immediate_risk",
                    "Immediate danger reported at intake" + ("; police called" if police_called else ""),
                    data={"police_called": police_called, "police_incident_number": incident})
+        notify.concern_raised(session, case)
         return case
 
 
@@ -92,9 +95,11 @@ def _concern_subject(session: Session, actor, form: Form) -> tuple[Subject, bool
     """The subject named by id, or a new one from the details given; and whether it is new."""
     subject_id = form.field("subject_id", parse_int, required=False)
     if subject_id is not None:
-        subject = session.get(Subject, subject_id)
-        # Staff may only name subjects they recorded themselves: ids must not reveal who else is of concern.
-        if subject is None or not (can(actor, "can_read", "Subject") or subject.created_by_id == actor.id):
+        # Only a subject the user may look up, or one they recorded themselves: ids must not reveal who else is of
+        # concern (to staff at all, to officers where the case about them is restricted).
+        subject = session.scalar(sa.select(Subject).where(
+            Subject.id == subject_id, sa.or_(visible_subjects_clause(actor), Subject.created_by_id == actor.id)))
+        if subject is None:
             form.error("subject_id", "Choose a person from the list or enter their details.")
             return Subject(), False
         return subject, False
@@ -159,6 +164,7 @@ def transition(actor, case_id: int, payload: Any) -> Case:
             outcome = {"closure_outcome": step.outcome.value} if step.outcome else {}
             add_entry(session, case, actor, "transition", step.transition.label, reason=step.reason,
                    from_status=from_status.value, to_status=step.target.value, data={**step.data, **outcome})
+            notify.after_transition(session, case, event)
             return case
     except StaleVersion as exc:
         raise StaleVersion(_current_status(case_id)) from exc
@@ -302,13 +308,58 @@ def list_cases(session: Session, actor, filters: CaseFilters, *, page: int = 0, 
     return count, [(row[0], bool(row[1])) for row in rows]
 
 
-def chronology(session: Session, actor, case_id: int) -> list[CaseEntry]:
+@dataclass(frozen=True)
+class ChronologyItem:
+    """One line of a case's story: an entry officers wrote or a decision took, or an email the case caused."""
+
+    at: datetime
+    kind: str
+    actor: str  # a username, or "system"
+    actor_name: str
+    summary: str
+    reason: Optional[str] = None
+    from_status: Optional[str] = None
+    to_status: Optional[str] = None
+    data: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_entry(cls, entry: CaseEntry) -> "ChronologyItem":
+        return cls(entry.at, entry.kind, entry.actor.username, f"{entry.actor.first_name} {entry.actor.last_name}",
+                   entry.summary, entry.reason, entry.from_status, entry.to_status, entry.data or {})
+
+    @classmethod
+    def from_email(cls, email: OutboxEmail) -> "ChronologyItem":
+        person = email.recipient
+        return cls(email.created_at, "email", "system", "Prevent Casework",
+                   f"Email to {person.first_name} {person.last_name}: {notify.KINDS.get(email.kind, email.kind)}",
+                   data={"recipient": person.username, "delivery": _delivery(email)})
+
+
+def _delivery(email: OutboxEmail) -> str:
+    if email.status == EmailStatus.sent:
+        return f"delivered {email.sent_at.isoformat(timespec='seconds')}"
+    if email.status == EmailStatus.digested and email.digest_id is not None:
+        digest = db.session.get(OutboxEmail, email.digest_id)
+        sent = f", delivered {digest.sent_at.isoformat(timespec='seconds')}" if digest.sent_at else ""
+        return "in the daily digest" + sent
+    return {EmailStatus.held: "held for the daily digest", EmailStatus.failed: "failed: the Admin has been shown it"
+            }.get(email.status, "waiting to be sent")
+
+
+def chronology(session: Session, actor, case_id: int) -> list[ChronologyItem]:
+    """Everything on a case in time order: entries, decisions, actions, outcomes, and the emails it caused."""
     if get_case(session, actor, case_id).access is not CaseAccess.FULL:
         raise NotFound("case")
-    return session.scalars(
+    entries = session.scalars(
         sa.select(CaseEntry).where(CaseEntry.case_id == case_id).options(selectinload(CaseEntry.actor))
         .order_by(CaseEntry.at, CaseEntry.id)
     ).all()
+    emails = session.scalars(
+        sa.select(OutboxEmail).where(OutboxEmail.case_id == case_id).options(selectinload(OutboxEmail.recipient))
+        .order_by(OutboxEmail.created_at, OutboxEmail.id)
+    ).all()
+    items = [ChronologyItem.from_entry(e) for e in entries] + [ChronologyItem.from_email(e) for e in emails]
+    return sorted(items, key=lambda item: item.at)  # stable: entries before the emails they caused
 
 
 def earlier_concerns(session: Session, actor, case: Case) -> list[Case]:

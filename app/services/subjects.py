@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.errors import Forbidden, NotFound
 from app.models import Employer, Subject, SubjectType
-from app.security import can
+from app.security import can, visible_subjects_clause
 from app.services.uow import unit_of_work
 from app.validation import Form, choice_parser, not_in_future, parse_date, parse_int, text_parser
 
@@ -62,14 +62,15 @@ def search_subjects(session: Session, actor, text: str, limit: int = 20) -> list
     if len(Subject.make_name_key(text)) < 2:
         return []
     return session.scalars(
-        sa.select(Subject).where(matches_subject(text)).order_by(Subject.name_key).limit(limit)
+        sa.select(Subject).where(matches_subject(text), visible_subjects_clause(actor))
+        .order_by(Subject.name_key).limit(limit)
     ).all()
 
 
 def get_subject(session: Session, actor, subject_id: int) -> Subject:
     if not can(actor, "can_read", "Subject"):
         raise Forbidden()
-    subject = session.get(Subject, subject_id)
+    subject = session.scalar(sa.select(Subject).where(Subject.id == subject_id, visible_subjects_clause(actor)))
     if subject is None:
         raise NotFound("subject")
     return subject

@@ -1,0 +1,245 @@
+"""Who hears what, and when. Every email goes through the outbox, inside the caller's transaction.
+
+An email is the leakiest place for Prevent data, so every text here is built from the case reference, dates and
+general words only: never a name, a date of birth, free text, an indicator or a type of concern. Recipients sign in
+to read the rest.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Optional
+
+import holidays
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from app import outbox
+from app.models import (
+    ActionStatus, Case, CaseAction, CaseEntry, CaseStatus, EmailStatus, OutboxEmail, User, utcnow,
+)
+from app.security import CaseAccess, can, case_access, case_workers, full_access_clause
+
+FOOTER = "\n\nThis email deliberately carries no personal details. Sign in to read the case."
+
+# What each kind of email is, for the chronology and for each user's "what I receive" page.
+KINDS = {
+    "new_concern": "a new concern was raised",
+    "acknowledged": "your concern was acknowledged",
+    "action_assigned": "an action was given to them",
+    "action_overdue": "their action is overdue",
+    "review_due": "a post-support review falls due",
+    "police_outcome_overdue": "no police gateway outcome after 10 working days",
+    "digest": "the daily digest",
+}
+
+
+def case_link(case_id: int) -> str:
+    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/cases/{case_id}"
+
+
+def _case_team(session: Session, case: Case) -> list[User]:
+    """The officers and the Lead who may work on this case (for a restricted case: the Lead and those granted)."""
+    return [person for person in case_workers(session)
+            if can(person, "can_transition") and case_access(session, person, case.id) is CaseAccess.FULL]
+
+
+# --- at once, from the services -------------------------------------------------------------------------------
+
+def concern_raised(session: Session, case: Case) -> None:
+    urgent = case.urgent
+    subject = f"{'URGENT: ' if urgent else ''}New Prevent concern {case.reference}"
+    body = ("A new concern was raised" +
+            (" and marked urgent: someone may be in immediate danger." if urgent else ".") +
+            f"\n\nRead it and acknowledge it: {case_link(case.id)}" + FOOTER)
+    for person in _case_team(session, case):
+        outbox.queue(session, kind="new_concern", recipient=person, subject=subject, body=body, case_id=case.id,
+                     urgent=urgent)
+
+
+def after_transition(session: Session, case: Case, event: str) -> None:
+    if event == "acknowledge":
+        outbox.queue(session, kind="acknowledged", recipient=case.reporter, case_id=case.id,
+                     subject=f"Your concern {case.reference} was acknowledged",
+                     body=("A Safeguarding Officer has acknowledged the concern you raised and is looking into it. "
+                           f"Thank you for raising it.\n\nYou can see its status here: {case_link(case.id)}" + FOOTER))
+
+
+def action_assigned(session: Session, action: CaseAction, case: Case) -> None:
+    outbox.queue(session, kind="action_assigned", recipient=action.owner, case_id=case.id,
+                 subject=f"An action for you on {case.reference}",
+                 body=(f"An action on case {case.reference} was given to you, due {action.due_date:%d %b %Y}."
+                       f"\n\n{case_link(case.id)}" + FOOTER))
+
+
+# --- reminders: worked out once a day by `flask reminders run` --------------------------------------------------
+
+@lru_cache(maxsize=8)
+def _bank_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("GB", subdiv="ENG", years=year)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """`days` working days after `start`: weekends and bank holidays in England do not count."""
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5 and current not in _bank_holidays(current.year):
+            days -= 1
+    return current
+
+
+@dataclass
+class ReminderReport:
+    queued: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, email: Optional[OutboxEmail]) -> None:
+        if email is not None:
+            self.queued[kind] = self.queued.get(kind, 0) + 1
+
+    def __str__(self) -> str:
+        if not self.queued:
+            return "Nothing new fell due."
+        return "Queued: " + ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in sorted(self.queued.items()))
+
+
+def run_reminders(session: Session, today: date) -> ReminderReport:
+    """Queues what has fallen due by `today`. Each reminder has a key, so a second run the same day adds nothing."""
+    report = ReminderReport()
+    _overdue_actions(session, today, report)
+    _reviews(session, today, report)
+    _police_outcomes(session, today, report)
+    _digests(session, today, report)
+    return report
+
+
+def _overdue_actions(session: Session, today: date, report: ReminderReport) -> None:
+    overdue = session.scalars(sa.select(CaseAction).join(Case).where(
+        CaseAction.status == ActionStatus.open, CaseAction.due_date < today, Case.status != CaseStatus.closed)).all()
+    for action in overdue:
+        report.add("action_overdue", outbox.queue(
+            session, kind="action_overdue", recipient=action.owner, case_id=action.case_id,
+            dedupe_key=f"action_overdue:{action.id}",
+            subject=f"Overdue action on {action.case.reference}",
+            body=(f"An action of yours on case {action.case.reference} is overdue: it was due "
+                  f"{action.due_date:%d %b %Y}.\n\n{case_link(action.case_id)}" + FOOTER)))
+
+
+REVIEWS = (("6_months", "6-month", relativedelta(months=6)), ("12_months", "12-month", relativedelta(months=12)))
+REVIEW_NOTICE = timedelta(days=14)
+
+
+def _recorded_reviews(session: Session, case_id: int) -> set[str]:
+    entries = session.scalars(sa.select(CaseEntry).where(CaseEntry.case_id == case_id,
+                                                         CaseEntry.kind == "transition")).all()
+    return {entry.data.get("review") for entry in entries if entry.data and entry.data.get("review")}
+
+
+def _reviews(session: Session, today: date, report: ReminderReport) -> None:
+    """After support ends, the 6- and 12-month reviews: 14 days before, and on the day (until recorded)."""
+    waiting = session.scalars(sa.select(Case).where(Case.status == CaseStatus.post_exit_review,
+                                                    Case.exit_date.is_not(None))).all()
+    for case in waiting:
+        done = _recorded_reviews(session, case.id)
+        for review, label, after in REVIEWS:
+            due = case.exit_date + after
+            if review in done or today < due - REVIEW_NOTICE:
+                continue
+            stage, when = ("due", "is due today") if today >= due else ("notice", f"falls due on {due:%d %b %Y}")
+            if stage == "due" and today > due:
+                when = f"was due on {due:%d %b %Y}"
+            for person in _case_team(session, case):
+                report.add("review_due", outbox.queue(
+                    session, kind="review_due", recipient=person, case_id=case.id,
+                    dedupe_key=f"review_due:{case.id}:{review}:{stage}:{person.id}",
+                    subject=f"{label.capitalize()} review {'due' if stage == 'due' else 'coming up'}: {case.reference}",
+                    body=(f"The {label} post-support review of case {case.reference} {when}.\n\n"
+                          f"{case_link(case.id)}" + FOOTER)))
+
+
+def _police_outcomes(session: Session, today: date, report: ReminderReport) -> None:
+    """A referral with no gateway outcome after the set number of working days: the officer who referred it."""
+    days = current_app.config["POLICE_OUTCOME_WORKING_DAYS"]
+    waiting = session.scalars(sa.select(Case).where(Case.status == CaseStatus.referred_to_police,
+                                                    Case.referral_date.is_not(None))).all()
+    for case in waiting:
+        if today < add_working_days(case.referral_date, days):
+            continue
+        referral = session.scalars(sa.select(CaseEntry).where(
+            CaseEntry.case_id == case.id, CaseEntry.to_status == CaseStatus.referred_to_police.value)
+            .order_by(CaseEntry.at.desc(), CaseEntry.id.desc()).limit(1)).first()
+        if referral is None or not referral.actor.is_active:
+            continue
+        report.add("police_outcome_overdue", outbox.queue(
+            session, kind="police_outcome_overdue", recipient=referral.actor, case_id=case.id,
+            dedupe_key=f"police_outcome_overdue:{case.id}:{case.referral_date.isoformat()}",
+            subject=f"No police outcome yet for {case.reference}",
+            body=(f"Case {case.reference} was referred to the police Prevent team on {case.referral_date:%d %b %Y}, "
+                  f"and no gateway outcome has been recorded after {days} working days. Chase the police Prevent "
+                  f"team and record the outcome.\n\n{case_link(case.id)}" + FOOTER)))
+
+
+def stalled_cases(session: Session, user, now: Optional[datetime] = None) -> list[tuple[Case, datetime]]:
+    """Open cases this user works on with no entry in their chronology for STALLED_AFTER_DAYS: (case, last entry)."""
+    cutoff = (now or utcnow()) - timedelta(days=current_app.config["STALLED_AFTER_DAYS"])
+    last = sa.func.max(CaseEntry.at).label("last_at")
+    rows = session.execute(
+        sa.select(Case, last).join(CaseEntry, CaseEntry.case_id == Case.id)
+        .where(Case.status != CaseStatus.closed, full_access_clause(user))
+        .group_by(Case.id).having(last < cutoff).order_by(last)
+    ).all()
+    return [(case, at if at.tzinfo else at.replace(tzinfo=timezone.utc)) for case, at in rows]
+
+
+def _digests(session: Session, today: date, report: ReminderReport) -> None:
+    """One email a day per person with something to say: for officers, every overdue action and stalled case they
+    can see; for anyone who takes a digest, the non-urgent emails held for it."""
+    held_for = set(session.scalars(sa.select(OutboxEmail.recipient_id).where(OutboxEmail.status == EmailStatus.held)))
+    officers = {person.id: person for person in case_workers(session)}
+    people = {**{person.id: person for person in session.scalars(sa.select(User).where(User.id.in_(held_for)))},
+              **officers}
+    now = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=12)
+    for person in people.values():
+        lines: list[str] = []
+        if person.id in officers:
+            overdue = session.scalars(sa.select(CaseAction).join(Case).where(
+                CaseAction.status == ActionStatus.open, CaseAction.due_date < today,
+                Case.status != CaseStatus.closed, full_access_clause(person)).order_by(CaseAction.due_date)).all()
+            lines += [f"Overdue action on {action.case.reference}, due {action.due_date:%d %b %Y}" for action in overdue]
+            lines += [f"Stalled: {case.reference} has had no activity since {at:%d %b %Y}"
+                      for case, at in stalled_cases(session, person, now)]
+        held = session.scalars(sa.select(OutboxEmail).where(OutboxEmail.recipient_id == person.id,
+                                                            OutboxEmail.status == EmailStatus.held)
+                               .order_by(OutboxEmail.id)).all()
+        lines += [email.subject for email in held]
+        if not lines:
+            continue
+        digest = outbox.queue(
+            session, kind="digest", recipient=person, dedupe_key=f"digest:{today.isoformat()}:{person.id}",
+            digestible=False, subject=f"Prevent casework: your daily digest for {today:%d %b %Y}",
+            body="\n".join(f"- {line}" for line in lines) +
+                 f"\n\nSign in: {current_app.config['PUBLIC_URL'].rstrip('/')}/" + FOOTER)
+        report.add("digest", digest)
+        if digest is not None:
+            for email in held:
+                email.status = EmailStatus.digested
+                email.digest_id = digest.id
+
+
+# --- what each person receives, for their "My email" page ---------------------------------------------------------
+
+RECEIVES = (
+    ("can_transition", "Case", "A new concern is raised (at once; marked urgent when someone is in immediate danger)."),
+    ("can_raise", "Case", "A Safeguarding Officer acknowledges a concern you raised."),
+    ("can_manage_actions", "Case", "An action on a case is given to you, and again if it becomes overdue."),
+    ("can_transition", "Case", "A 6- or 12-month post-support review falls due (14 days before, and on the day)."),
+    ("can_transition", "Case", "A police referral you made has had no gateway outcome for 10 working days."),
+    ("can_read_all", "Case", "A daily digest of overdue actions and stalled cases, when there are any."),
+)
+
+
+def what_user_receives(user) -> list[str]:
+    return [text for action, resource, text in RECEIVES if can(user, action, resource)]

@@ -1,0 +1,212 @@
+"""The email outbox: an email is a row written in the same transaction as the change that causes it, and a worker
+delivers it after commit.
+
+Nothing is lost: a rolled-back change queues nothing; a refused or failed send is retried with backoff; after
+OUTBOX_MAX_ATTEMPTS it is parked as failed for the Admin to see and retry. Nothing is sent twice by design: workers
+claim rows (SKIP LOCKED on PostgreSQL, a conditional update everywhere), and an email keeps the Message-ID it got
+when queued, so that the one case left, a worker killed after sending but before marking it sent, redelivers the
+same message, which mail systems recognise as a duplicate.
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import make_msgid
+from typing import Optional
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_mail import Message
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.errors import Conflict, Forbidden, NotFound
+from app.extensions import db, mail
+from app.models import EmailStatus, NotificationPreference, OutboxEmail, User, utcnow
+from app.security import can
+from app.services.uow import unit_of_work
+
+log = logging.getLogger(__name__)
+
+
+def wants_digest(session: Session, user: User) -> bool:
+    return bool(session.scalar(sa.select(NotificationPreference.daily_digest)
+                               .where(NotificationPreference.user_id == user.id)))
+
+
+def queue(session: Session, *, kind: str, recipient: User, subject: str, body: str, case_id: Optional[int] = None,
+          urgent: bool = False, dedupe_key: Optional[str] = None, digestible: bool = True) -> Optional[OutboxEmail]:
+    """Adds an email to the caller's transaction. With `dedupe_key`, an email already queued under that key (by an
+    earlier run, or a concurrent one) means this one is not queued: None is returned."""
+    held = digestible and not urgent and wants_digest(session, recipient)
+    email = OutboxEmail(
+        message_id=make_msgid(domain=current_app.config["MAIL_MESSAGE_ID_DOMAIN"]), dedupe_key=dedupe_key,
+        kind=kind, recipient_id=recipient.id, to_address=recipient.email, subject=subject, body=body, urgent=urgent,
+        case_id=case_id, status=EmailStatus.held if held else EmailStatus.queued, created_at=utcnow(),
+        next_attempt_at=utcnow(),
+    )
+    if dedupe_key is None:
+        session.add(email)
+        return email
+    try:
+        with session.begin_nested():
+            session.add(email)
+    except IntegrityError:
+        return None
+    return email
+
+
+# --- delivery -------------------------------------------------------------------------------------------------
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.sent} sent, {self.retrying} to retry, {self.failed} parked as failed"
+
+
+def _claimable(now) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        sa.and_(OutboxEmail.status == EmailStatus.queued, OutboxEmail.next_attempt_at <= now),
+        # A claim whose worker died (killed mid-send, or before it could mark the result) is taken up again.
+        sa.and_(OutboxEmail.status == EmailStatus.sending, OutboxEmail.lease_until < now),
+    )
+
+
+def claim(limit: int) -> list[OutboxEmail]:
+    """Takes up to `limit` due emails for this worker alone, each in a short transaction of its own.
+
+    PostgreSQL skips rows another worker has locked; elsewhere the conditional update makes a second claim of the
+    same row change nothing, and a worker that lost every row of its batch to another simply looks again.
+    """
+    session = db.session
+    while True:
+        now = utcnow()
+        ids = session.scalars(
+            sa.select(OutboxEmail.id).where(_claimable(now)).order_by(OutboxEmail.urgent.desc(), OutboxEmail.id)
+            .limit(limit).with_for_update(skip_locked=True)
+        ).all()
+        if not ids:
+            session.rollback()
+            return []
+        token = uuid.uuid4().hex
+        lease = now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+        session.execute(
+            sa.update(OutboxEmail).where(OutboxEmail.id.in_(ids), _claimable(now))
+            .values(status=EmailStatus.sending, lease_until=lease, claim_token=token,
+                    attempts=OutboxEmail.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+        claimed = session.scalars(sa.select(OutboxEmail).where(OutboxEmail.claim_token == token)
+                                  .order_by(OutboxEmail.urgent.desc(), OutboxEmail.id)).all()
+        if claimed:
+            return claimed
+
+
+def as_message(email: OutboxEmail) -> Message:
+    message = Message(subject=email.subject, recipients=[email.to_address], body=email.body,
+                      sender=current_app.config["MAIL_DEFAULT_SENDER"],
+                      extra_headers={"X-Priority": "1", "Importance": "high"} if email.urgent else None)
+    message.msgId = email.message_id
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    base = current_app.config["OUTBOX_BACKOFF_SECONDS"]
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), current_app.config["OUTBOX_BACKOFF_MAX_SECONDS"]))
+
+
+def _mark_sent(email: OutboxEmail) -> None:
+    email.status = EmailStatus.sent
+    email.sent_at = utcnow()
+    email.lease_until = email.claim_token = email.last_error = None
+    db.session.commit()
+
+
+def _mark_failed(email: OutboxEmail, error: str, report: DeliveryReport) -> None:
+    email.last_error = error[:500]
+    email.lease_until = email.claim_token = None
+    if email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        email.status = EmailStatus.failed
+        report.failed += 1
+        log.error("Email %s parked as failed after %s attempts: %s", email.id, email.attempts, error)
+    else:
+        email.status = EmailStatus.queued
+        email.next_attempt_at = utcnow() + backoff(email.attempts)
+        report.retrying += 1
+    db.session.commit()
+
+
+def _error_text(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def deliver_due(batch_size: int = 50) -> DeliveryReport:
+    """One pass: sends every email due now, batch by batch, and records each result as it goes."""
+    report = DeliveryReport()
+    while True:
+        emails = claim(batch_size)
+        if not emails:
+            return report
+        try:
+            connection = mail.connect().__enter__()
+        except (smtplib.SMTPException, OSError) as exc:
+            for email in emails:
+                _mark_failed(email, _error_text(exc), report)
+            return report  # the server is down: the rest waits for the next pass
+        try:
+            for email in emails:
+                try:
+                    connection.send(as_message(email))
+                except (smtplib.SMTPException, OSError) as exc:
+                    _mark_failed(email, _error_text(exc), report)
+                else:
+                    _mark_sent(email)
+                    report.sent += 1
+        finally:
+            try:
+                connection.__exit__(None, None, None)
+            except (smtplib.SMTPException, OSError):
+                pass  # the emails are sent and marked; a failed goodbye to the server changes nothing
+
+
+def retry(actor, email_id: int) -> OutboxEmail:
+    """The Admin sends a parked email again (it keeps its Message-ID)."""
+    if not can(actor, "can_retry", "Outbox"):
+        raise Forbidden()
+    with unit_of_work() as session:
+        email = session.get(OutboxEmail, email_id)
+        if email is None:
+            raise NotFound("email")
+        if email.status != EmailStatus.failed:
+            raise Conflict("Only an email that failed can be retried.")
+        email.status = EmailStatus.queued
+        email.attempts = 0
+        email.next_attempt_at = utcnow()
+        audit.record(session, actor, "retry_email", email)
+        return email
+
+
+def sent_to(session: Session, user, limit: int = 20) -> list[OutboxEmail]:
+    """The latest emails to this person, for their own page."""
+    return session.scalars(sa.select(OutboxEmail).where(OutboxEmail.recipient_id == user.id)
+                           .order_by(OutboxEmail.id.desc()).limit(limit)).all()
+
+
+def failed_and_recent(session: Session, actor, limit: int = 100) -> tuple[list[OutboxEmail], list[OutboxEmail]]:
+    """For the Admin's outbox page: every parked email, and the latest others."""
+    if not can(actor, "can_read", "Outbox"):
+        raise Forbidden()
+    failed = session.scalars(sa.select(OutboxEmail).where(OutboxEmail.status == EmailStatus.failed)
+                             .order_by(OutboxEmail.id.desc())).all()
+    recent = session.scalars(sa.select(OutboxEmail).where(OutboxEmail.status != EmailStatus.failed)
+                             .order_by(OutboxEmail.id.desc()).limit(limit)).all()
+    return failed, recent

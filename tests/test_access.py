@@ -1,0 +1,472 @@
+"""Who may reach what: every role against every case route and API endpoint, and need-to-know on each record.
+
+MATRIX is the reviewed answer for each (endpoint, method) and role; NOT_CASE_ROUTES lists everything else the app
+serves, with the reason it is not a case route. A rule in `app.url_map` that is in neither fails the suite, so no new
+route goes live unreviewed. Every (route, role) pair then runs against records of its own, made through the services.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from functools import cached_property
+from types import SimpleNamespace
+from typing import Any, Optional
+from urllib.parse import urlparse
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import AuditEvent, Case, ConcernType, Indicator, IndicatorKind
+from app.services import access, actions
+from tests.conftest import concern_payload, csrf_token, make_case, user
+
+# Outcomes. OK: the request did what it asks (2xx/3xx, or a 409/422 about the data). NO: 403, the role may not do
+# this at all. GONE: 404, no such record for this user. LOGIN: a page sends the visitor to sign in. NOAUTH: API 401.
+OK, NO, GONE, LOGIN, NOAUTH = "ok", "403", "404", "login", "401"
+ROLES = ("staff", "officer", "lead", "director", "governance", "admin", None)  # None: not signed in
+
+# Each route is tried on a case that "staff" raised. Roles: staff, Safeguarding Officer, Prevent Lead, Programme
+# Director, Governance, Admin, and a visitor who is not signed in.
+#                                                 staff offcr lead  dir.  gov.  admin anonymous
+MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
+    # Raising a concern, and the reporter's own concerns
+    ("ConcernView.new", "GET"):                  (OK,   OK,   OK,   OK,   OK,   OK,   LOGIN),
+    ("ConcernView.new", "POST"):                 (OK,   OK,   OK,   OK,   OK,   OK,   LOGIN),
+    ("ConcernView.raised", "GET"):               (OK,   GONE, GONE, GONE, GONE, GONE, LOGIN),   # the reporter's receipt
+    ("ConcernView.mine", "GET"):                 (OK,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    # The officers' case pages
+    ("CaseView.index", "GET"):                   (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    ("CaseView.show", "GET"):                    (OK,   OK,   OK,   NO,   NO,   NO,   LOGIN),   # staff: reporter's view
+    ("CaseView.take_event", "POST"):             (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    ("CaseView.immediate_risk", "POST"):         (OK,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    ("CaseView.add_action", "POST"):             (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    ("CaseView.update_action", "POST"):          (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    ("CaseView.add_note", "POST"):               (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    ("CaseView.grant_access", "POST"):           (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("CaseView.revoke_access", "POST"):          (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    # Reference data (FAB ModelViews): the Lead keeps indicators, the Admin types of concern; entries are retired,
+    # never deleted, and there are no uploads to download
+    ("IndicatorView.list", "GET"):               (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("IndicatorView.show", "GET"):               (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("IndicatorView.add", "GET"):                (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("IndicatorView.add", "POST"):               (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("IndicatorView.edit", "GET"):               (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("IndicatorView.edit", "POST"):              (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("IndicatorView.delete", "GET"):             (NO,   NO,   NO,   NO,   NO,   NO,   LOGIN),
+    ("IndicatorView.delete", "POST"):            (NO,   NO,   NO,   NO,   NO,   NO,   LOGIN),
+    ("IndicatorView.download", "GET"):           (NO,   NO,   NO,   NO,   NO,   NO,   LOGIN),
+    ("ConcernTypeView.list", "GET"):             (NO,   NO,   NO,   NO,   NO,   OK,   LOGIN),
+    ("ConcernTypeView.show", "GET"):             (NO,   NO,   NO,   NO,   NO,   OK,   LOGIN),
+    ("ConcernTypeView.add", "GET"):              (NO,   NO,   NO,   NO,   NO,   OK,   LOGIN),
+    ("ConcernTypeView.add", "POST"):             (NO,   NO,   NO,   NO,   NO,   OK,   LOGIN),
+    ("ConcernTypeView.edit", "GET"):             (NO,   NO,   NO,   NO,   NO,   OK,   LOGIN),
+    ("ConcernTypeView.edit", "POST"):            (NO,   NO,   NO,   NO,   NO,   OK,   LOGIN),
+    ("ConcernTypeView.delete", "GET"):           (NO,   NO,   NO,   NO,   NO,   NO,   LOGIN),
+    ("ConcernTypeView.delete", "POST"):          (NO,   NO,   NO,   NO,   NO,   NO,   LOGIN),
+    ("ConcernTypeView.download", "GET"):         (NO,   NO,   NO,   NO,   NO,   NO,   LOGIN),
+    # The REST API
+    ("CaseApi.list_cases", "GET"):               (OK,   OK,   OK,   NO,   NO,   NO,   NOAUTH),  # staff: their own only
+    ("CaseApi.raise_concern", "POST"):           (OK,   OK,   OK,   OK,   OK,   OK,   NOAUTH),
+    ("CaseApi.get_case", "GET"):                 (OK,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("CaseApi.take_event", "POST"):              (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("CaseApi.immediate_risk", "POST"):          (OK,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("CaseApi.get_chronology", "GET"):           (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("CaseApi.add_action", "POST"):              (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("CaseApi.add_note", "POST"):                (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("CaseApi.get_audit", "GET"):                (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("CaseApi.grant_access", "POST"):            (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("CaseApi.revoke_access", "DELETE"):         (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("ActionApi.update_action", "PUT"):          (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("SubjectApi.create", "POST"):               (OK,   OK,   OK,   OK,   OK,   OK,   NOAUTH),
+    ("SubjectApi.search", "GET"):                (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("SubjectApi.get_subject", "GET"):           (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("ReferenceApi.indicators", "GET"):          (OK,   OK,   OK,   OK,   OK,   OK,   NOAUTH),
+    ("ReferenceApi.concern_types", "GET"):       (OK,   OK,   OK,   OK,   OK,   OK,   NOAUTH),
+    ("AuditApi.verify", "GET"):                  (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+}
+
+
+def _crud(view: str) -> set[str]:
+    return {f"{view}.{name}" for name in ("list", "show", "add", "edit", "delete", "download", "action", "action_post")}
+
+
+def _rest(api: str, *extra: str) -> set[str]:
+    return {f"{api}.{name}" for name in ("get_list", "get", "post", "put", "delete", "info", *extra)}
+
+
+# Everything else in the url_map, by endpoint (all methods), with why it holds no case data.
+NOT_CASE_ROUTES: dict[str, set[str]] = {
+    "static files": {"static", "appbuilder.static"},
+    "home page, sign-in and out, language switch, back link: no records": {
+        "HomeView.index", "AuthDBView.login", "AuthDBView.logout", "LocaleView.index", "UtilView.back"},
+    "FAB user, role and permission administration pages (Admin): users, not cases": {
+        *_crud("UserDBModelView"), "UserDBModelView.userinfo", *_crud("RoleModelView"), *_crud("UserGroupModelView"),
+        *_crud("PermissionModelView"), *_crud("PermissionViewModelView"), *_crud("ViewMenuModelView"),
+        "UserStatsChartView.chart", "ResetPasswordView.this_form_get", "ResetPasswordView.this_form_post"},
+    "one's own profile and password (every signed-in user)": {
+        "ResetMyPasswordView.this_form_get", "ResetMyPasswordView.this_form_post",
+        "UserInfoEditView.this_form_get", "UserInfoEditView.this_form_post"},
+    "FAB security REST API: token login and refresh, users, roles, permissions, groups": {
+        "SecurityApi.login", "SecurityApi.refresh", *_rest("UserApi"), *_rest("GroupApi"), *_rest("ViewMenuApi"),
+        "PermissionApi.get_list", "PermissionApi.get", "PermissionApi.info", *_rest("PermissionViewMenuApi"),
+        *_rest("RoleApi", "update_role_groups", "add_role_permissions", "list_role_permissions",
+               "update_role_users")},
+    "email delivery (Admin) and one's own email settings: references and dates only, never case content": {
+        "OutboxView.index", "OutboxView.retry", "MyEmailView.show", "MyEmailView.update"},
+    "the menu and the API's description (OpenAPI, Swagger): no records": {
+        "MenuApi.get_menu_data", "OpenApi.get", "SwaggerView.show"},
+}
+NOT_CASE = {endpoint for group in NOT_CASE_ROUTES.values() for endpoint in group}
+
+
+def uid(username: str) -> int:
+    return user(username).id
+
+
+def later(days: int = 7) -> str:
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
+class Records:
+    """The records one test works on, each made on first use through the services: no test sees another's changes.
+
+    `marker` is in the case's description and the subject's name, so that a leak shows in any response body.
+    """
+
+    def __init__(self, restricted: bool = False):
+        self.marker = uuid.uuid4().hex
+        self.restricted = restricted  # the case is a concern about a colleague
+
+    def _raise(self, subject_type: str) -> int:
+        kind = ConcernType(label=f"Access test {uuid.uuid4().hex}", position=10_000, active=True)
+        db.session.add(kind)
+        db.session.commit()
+        case_id = make_case("staff", concern_type_id=kind.id, description=f"Concern text {self.marker}",
+                            subject={"full_name": f"Person {self.marker}", "subject_type": subject_type})
+        kind.active = False  # only this case uses it, to find the case in filtered lists
+        db.session.commit()
+        return case_id
+
+    @cached_property
+    def case(self) -> int:
+        return self._raise("staff" if self.restricted else "learner")
+
+    @cached_property
+    def restricted_case(self) -> int:
+        """A concern about a colleague that officer2 was granted (officer was not)."""
+        case_id = self.case if self.restricted else self._raise("staff")
+        access.grant_access(user("lead"), case_id, {"user_id": uid("officer2"), "reason": "Needs to know"})
+        return case_id
+
+    @cached_property
+    def case_row(self) -> Case:
+        return db.session.get(Case, self.case)
+
+    @cached_property
+    def concern_type(self) -> int:
+        return self.case_row.concern_type_id
+
+    @cached_property
+    def subject(self) -> int:
+        return self.case_row.subject_id
+
+    @cached_property
+    def action(self) -> int:
+        return actions.add_action(user("lead"), self.case, {"title": "Call the tutor", "owner_id": uid("lead"),
+                                                            "due_date": later()}).id
+
+    @cached_property
+    def indicator(self) -> int:
+        row = Indicator(kind=IndicatorKind.indicator, label=f"Access test {self.marker}", position=10_000, active=False)
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+# The same requests, for records that do not exist.
+MISSING = SimpleNamespace(marker="-", case=987_654_321, restricted_case=987_654_321, concern_type=987_654_321,
+                          subject=987_654_321, action=987_654_321, indicator=987_654_321)
+
+
+def concern_form(t) -> dict[str, Any]:
+    yesterday = (datetime.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    return {"subject.full_name": "Page Person", "subject.subject_type": "learner", "description": "Seen on a page",
+            "occurred_at": yesterday}
+
+
+def reference_form(t) -> dict[str, Any]:
+    # FAB's form cannot save an unticked `active` (see retire_test_reference_data)
+    return {"kind": "indicator", "label": f"Access test {uuid.uuid4().hex}", "position": "10000", "active": "y"}
+
+
+def case_filter(t) -> str:
+    return f"(filters:!((col:concern_type_id,opr:eq,value:{t.concern_type})))"
+
+
+# How each route is called: (path, body). Bodies are valid, so that an allowed write really changes something.
+REQUESTS = {
+    "ConcernView.new": lambda t: ("/concerns/new", concern_form(t)),
+    "ConcernView.raised": lambda t: (f"/concerns/{t.case}/raised", None),
+    "ConcernView.mine": lambda t: ("/concerns/mine", None),
+    "CaseView.index": lambda t: (f"/cases/?concern_type_id={t.concern_type}", None),
+    "CaseView.show": lambda t: (f"/cases/{t.case}", None),
+    "CaseView.take_event": lambda t: (f"/cases/{t.case}/transition", {"event": "acknowledge", "reason": "Read it"}),
+    "CaseView.immediate_risk": lambda t: (f"/cases/{t.case}/immediate-risk", {"police_called": "yes", "note": "999"}),
+    "CaseView.add_action": lambda t: (f"/cases/{t.case}/actions", {"title": "Ring", "owner_id": uid("officer"),
+                                                                    "due_date": later()}),
+    "CaseView.update_action": lambda t: (f"/cases/{t.case}/actions/{t.action}", {"status": "done",
+                                                                                  "completion_note": "Rang"}),
+    "CaseView.add_note": lambda t: (f"/cases/{t.case}/notes", {"kind": "note", "text": "Spoke to the tutor"}),
+    "CaseView.grant_access": lambda t: (f"/cases/{t.restricted_case}/grants", {"user_id": uid("officer"),
+                                                                               "reason": "Covering"}),
+    "CaseView.revoke_access": lambda t: (f"/cases/{t.restricted_case}/grants/{uid('officer2')}/revoke",
+                                         {"reason": "Cover ended"}),
+    "IndicatorView.list": lambda t: ("/indicatorview/list/", None),
+    "IndicatorView.show": lambda t: (f"/indicatorview/show/{t.indicator}", None),
+    "IndicatorView.add": lambda t: ("/indicatorview/add", reference_form(t)),
+    "IndicatorView.edit": lambda t: (f"/indicatorview/edit/{t.indicator}", reference_form(t)),
+    "IndicatorView.delete": lambda t: (f"/indicatorview/delete/{t.indicator}", {}),
+    "IndicatorView.download": lambda t: ("/indicatorview/download/x.txt", None),
+    "ConcernTypeView.list": lambda t: ("/concerntypeview/list/", None),
+    "ConcernTypeView.show": lambda t: (f"/concerntypeview/show/{t.concern_type}", None),
+    "ConcernTypeView.add": lambda t: ("/concerntypeview/add", reference_form(t)),
+    "ConcernTypeView.edit": lambda t: (f"/concerntypeview/edit/{t.concern_type}", reference_form(t)),
+    "ConcernTypeView.delete": lambda t: (f"/concerntypeview/delete/{t.concern_type}", {}),
+    "ConcernTypeView.download": lambda t: ("/concerntypeview/download/x.txt", None),
+    "CaseApi.list_cases": lambda t: (f"/api/v1/case/?q={case_filter(t)}", None),
+    "CaseApi.raise_concern": lambda t: ("/api/v1/case/", concern_payload()),
+    "CaseApi.get_case": lambda t: (f"/api/v1/case/{t.case}", None),
+    "CaseApi.take_event": lambda t: (f"/api/v1/case/{t.case}/transition", {"event": "acknowledge", "reason": "Read"}),
+    "CaseApi.immediate_risk": lambda t: (f"/api/v1/case/{t.case}/immediate_risk", {"police_called": True,
+                                                                                    "note": "999 called"}),
+    "CaseApi.get_chronology": lambda t: (f"/api/v1/case/{t.case}/chronology", None),
+    "CaseApi.add_action": lambda t: (f"/api/v1/case/{t.case}/actions", {"title": "Ring", "owner_id": uid("officer"),
+                                                                        "due_date": later()}),
+    "CaseApi.add_note": lambda t: (f"/api/v1/case/{t.case}/notes", {"kind": "note", "text": "Spoke to the tutor"}),
+    "CaseApi.get_audit": lambda t: (f"/api/v1/case/{t.case}/audit", None),
+    "CaseApi.grant_access": lambda t: (f"/api/v1/case/{t.restricted_case}/grants", {"user_id": uid("officer"),
+                                                                                    "reason": "Covering"}),
+    "CaseApi.revoke_access": lambda t: (f"/api/v1/case/{t.restricted_case}/grants/{uid('officer2')}",
+                                        {"reason": "Cover ended"}),
+    "ActionApi.update_action": lambda t: (f"/api/v1/action/{t.action}", {"status": "done", "completion_note": "Rang"}),
+    "SubjectApi.create": lambda t: ("/api/v1/subject/", {"full_name": "Api Person", "subject_type": "learner"}),
+    "SubjectApi.search": lambda t: (f"/api/v1/subject/?q=(search:'Person {t.marker}')", None),
+    "SubjectApi.get_subject": lambda t: (f"/api/v1/subject/{t.subject}", None),
+    "ReferenceApi.indicators": lambda t: ("/api/v1/reference/indicators", None),
+    "ReferenceApi.concern_types": lambda t: ("/api/v1/reference/concern_types", None),
+    "AuditApi.verify": lambda t: ("/api/v1/audit/verify", None),
+}
+
+
+def is_api(endpoint: str) -> bool:
+    return endpoint.split(".")[0].endswith("Api")
+
+
+class Caller:
+    """A signed-in (or anonymous) client for one route; `send` makes the request for the given records."""
+
+    def __init__(self, web, api, endpoint: str, method: str, username: Optional[str]):
+        self.endpoint, self.method = endpoint, method
+        if is_api(endpoint):
+            self.client = api(username)
+        else:
+            self.client = web(username)
+            if method != "GET":  # every employee can open the concern form; a visitor has the login page
+                page = self.client.get("/concerns/new" if username else "/login/").get_data(as_text=True)
+                self.token = csrf_token(page)
+
+    def send(self, t):
+        path, body = REQUESTS[self.endpoint](t)
+        if self.method == "GET":
+            return self.client.get(path)
+        if is_api(self.endpoint):
+            return getattr(self.client, self.method.lower())(path, json=body)
+        return self.client.post(path, data={**body, "csrf_token": self.token})
+
+
+def outcome(response, endpoint: str) -> str:
+    code = response.status_code
+    if code == 302 and not is_api(endpoint) and urlparse(response.location).path == "/login/":
+        return LOGIN
+    if code == 401 and is_api(endpoint):
+        return NOAUTH
+    if code in (403, 404):
+        return {403: NO, 404: GONE}[code]
+    if code < 400 or code in (409, 422):
+        return OK
+    return f"HTTP {code}"
+
+
+def world() -> tuple:
+    """What a write may change: the audit trail (every case write appends to it) and the reference data."""
+    state = (db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)),
+             db.session.execute(sa.select(Indicator.id, Indicator.label, Indicator.active).order_by(Indicator.id)).all(),
+             db.session.execute(sa.select(ConcernType.id, ConcernType.label).order_by(ConcernType.id)).all())
+    db.session.rollback()
+    return state
+
+
+def body_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture(autouse=True)
+def retire_test_reference_data(ctx):
+    """Reference data added or edited here is retired afterwards, so that no other test sees it offered."""
+    yield
+    db.session.rollback()
+    for model in (Indicator, ConcernType):
+        db.session.execute(sa.update(model).where(model.label.like("Access test %")).values(active=False))
+    db.session.commit()
+
+
+# --- 1. the matrix --------------------------------------------------------------------------------------------
+
+def test_every_route_is_in_the_matrix_or_declared_not_a_case_route(app):
+    served = {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    unreviewed = {(e, m) for e, m in served if (e, m) not in MATRIX and e not in NOT_CASE}
+    assert not unreviewed, f"routes in neither MATRIX nor NOT_CASE_ROUTES: {sorted(unreviewed)}"
+    assert not set(MATRIX) - served, "MATRIX names routes the app does not serve"
+    assert not NOT_CASE - {e for e, _ in served}, "NOT_CASE_ROUTES names endpoints the app does not serve"
+    assert not {e for e, _ in MATRIX} & NOT_CASE
+    assert {e for e, _ in MATRIX} == set(REQUESTS)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda role: role or "anonymous")
+@pytest.mark.parametrize("endpoint,method", sorted(MATRIX))
+def test_role_on_route(web, api, endpoint, method, role):
+    expected = MATRIX[endpoint, method][ROLES.index(role)]
+    t = Records()
+    caller = Caller(web, api, endpoint, method, role)
+    REQUESTS[endpoint](t)  # make the records first, so that `world` sees only what the request changes
+    before = world()
+    response = caller.send(t)
+    assert outcome(response, endpoint) == expected, (response.status_code, body_of(response)[:500])
+    if method != "GET":
+        assert (world() != before) == (expected == OK), "an allowed write must change something, a refused one nothing"
+    if expected != OK:
+        assert t.marker not in body_of(response)
+
+
+# --- 2. other people's records --------------------------------------------------------------------------------
+
+# Routes that create a record rather than read or change one: there is no existing case in them to leak.
+CREATE_ROUTES = {("ConcernView.new", "GET"), ("ConcernView.new", "POST"), ("CaseApi.raise_concern", "POST"),
+                 ("SubjectApi.create", "POST")}
+CASE_RECORD_ROUTES = sorted(route for route in MATRIX if route not in CREATE_ROUTES and route[0].split(".")[0]
+                            in {"ConcernView", "CaseView", "CaseApi", "ActionApi", "SubjectApi"})
+OUTSIDERS = {  # who, with which role's column in MATRIX, on which case
+    "staff2": ("staff", False),      # another member of staff, on the case staff raised
+    "officer": ("officer", True),    # an officer, on a concern about a colleague they were never granted
+    "officer-withdrawn": ("officer", True),  # the same, after the Lead granted access and then withdrew it
+}
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+@pytest.mark.parametrize("endpoint,method", CASE_RECORD_ROUTES)
+def test_a_case_one_may_not_see_is_not_found_on_every_route(app, web, api, endpoint, method, outsider):
+    """404 wherever the role could act on the case, the same answer as for a case that does not exist, and never
+    its content. Where the role may not use the route at all the answer is its 403, whatever the id."""
+    column, restricted = OUTSIDERS[outsider]
+    username = outsider.split("-")[0]
+    t = Records(restricted=restricted)
+    reference = t.case_row.reference
+    if outsider == "officer-withdrawn":
+        access.grant_access(user("lead"), t.case, {"user_id": uid("officer"), "reason": "Covering"})
+        access.revoke_access(user("lead"), t.case, uid("officer"), {"reason": "Cover ended"})
+    takes_id = "<" in next(r.rule for r in app.url_map.iter_rules(endpoint=endpoint) if method in r.methods)
+    allowed = MATRIX[endpoint, method][ROLES.index(column)]
+    expected = GONE if takes_id and allowed == OK else allowed
+
+    caller = Caller(web, api, endpoint, method, username)
+    REQUESTS[endpoint](t)
+    before = world()
+    response = caller.send(t)
+    assert outcome(response, endpoint) == expected, (response.status_code, body_of(response)[:500])
+    assert t.marker not in body_of(response)
+    assert reference not in body_of(response)
+    if method != "GET":
+        assert world() == before
+    if takes_id:
+        missing = caller.send(MISSING)
+        assert missing.status_code == response.status_code
+        if is_api(endpoint):
+            assert missing.get_json() == response.get_json()
+
+
+def test_lead_grants_an_officer_a_restricted_case_then_withdraws_it(web, api):
+    t = Records(restricted=True)
+    officer, lead, officer_pages = api("officer"), api("lead"), web("officer")
+
+    def officer_sees() -> dict[str, Any]:
+        list_page = body_of(officer_pages.get(f"/cases/?concern_type_id={t.concern_type}"))
+        return {"case": officer.get(f"/api/v1/case/{t.case}").status_code,
+                "chronology": officer.get(f"/api/v1/case/{t.case}/chronology").status_code,
+                "subject": officer.get(f"/api/v1/subject/{t.subject}").status_code,
+                "page": officer_pages.get(f"/cases/{t.case}").status_code,
+                "listed": officer.get(f"/api/v1/case/?q={case_filter(t)}").get_json()["ids"],
+                "on list page": t.case_row.reference in list_page}
+
+    hidden = {"case": 404, "chronology": 404, "subject": 404, "page": 404, "listed": [], "on list page": False}
+    assert officer_sees() == hidden
+    assert lead.get(f"/api/v1/case/{t.case}").status_code == 200
+
+    granted = lead.post(f"/api/v1/case/{t.case}/grants", json={"user_id": uid("officer"), "reason": "Covering"})
+    assert granted.status_code == 201, granted.get_json()
+    assert officer_sees() == {"case": 200, "chronology": 200, "subject": 200, "page": 200, "listed": [t.case],
+                              "on list page": True}
+    full = officer.get(f"/api/v1/case/{t.case}").get_json()["result"]
+    assert full["description"] == f"Concern text {t.marker}" and full["restricted"] is True
+    assert {"reporter", "subject", "version", "allowed_events"} <= set(full)
+    moved = officer.post(f"/api/v1/case/{t.case}/transition", json={"event": "acknowledge", "reason": "Read it"})
+    assert moved.status_code == 200 and moved.get_json()["result"]["status"] == "under_review"
+
+    withdrawn = lead.delete(f"/api/v1/case/{t.case}/grants/{uid('officer')}", json={"reason": "Cover ended"})
+    assert withdrawn.status_code == 200, withdrawn.get_json()
+    assert officer_sees() == hidden
+
+
+def test_staff_list_only_their_own_cases_and_only_the_reporters_fields(api):
+    mine = Records()
+    someone_elses = make_case("staff2")
+    referred = make_case("staff", state="referred_to_police")
+    staff = api("staff")
+
+    listed = staff.get(f"/api/v1/case/?q={case_filter(mine)}").get_json()
+    assert listed["ids"] == [mine.case]
+    assert set(listed["result"][0]) == {"id", "reference", "status", "recorded_at", "occurred_at", "description",
+                                        "subject_id"}  # the subject is one they recorded themselves
+    assert listed["result"][0]["description"] == f"Concern text {mine.marker}"
+
+    everything = staff.get("/api/v1/case/?q=(page_size:100)").get_json()
+    reporters = {row[0] for row in db.session.execute(sa.select(Case.reporter_id).where(Case.id.in_(everything["ids"])))}
+    assert someone_elses not in everything["ids"]
+    assert reporters == {uid("staff")} and everything["count"] == db.session.scalar(
+        sa.select(sa.func.count()).select_from(Case).where(Case.reporter_id == uid("staff")))
+    # The police referral is the officers' work: the reporter is told only that the concern is being looked at.
+    assert staff.get(f"/api/v1/case/{referred}").get_json()["result"]["status"] == "under_review"
+
+
+def test_naming_a_subject_one_may_not_look_up_is_refused(api):
+    """Raising a concern about an existing subject by id: staff only about people they recorded themselves, officers
+    not about the colleague of a restricted case they were not granted. Refused as a bad field, nothing revealed."""
+    theirs = api("staff2").post("/api/v1/subject/", json={"full_name": "Private Person", "subject_type": "learner"})
+    assert theirs.status_code == 201
+    colleague = Records(restricted=True)
+    for username, subject_id in (("staff", theirs.get_json()["id"]), ("officer", colleague.subject)):
+        response = api(username).post("/api/v1/case/", json=concern_payload(subject_id=subject_id))
+        assert response.status_code == 422, response.get_json()
+        assert set(response.get_json()["message"]) == {"subject_id"}
+        assert "Private Person" not in body_of(response) and colleague.marker not in body_of(response)
+    colleague.restricted_case  # the Lead grants officer2 the case, and with it the person
+    assert api("officer2").post("/api/v1/case/", json=concern_payload(subject_id=colleague.subject)).status_code == 201
+
+
+@pytest.mark.parametrize("username,path", [("officer", "/api/v1/case/"), ("staff", "/api/v1/case/"),
+                                           ("admin", "/api/v1/security/users/")])
+def test_malformed_rison_is_a_bad_request(api, username, path):
+    response = api(username).get(path, query_string={"q": "(("})
+    assert response.status_code == 400
+    assert set(response.get_json()) == {"message"}

@@ -1,0 +1,175 @@
+"""The journeys people take, in Debian's Chromium driven by Playwright, against the session's app on a live server.
+
+Run only these with `pytest -m browser`; skip them with `-m "not browser"`. Set SCREENSHOTS=1 to refresh the README's
+screenshots in docs/screenshots/.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
+                allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCREENSHOT_DIR = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+UK = ZoneInfo("Europe/London")
+REFERENCE_RE = re.compile(r"PC-\d{4}-\d{4,}")
+
+
+@pytest.fixture(scope="module")
+def live_server(app):
+    """The session's app (FAB allows one per process) served on a free port for the module's tests."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def sign_in(chromium, live_server):
+    """sign_in("officer") is a page in a browser of its own (own cookies), signed in through the login form."""
+    contexts = []
+
+    def make(username: str) -> Page:
+        context = chromium.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign In").click()
+        # The sign-out link (in the user menu) is there only once signed in.
+        expect(page.locator("a[href*='logout']")).to_be_attached()
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Saved for the README only when asked for, so that a test run writes no files."""
+    if os.environ.get("SCREENSHOTS") == "1":
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT_DIR / name), full_page=True)
+
+
+def open_case_from_list(page: Page, reference: str) -> None:
+    """Pages through /cases/ until the case's link shows, then opens it."""
+    link = page.get_by_role("link", name=reference, exact=True)
+    for _ in range(50):
+        if link.count():
+            link.click()
+            return
+        page.get_by_role("link", name="Next").click()
+    pytest.fail(f"{reference} is not in the case list")
+
+
+def take_decision(page: Page, event: str, reason: str, **choices: str) -> None:
+    """Opens a decision form on the case page, fills it in and sends it."""
+    form = page.locator(f"#event-{event}")
+    form.locator("summary").click()
+    for field, value in choices.items():
+        form.locator(f"#{event}-{field}").select_option(value)
+    form.get_by_label("Decision and reasons").fill(reason)
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".alert-success", has_text="Recorded.")).to_be_visible()
+
+
+def test_staff_raise_an_urgent_concern_and_an_officer_acknowledges_and_closes_it(sign_in):
+    subject = f"Browser Subject {uuid.uuid4().hex[:8]}"
+    description = f'{subject} said "you will all regret this" in the workshop.'
+
+    # Staff: the concern form, with the emergency line before anything else.
+    staff = sign_in("staff")
+    staff.locator(".home").get_by_role("link", name="Raise a concern").click()
+    expect(staff.get_by_role("heading", name="Raise a concern")).to_be_visible()
+    expect(staff.get_by_text("If anyone is in immediate danger, call 999 first.")).to_be_visible()
+    screenshot(staff, "concern-form.png")
+
+    police_question = staff.get_by_text("Have the police been called (999)?")
+    expect(police_question).to_be_hidden()
+    staff.get_by_label("Someone is in immediate danger").check()
+    expect(police_question).to_be_visible()
+    staff.locator("input[name=police_called][value=yes]").check()
+    staff.get_by_label("Police incident number").fill("INC-2207")
+
+    staff.get_by_label("Full name").fill(subject)
+    staff.get_by_label("They are").select_option("learner")
+    staff.get_by_label("Date of birth").fill("2007-09-14")
+    staff.locator("#description").fill(description)
+    staff.get_by_label("When did it happen?").fill((datetime.now(UK) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    staff.get_by_label("Withdrawn", exact=True).check()
+    staff.get_by_label("Change in social circles", exact=True).check()
+    staff.get_by_role("button", name="Send to the Safeguarding Officers").click()
+
+    expect(staff.get_by_role("heading", name=re.compile("Thank you"))).to_be_visible()
+    reference = staff.locator(".reference").inner_text()
+    assert REFERENCE_RE.fullmatch(reference), reference
+
+    # Officer: the case list puts urgent cases first; the new one is among them.
+    officer = sign_in("officer")
+    officer.get_by_role("link", name="Cases", exact=True).first.click()
+    expect(officer.get_by_role("heading", name=re.compile("^Cases"))).to_be_visible()
+    expect(officer.locator("table.case-list tbody tr").first.locator(".label-danger")).to_have_text("Urgent")
+    screenshot(officer, "case-list.png")
+    open_case_from_list(officer, reference)
+
+    heading = officer.locator("h1")
+    expect(heading).to_contain_text(reference)
+    expect(heading).to_contain_text("reported")
+    expect(heading).to_contain_text("Urgent")
+    expect(officer.locator("blockquote.verbatim")).to_have_text(description)
+    expect(officer.locator(".indicator-list")).to_contain_text("Withdrawn")
+    expect(officer.locator(".indicator-list")).to_contain_text("Change in social circles")
+
+    acknowledgement = "Spoke to the tutor; gathering more information before deciding."
+    take_decision(officer, "acknowledge", acknowledgement)
+    expect(heading).to_contain_text("under review")
+    entry = officer.locator("#chronology li", has_text=acknowledgement)
+    expect(entry).to_be_visible()
+    expect(entry).to_contain_text("Acknowledge")
+    expect(entry).to_contain_text("reported → under review")
+    screenshot(officer, "case-page.png")
+
+    closing = "No radicalisation concern: a falling-out between friends, handled by the tutor."
+    take_decision(officer, "close", closing, outcome="no_further_action")
+    expect(heading).to_contain_text("closed")
+    expect(officer.get_by_text("Closed: no further action")).to_be_visible()
+    expect(officer.locator("#chronology li", has_text=closing)).to_contain_text("under review → closed")
+    expect(officer.get_by_text("No decision is open to you in this state.")).to_be_visible()
+
+    # The reporter sees the outcome as a status only, never the officers' reasons.
+    staff.goto("/concerns/mine")
+    staff.get_by_role("link", name=reference, exact=True).click()
+    expect(staff.locator(".reporter-view")).to_contain_text("Closed")
+    expect(staff.locator("body")).not_to_contain_text(closing)
