@@ -91,14 +91,163 @@ class ActionStatus(StrEnum):
     cancelled = "cancelled"
 
 
+class CommunicationMethod(StrEnum):
+    email = "email"
+    meeting = "meeting"
+    call = "call"
+    letter = "letter"
+
+
+class SharedItem(StrEnum):
+    policy = "policy"  # the provider's Prevent policy
+    briefing = "briefing"
+    contacts = "contacts"  # the named Safeguarding contacts
+    other = "other"
+
+
+class AttachmentKind(StrEnum):
+    briefing = "briefing"
+    signed_acknowledgement = "signed_acknowledgement"
+    other = "other"
+
+
 class Employer(Model):
+    """A partner employer of apprentices, kept by its responsible Programme Director."""
+
     __tablename__ = "employer"
+    __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    address: Mapped[Optional[str]] = mapped_column(sa.Text)
+    sector: Mapped[Optional[str]] = mapped_column(sa.String(100))
+    contact_name: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    contact_email: Mapped[Optional[str]] = mapped_column(sa.String(320))
+    contact_phone: Mapped[Optional[str]] = mapped_column(sa.String(50))
+    director_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    director: Mapped[Optional[User]] = relationship()
+    communications: Mapped[list["EmployerCommunication"]] = relationship(
+        back_populates="employer", order_by="EmployerCommunication.occurred_on.desc()")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class StoredFile(Model):
+    """An uploaded file, kept in the database so that it is backed up, restored and erased with the records."""
+
+    __tablename__ = "stored_file"
+    __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EmployerCommunication(Model):
+    """One contact with an employer about the Prevent duty: what was shared, and whether it was acknowledged."""
+
+    __tablename__ = "employer_communication"
+    __audited__ = True
+    __table_args__ = (sa.Index("ix_employer_communication_employer_date", "employer_id", "occurred_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employer_id: Mapped[int] = mapped_column(sa.ForeignKey("employer.id"))
+    occurred_on: Mapped[date]
+    method: Mapped[CommunicationMethod] = enum_column(CommunicationMethod)
+    shared: Mapped[list] = mapped_column(sa.JSON, default=list)  # SharedItem values
+    summary: Mapped[Optional[str]] = mapped_column(sa.Text)
+    acknowledged_on: Mapped[Optional[date]]
+    acknowledged_by: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    next_contact_due: Mapped[date]
+    # Set when the awareness email carries a single-use acknowledgement link; cleared once the link is used.
+    ack_nonce: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
+    outbox_email_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("outbox_email.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    employer: Mapped[Employer] = relationship(back_populates="communications")
+    created_by: Mapped[User] = relationship()
+    attachments: Mapped[list["CommunicationAttachment"]] = relationship(back_populates="communication")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CommunicationAttachment(Model):
+    __tablename__ = "communication_attachment"
+    __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    communication_id: Mapped[int] = mapped_column(sa.ForeignKey("employer_communication.id"), index=True)
+    kind: Mapped[AttachmentKind] = enum_column(AttachmentKind)
+    file_id: Mapped[int] = mapped_column(sa.ForeignKey("stored_file.id"))
+
+    communication: Mapped[EmployerCommunication] = relationship(back_populates="attachments")
+    file: Mapped[StoredFile] = relationship()
+
+
+class StaffMember(Model):
+    """An employee who must be trained in the Prevent duty: with a sign-in (user) or imported without one."""
+
+    __tablename__ = "staff_member"
+    __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    email: Mapped[Optional[str]] = mapped_column(sa.String(320), unique=True)
+    employee_ref: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
+    team: Mapped[Optional[str]] = mapped_column(sa.String(100), index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"), unique=True)
+    manager_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    left_on: Mapped[Optional[date]]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[Optional[User]] = relationship(foreign_keys=[user_id])
+    manager: Mapped[Optional[User]] = relationship(foreign_keys=[manager_id])
+    training: Mapped[list["TrainingRecord"]] = relationship(back_populates="staff_member",
+                                                            order_by="TrainingRecord.completed_on.desc()")
+
+
+class TrainingCourse(Model):
+    """Seeded with the Home Office Prevent duty eLearning, Channel awareness and a refresher; extendable."""
+
+    __tablename__ = "training_course"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
 
     def __repr__(self) -> str:
         return self.name
+
+
+class TrainingRecord(Model):
+    __tablename__ = "training_record"
+    __audited__ = True
+    __table_args__ = (sa.UniqueConstraint("staff_member_id", "course_id", "completed_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_member_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_member.id"), index=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("training_course.id"))
+    completed_on: Mapped[date]
+    certificate_ref: Mapped[Optional[str]] = mapped_column(sa.String(100))
+    certificate_file_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("stored_file.id"))
+    refresher_due: Mapped[date] = mapped_column(index=True)
+    recorded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verified_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
+    verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    staff_member: Mapped[StaffMember] = relationship(back_populates="training")
+    course: Mapped[TrainingCourse] = relationship()
+    certificate_file: Mapped[Optional[StoredFile]] = relationship()
+    verified_by: Mapped[Optional[User]] = relationship(foreign_keys=[verified_by_id])
 
 
 class ConcernType(Model):
