@@ -121,8 +121,8 @@ class CaseApi(PreventApi):
         q = rison_arg()
         filters, page, page_size = _case_query(q)
         count, rows = cases.list_cases(db.session, g.user, filters, page=page, page_size=page_size)
-        results = [case_json(case, g.user, overdue=overdue) for case, overdue in rows]
-        return self.response(200, count=count, ids=[case.id for case, _ in rows], result=results)
+        results = [case_json(row.case, g.user, flags=row) for row in rows]
+        return self.response(200, count=count, ids=[row.case.id for row in rows], result=results)
 
     @expose("/", methods=["POST"])
     @protect()
@@ -273,7 +273,7 @@ def _case_query(q: dict) -> tuple[CaseFilters, int, int]:
     filters = CaseFilters()
     parsers: dict[str, Callable[[Any], Any]] = {
         "status": CaseStatus, "concern_type_id": parse_int, "urgent": parse_bool, "overdue": parse_bool,
-        "action_owner_id": parse_int, "subject_id": parse_int, "search": text_parser(200),
+        "action_owner_id": parse_int, "subject_id": parse_int, "search": text_parser(200), "stalled": parse_bool,
     }
     raw_filters = q.get("filters", [])
     if not isinstance(raw_filters, list):

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Optional
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 REFERENCE_PREFIX = "PC"
 
@@ -407,6 +407,14 @@ class CaseEntry(Model):
     @property
     def audit_case_id(self) -> int:
         return self.case_id
+
+
+def stalled_clause(now: datetime, stalled_after_days: int) -> sa.ColumnElement[bool]:
+    """Open cases with no chronology entry for `stalled_after_days`: flagged on the list, the page and in digests."""
+    cutoff = now - timedelta(days=stalled_after_days)
+    recent = aliased(CaseEntry)  # an alias of its own, so that a query already joining CaseEntry can use this too
+    return sa.and_(Case.status != CaseStatus.closed,
+                   ~sa.exists().where(recent.case_id == Case.id, recent.at >= cutoff))
 
 
 class CaseAction(Model):

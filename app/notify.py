@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app import outbox
 from app.models import (
-    ActionStatus, Case, CaseAction, CaseEntry, CaseStatus, EmailStatus, OutboxEmail, User, utcnow,
+    ActionStatus, Case, CaseAction, CaseEntry, CaseStatus, EmailStatus, OutboxEmail, User, stalled_clause, utcnow,
 )
 from app.security import CaseAccess, can, case_access, case_workers, full_access_clause
 
@@ -184,12 +184,11 @@ def _police_outcomes(session: Session, today: date, report: ReminderReport) -> N
 
 def stalled_cases(session: Session, user, now: Optional[datetime] = None) -> list[tuple[Case, datetime]]:
     """Open cases this user works on with no entry in their chronology for STALLED_AFTER_DAYS: (case, last entry)."""
-    cutoff = (now or utcnow()) - timedelta(days=current_app.config["STALLED_AFTER_DAYS"])
     last = sa.func.max(CaseEntry.at).label("last_at")
     rows = session.execute(
         sa.select(Case, last).join(CaseEntry, CaseEntry.case_id == Case.id)
-        .where(Case.status != CaseStatus.closed, full_access_clause(user))
-        .group_by(Case.id).having(last < cutoff).order_by(last)
+        .where(stalled_clause(now or utcnow(), current_app.config["STALLED_AFTER_DAYS"]), full_access_clause(user))
+        .group_by(Case.id).order_by(last)
     ).all()
     return [(case, at if at.tzinfo else at.replace(tzinfo=timezone.utc)) for case, at in rows]
 

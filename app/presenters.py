@@ -7,7 +7,7 @@ from typing import Any, Optional
 from app import workflow
 from app.extensions import db
 from app.models import AuditEvent, Case, CaseAction, CaseStatus, Subject
-from app.services.cases import ChronologyItem
+from app.services.cases import CaseRow, ChronologyItem
 from app.security import CaseAccess, can, case_access
 
 
@@ -22,7 +22,7 @@ def reporter_status(status: CaseStatus) -> str:
     return CaseStatus.under_review.value
 
 
-def case_json(case: Case, user, *, access: Optional[CaseAccess] = None, overdue: Optional[bool] = None) -> dict:
+def case_json(case: Case, user, *, access: Optional[CaseAccess] = None, flags: Optional[CaseRow] = None) -> dict:
     access = access or case_access(db.session, user, case.id)
     if access is not CaseAccess.FULL:
         return {
@@ -47,8 +47,8 @@ def case_json(case: Case, user, *, access: Optional[CaseAccess] = None, overdue:
     for spec in {spec.column: spec for row in workflow.TRANSITIONS for spec in row.fields if spec.column}.values():
         value = getattr(case, spec.column)
         result[spec.column] = iso(value) if isinstance(value, (date, datetime)) else value
-    if overdue is not None:
-        result["has_overdue_actions"] = overdue
+    if flags is not None:
+        result.update(has_overdue_actions=flags.overdue, stalled=flags.stalled)
     return result
 
 

@@ -118,6 +118,7 @@ class CaseView(BaseView):
             concern_type_id=args.get("concern_type_id", type=int),
             urgent=True if args.get("urgent") == "yes" else None,
             overdue=True if args.get("overdue") == "yes" else None,
+            stalled=True if args.get("stalled") == "yes" else None,
             action_owner_id=args.get("owner", type=int),
             search=args.get("find"),
         )
@@ -139,6 +140,7 @@ class CaseView(BaseView):
             events=workflow.allowed_events(case.status, lambda permission: can(g.user, permission)),
             chronology=cases.chronology(db.session, g.user, pk),
             earlier=cases.earlier_concerns(db.session, g.user, case),
+            stalled=cases.is_stalled(db.session, case.id),
             owners=case_workers(db.session), note_kinds=cases.NOTE_KINDS,
             trail=cases.audit_trail(db.session, g.user, pk) if can(g.user, "can_read_audit") else None,
         )

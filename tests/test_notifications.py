@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 
 from app import notify, outbox
 from app.extensions import db
-from app.models import EmailStatus, OutboxEmail
+from app.models import EmailStatus, OutboxEmail, utcnow
 from app.services import actions, cases, preferences
 from app.services.uow import unit_of_work
 from tests.conftest import EVENT_DATA, concern_payload, make_case, user
@@ -251,3 +251,18 @@ def test_no_email_carries_a_name_a_date_of_birth_free_text_an_indicator_or_a_typ
     for message in messages:
         text = message.as_string()
         assert not [word for word in forbidden if word in text], message["Subject"]
+
+
+def test_a_stalled_case_is_flagged_on_the_list_and_the_page(api, web, app):
+    from app.models import CaseEntry
+    case_id = make_case("staff", state="under_review")
+    officer = api("officer")
+    listed = officer.get(f"/api/v1/case/?q=(filters:!((col:search,value:'{reference(case_id)}')))").get_json()
+    assert listed["result"][0]["stalled"] is False
+    # Time passes: the chronology's entries are as old as STALLED_AFTER_DAYS and a day (entries are not audited).
+    old = utcnow() - timedelta(days=app.config["STALLED_AFTER_DAYS"] + 1)
+    with unit_of_work() as session:
+        session.execute(sa.update(CaseEntry).where(CaseEntry.case_id == case_id).values(at=old))
+    stalled = officer.get("/api/v1/case/?q=(filters:!((col:stalled,value:true)),page_size:100)").get_json()
+    assert case_id in stalled["ids"]
+    assert 'title="No entry in the chronology' in web("officer").get(f"/cases/{case_id}").get_data(as_text=True)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone, tzinfo
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
 from app import audit, notify, workflow
@@ -13,7 +14,7 @@ from app.extensions import db
 from app.errors import Conflict, Forbidden, InvalidData, NotFound, StaleVersion
 from app.models import (
     ActionStatus, AuditEvent, Case, CaseAction, CaseEntry, CaseStatus, ConcernType, EmailStatus, Indicator, OutboxEmail,
-    Subject, SubjectType, parse_reference, utcnow,
+    Subject, SubjectType, parse_reference, stalled_clause, utcnow,
 )
 from app.security import (
     CaseAccess, can, case_access, full_access_clause, visible_cases_clause, visible_subjects_clause,
@@ -265,15 +266,28 @@ class CaseFilters:
     subject_id: Optional[int] = None
     reporter_id: Optional[int] = None
     search: Optional[str] = None  # a case reference, or part of the subject's name, or a learner reference
+    stalled: Optional[bool] = None
+
+
+class CaseRow(NamedTuple):
+    case: Case
+    overdue: bool  # has an open action past its due date
+    stalled: bool  # open, with no chronology entry for STALLED_AFTER_DAYS
+
+
+def is_stalled(session: Session, case_id: int) -> bool:
+    return bool(session.scalar(sa.select(stalled_clause(utcnow(), current_app.config["STALLED_AFTER_DAYS"]))
+                               .where(Case.id == case_id)))
 
 
 def list_cases(session: Session, actor, filters: CaseFilters, *, page: int = 0, page_size: int = 25,
-               today: Optional[date] = None) -> tuple[int, list[tuple[Case, bool]]]:
-    """The cases this user may see, most urgent first: (count, [(case, has_overdue_actions)])."""
+               today: Optional[date] = None) -> tuple[int, list[CaseRow]]:
+    """The cases this user may see, most urgent first: (count, rows)."""
     if not can(actor, "can_read"):
         raise Forbidden()
     today = today or date.today()
     overdue = overdue_clause(today)
+    stalled = stalled_clause(utcnow(), current_app.config["STALLED_AFTER_DAYS"])
     conditions = [visible_cases_clause(actor)]
     if filters.status is not None:
         conditions.append(Case.status == filters.status)
@@ -283,6 +297,8 @@ def list_cases(session: Session, actor, filters: CaseFilters, *, page: int = 0, 
         conditions.append(Case.urgent.is_(filters.urgent))
     if filters.overdue is not None:
         conditions.append(overdue if filters.overdue else ~overdue)
+    if filters.stalled is not None:
+        conditions.append(stalled if filters.stalled else ~stalled)
     if filters.action_owner_id is not None:
         conditions.append(sa.exists().where(CaseAction.case_id == Case.id,
                                             CaseAction.owner_id == filters.action_owner_id,
@@ -298,14 +314,15 @@ def list_cases(session: Session, actor, filters: CaseFilters, *, page: int = 0, 
     where = sa.and_(*conditions)
     count = session.scalar(sa.select(sa.func.count()).select_from(Case).where(where))
     overdue_flag = overdue.label("overdue")
+    stalled_flag = stalled.label("stalled")
     rows = session.execute(
-        sa.select(Case, overdue_flag).where(where)
+        sa.select(Case, overdue_flag, stalled_flag).where(where)
         .options(selectinload(Case.subject), selectinload(Case.concern_type))
         .order_by(Case.urgent.desc(), overdue_flag.desc(), (Case.status == CaseStatus.reported).desc(),
                   Case.recorded_at.desc(), Case.id.desc())
         .limit(page_size).offset(page * page_size)
     ).all()
-    return count, [(row[0], bool(row[1])) for row in rows]
+    return count, [CaseRow(case, bool(overdue_flag), bool(stalled_flag)) for case, overdue_flag, stalled_flag in rows]
 
 
 @dataclass(frozen=True)
