@@ -96,10 +96,28 @@ class Config:
     # How long a worker may take to send a claimed email before another worker takes it up again.
     OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
     STALLED_AFTER_DAYS = int(os.environ.get("STALLED_AFTER_DAYS", "30"))
+    # The Prevent Lead's oversight: a periodic review of each open case, and a flag on unusual access.
+    LEAD_REVIEW_INTERVAL_DAYS = int(os.environ.get("LEAD_REVIEW_INTERVAL_DAYS", "90"))
+    UNUSUAL_ACCESS_CASES = int(os.environ.get("UNUSUAL_ACCESS_CASES", "10"))
+    UNUSUAL_ACCESS_MINUTES = int(os.environ.get("UNUSUAL_ACCESS_MINUTES", "60"))
     POLICE_OUTCOME_WORKING_DAYS = int(os.environ.get("POLICE_OUTCOME_WORKING_DAYS", "10"))
 
     SAFEGUARDING_CONTACTS = json.loads(os.environ["SAFEGUARDING_CONTACTS"]) if os.environ.get(
         "SAFEGUARDING_CONTACTS") else DEFAULT_CONTACTS
+
+    # Partner employers: the provider's name in the awareness email, how long its acknowledgement link works, and
+    # when the next contact falls due after each communication.
+    PROVIDER_NAME = os.environ.get("PROVIDER_NAME", "Example Training Provider")
+    EMPLOYER_ACK_LINK_DAYS = int(os.environ.get("EMPLOYER_ACK_LINK_DAYS", "30"))
+    EMPLOYER_CONTACT_INTERVAL_MONTHS = int(os.environ.get("EMPLOYER_CONTACT_INTERVAL_MONTHS", "12"))
+    # Uploaded files (kept in the database): the types accepted, told by their content, and the largest accepted.
+    UPLOAD_TYPES = os.environ.get("UPLOAD_TYPES", "pdf,png,jpeg,docx").split(",")
+    UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(5 * 1024 * 1024)))
+    # Staff training: the refresher falls due this many months after a completion; the largest CSV an import reads.
+    TRAINING_REFRESHER_MONTHS = int(os.environ.get("TRAINING_REFRESHER_MONTHS", "24"))
+    TRAINING_IMPORT_MAX_BYTES = int(os.environ.get("TRAINING_IMPORT_MAX_BYTES", str(2 * 1024 * 1024)))
+    # Anything much larger than one upload (a file, or a CSV to import) is refused with 413 before it is read.
+    MAX_CONTENT_LENGTH = max(UPLOAD_MAX_BYTES, TRAINING_IMPORT_MAX_BYTES) + 1024 * 1024
 
 
 class TestConfig(Config):

@@ -1,12 +1,15 @@
 """The REST API (`/api/v1`): JSON in, one service call, JSON out. Rules live in the services and app/security.py."""
 from __future__ import annotations
 
+import dataclasses
 import functools
+import io
 import logging
+from datetime import date
 from typing import Any, Callable
 
 import prison
-from flask import g, request
+from flask import g, request, send_file
 from flask_appbuilder.api import BaseApi, expose
 from flask_appbuilder.security.decorators import protect
 from werkzeug.exceptions import BadRequest
@@ -15,8 +18,11 @@ from app import audit
 from app.errors import Conflict, DomainError, InvalidData
 from app.extensions import db
 from app.models import CaseStatus, ConcernType, Indicator
-from app.presenters import action_json, case_json, entry_json, audit_json, subject_json
-from app.services import access, actions, cases, subjects
+from app.presenters import (
+    access_json, action_json, apprentice_json, audit_json, case_json, communication_json, compliance_json,
+    coverage_json, employer_json, entry_json, subject_json, training_record_json,
+)
+from app.services import access, actions, cases, employers, oversight, reports, subjects, training
 from app.services.cases import CaseFilters
 from app.validation import parse_bool, parse_int, text_parser
 
@@ -102,7 +108,8 @@ class CaseApi(PreventApi):
         "list_cases": "read", "get_case": "read", "raise_concern": "raise", "take_event": "transition",
         "immediate_risk": "record_risk", "get_chronology": "read_all", "add_action": "manage_actions",
         "add_note": "transition", "get_audit": "read_audit", "grant_access": "grant_access",
-        "revoke_access": "grant_access",
+        "revoke_access": "grant_access", "get_access_log": "read_access_log",
+        "export_chronology": "export",
     }
 
     @expose("/", methods=["GET"])
@@ -151,6 +158,7 @@ class CaseApi(PreventApi):
             200: {description: the case}
             404: {description: no such case, or not visible to this user}
         """
+        oversight.record_access(g.user, pk, "api", "case")
         view = cases.get_case(db.session, g.user, pk)
         return self.response(200, id=pk, result=case_json(view.case, g.user, access=view.access))
 
@@ -195,7 +203,9 @@ class CaseApi(PreventApi):
           responses:
             200: {description: entries}
         """
-        return self.response(200, result=[entry_json(e) for e in cases.chronology(db.session, g.user, pk)])
+        items = cases.chronology(db.session, g.user, pk)
+        oversight.record_access(g.user, pk, "api", "chronology")
+        return self.response(200, result=[entry_json(item) for item in items])
 
     @expose("/<int:pk>/actions", methods=["POST"])
     @protect()
@@ -236,7 +246,38 @@ class CaseApi(PreventApi):
           responses:
             200: {description: events}
         """
-        return self.response(200, result=[audit_json(ev) for ev in cases.audit_trail(db.session, g.user, pk)])
+        events = cases.audit_trail(db.session, g.user, pk)
+        oversight.record_access(g.user, pk, "api", "audit")
+        return self.response(200, result=[audit_json(ev) for ev in events])
+
+    @expose("/<int:pk>/export", methods=["GET"])
+    @protect()
+    @answers
+    def export_chronology(self, pk: int):
+        """The case's chronology as a file.
+        ---
+        get:
+          summary: Export the chronology (format=pdf|csv, redact_staff=true|false)
+          responses:
+            200: {description: the file}
+            422: {description: unknown format}
+        """
+        made = oversight.export_chronology(g.user, pk, dict(request.args))
+        return send_file(io.BytesIO(made.content), mimetype=made.mimetype, as_attachment=True,
+                         download_name=made.filename)
+
+    @expose("/<int:pk>/access_log", methods=["GET"])
+    @protect()
+    @answers
+    def get_access_log(self, pk: int):
+        """Who has opened or exported this case (Prevent Lead).
+        ---
+        get:
+          summary: The case's access log, newest first
+          responses:
+            200: {description: entries}
+        """
+        return self.response(200, result=[access_json(e) for e in oversight.who_has_seen(db.session, g.user, pk)])
 
     @expose("/<int:pk>/grants", methods=["POST"])
     @protect()
@@ -285,6 +326,12 @@ def _case_query(q: dict) -> tuple[CaseFilters, int, int]:
             setattr(filters, item["col"], parsers[item["col"]](item.get("value")))
         except (ValueError, TypeError):
             raise BadQuery(f"Bad value for filter {item['col']}.") from None
+    page, page_size = page_args(q)
+    return filters, page, page_size
+
+
+def page_args(q: dict) -> tuple[int, int]:
+    """`page` (0 or more) and `page_size` (1 to 100, default 25) from a rison q."""
     try:
         page = parse_int(q.get("page", 0))
         page_size = parse_int(q.get("page_size", 25))
@@ -292,7 +339,7 @@ def _case_query(q: dict) -> tuple[CaseFilters, int, int]:
         raise BadQuery("page and page_size must be whole numbers.") from None
     if page < 0 or not 1 <= page_size <= 100:
         raise BadQuery("page must be 0 or more and page_size between 1 and 100.")
-    return filters, page, page_size
+    return page, page_size
 
 
 class ActionApi(PreventApi):
@@ -402,6 +449,56 @@ class ReferenceApi(PreventApi):
         return self.response(200, result=[{"id": t.id, "label": t.label} for t in rows])
 
 
+class ReportApi(PreventApi):
+    resource_name = "report"
+    class_permission_name = "BoardReport"
+    openapi_spec_tag = "Reports"
+    method_permission_name = {"board": "read"}
+
+    @expose("/board", methods=["GET"])
+    @protect()
+    @answers
+    def board(self):
+        """The Programme Board report for a period (figures only; small counts suppressed for Governance).
+        ---
+        get:
+          summary: Board report (from=YYYY-MM-DD, to=YYYY-MM-DD)
+          responses:
+            200: {description: the figures}
+            422: {description: a bad or missing date}
+        """
+        start, end = reports.period(request.args)
+        return self.response(200, result=dataclasses.asdict(reports.board_report(db.session, g.user, start, end)))
+
+
+class AccessLogApi(PreventApi):
+    resource_name = "access_log"
+    openapi_spec_tag = "Audit"
+    method_permission_name = {"list_entries": "read_access_log"}
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @answers
+    def list_entries(self):
+        """Every case opened or exported, newest first (Prevent Lead).
+        ---
+        get:
+          summary: The access log across cases; rison q (user_id, outside_own_work, page, page_size)
+          responses:
+            200: {description: "count and result"}
+        """
+        q = rison_arg()
+        page, page_size = page_args(q)
+        try:
+            user_id = parse_int(q["user_id"]) if "user_id" in q else None
+            outside_only = parse_bool(q.get("outside_own_work", False))
+        except ValueError:
+            raise BadQuery("user_id is a whole number; outside_own_work is true or false.") from None
+        count, entries = oversight.access_log(db.session, g.user, user_id=user_id, outside_only=outside_only,
+                                              page=page, page_size=page_size)
+        return self.response(200, count=count, result=[access_json(e) for e in entries])
+
+
 class AuditApi(PreventApi):
     resource_name = "audit"
     class_permission_name = "Audit"
@@ -422,4 +519,244 @@ class AuditApi(PreventApi):
         return self.response(200, **audit.verify(db.session).as_dict())
 
 
-API_CLASSES = (CaseApi, ActionApi, SubjectApi, ReferenceApi, AuditApi)
+class EmployerApi(PreventApi):
+    resource_name = "employer"
+    class_permission_name = "Employer"
+    openapi_spec_tag = "Employers"
+    method_permission_name = {
+        "list_employers": "read", "create_employer": "create", "get_employer": "read", "update_employer": "edit",
+        "list_communications": "read", "log_communication": "edit",
+    }
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @answers
+    def list_employers(self):
+        """Employers this user keeps (the Prevent Lead: all), active first.
+        ---
+        get:
+          summary: List employers; rison q (active, page, page_size)
+          responses:
+            200: {description: "count, ids and result"}
+            400: {description: malformed q}
+        """
+        q = rison_arg()
+        page, page_size = page_args(q)
+        try:
+            active = parse_bool(q["active"]) if "active" in q else None
+        except ValueError:
+            raise BadQuery("active is true or false.") from None
+        count, rows = employers.list_employers(db.session, g.user, active=active, page=page, page_size=page_size)
+        today = date.today()
+        return self.response(200, count=count, ids=[employer.id for employer, _ in rows],
+                             result=[employer_json(employer, standing, today) for employer, standing in rows])
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @answers
+    def create_employer(self):
+        """Record an employer.
+        ---
+        post:
+          summary: Create an employer (name, address, sector, contact_name, contact_email, contact_phone, active,
+            director_id; a Programme Director keeps their own)
+          responses:
+            201: {description: the employer}
+            422: {description: missing or invalid fields}
+        """
+        employer = employers.create_employer(g.user, json_body())
+        return self._one(employer.id, 201)
+
+    def _one(self, pk: int, status: int = 200):
+        employer, standing = employers.get_employer(db.session, g.user, pk)
+        result = employer_json(employer, standing, date.today())
+        result["apprentices"] = [apprentice_json(s) for s in employers.apprentices(db.session, g.user, employer)]
+        return self.response(status, id=pk, result=result)
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @answers
+    def get_employer(self, pk: int):
+        """One employer, with the apprentices placed there (names and programmes only).
+        ---
+        get:
+          summary: One employer
+          responses:
+            200: {description: the employer}
+            404: {description: no such employer, or not one this user keeps}
+        """
+        return self._one(pk)
+
+    @expose("/<int:pk>", methods=["PUT"])
+    @protect()
+    @answers
+    def update_employer(self, pk: int):
+        """Change an employer's details.
+        ---
+        put:
+          summary: Update the fields sent (as for create), with version
+          responses:
+            200: {description: the employer}
+            409: {description: the employer changed since version}
+            422: {description: invalid fields}
+        """
+        employers.update_employer(g.user, pk, json_body())
+        return self._one(pk)
+
+    @expose("/<int:pk>/communications", methods=["GET"])
+    @protect()
+    @answers
+    def list_communications(self, pk: int):
+        """The employer's communications log, latest first.
+        ---
+        get:
+          summary: Communications with the employer about the Prevent duty
+          responses:
+            200: {description: communications}
+        """
+        rows = employers.communications(db.session, g.user, pk)
+        return self.response(200, count=len(rows), result=[communication_json(c) for c in rows])
+
+    @expose("/<int:pk>/communications", methods=["POST"])
+    @protect()
+    @answers
+    def log_communication(self, pk: int):
+        """Log a communication.
+        ---
+        post:
+          summary: Log a communication (occurred_on, method, shared [policy|briefing|contacts|other], summary,
+            acknowledged_on, acknowledged_by, next_contact_due; by default 12 months on)
+          responses:
+            201: {description: the communication}
+            422: {description: missing or invalid fields}
+        """
+        communication = employers.log_communication(g.user, pk, json_body())
+        return self.response(201, id=communication.id, result=communication_json(communication))
+
+
+class CoverageApi(PreventApi):
+    """Under /api/v1/employer, but its own resource: Governance reads these figures and no employer."""
+
+    resource_name = "employer"
+    class_permission_name = "Coverage"
+    openapi_spec_tag = "Employers"
+    method_permission_name = {"coverage": "read"}
+
+    @expose("/coverage", methods=["GET"])
+    @protect()
+    @answers
+    def coverage(self):
+        """Employer awareness coverage.
+        ---
+        get:
+          summary: Active employers with an acknowledged communication in the last 12 months, over active employers;
+            overall, per programme director (named for the Prevent Lead), and the overdue employers one may see
+          responses:
+            200: {description: "as_of, overall, by_director and (with employer access) overdue"}
+        """
+        return self.response(200, result=coverage_json(employers.coverage(db.session, g.user, date.today())))
+
+
+class TrainingRecordApi(PreventApi):
+    resource_name = "training_record"
+    class_permission_name = "Training"
+    openapi_spec_tag = "Staff training"
+    method_permission_name = {"list_records": "read", "record_completion": "record", "get_record": "read",
+                              "verify": "verify"}
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @answers
+    def list_records(self):
+        """Training records this user may see (their own; everyone's for officers and the Lead), latest first.
+        ---
+        get:
+          summary: List training records; rison q (staff_member_id, verified, page, page_size)
+          responses:
+            200: {description: "count, ids and result"}
+            400: {description: malformed q}
+        """
+        q = rison_arg()
+        page, page_size = page_args(q)
+        try:
+            filters = training.RecordFilters(
+                staff_member_id=parse_int(q["staff_member_id"]) if "staff_member_id" in q else None,
+                verified=parse_bool(q["verified"]) if "verified" in q else None)
+        except ValueError:
+            raise BadQuery("staff_member_id is a whole number; verified is true or false.") from None
+        count, records = training.list_records(db.session, g.user, filters, page=page, page_size=page_size)
+        return self.response(200, count=count, ids=[record.id for record in records],
+                             result=[training_record_json(record) for record in records])
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @answers
+    def record_completion(self):
+        """Record a course one completed.
+        ---
+        post:
+          summary: Record one's own completion (course_id, completed_on, certificate_ref)
+          responses:
+            201: {description: the training record}
+            422: {description: missing or invalid fields, or recorded already}
+        """
+        payload = json_body()
+        if isinstance(payload, dict):
+            payload.pop("certificate", None)  # a certificate file comes through the page's upload only
+        record = training.record_completion(g.user, payload)
+        return self.response(201, id=record.id, result=training_record_json(record))
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @answers
+    def get_record(self, pk: int):
+        """One training record.
+        ---
+        get:
+          summary: One training record
+          responses:
+            200: {description: the training record}
+            404: {description: no such record, or not one this user may see}
+        """
+        return self.response(200, id=pk, result=training_record_json(training.get_record(db.session, g.user, pk)))
+
+    @expose("/<int:pk>/verify", methods=["POST"])
+    @protect()
+    @answers
+    def verify(self, pk: int):
+        """Verify a completion someone recorded (officers and the Lead; never one's own).
+        ---
+        post:
+          summary: Verify a training record
+          responses:
+            200: {description: the training record}
+            409: {description: verified already, or one's own}
+        """
+        return self.response(200, id=pk, result=training_record_json(training.verify_record(g.user, pk)))
+
+
+class ComplianceApi(PreventApi):
+    """Under /api/v1/training_record, but its own resource: Governance reads these figures and no training record."""
+
+    resource_name = "training_record"
+    class_permission_name = "Compliance"
+    openapi_spec_tag = "Staff training"
+    method_permission_name = {"compliance": "read"}
+
+    @expose("/compliance", methods=["GET"])
+    @protect()
+    @answers
+    def compliance(self):
+        """Staff training compliance.
+        ---
+        get:
+          summary: Active staff with current Prevent training over all active staff, overall and per team; for
+            officers and the Lead, who is overdue (never trained included) and who is due within 30 days
+          responses:
+            200: {description: "as_of, overall, teams and (with access to staff training) overdue and due_soon"}
+        """
+        return self.response(200, result=compliance_json(training.compliance(db.session, g.user, date.today())))
+
+
+API_CLASSES = (AccessLogApi, ReportApi, CaseApi, ActionApi, SubjectApi, ReferenceApi, AuditApi, EmployerApi, CoverageApi,
+               TrainingRecordApi, ComplianceApi)

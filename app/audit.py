@@ -65,6 +65,8 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
+    if isinstance(value, bytes):  # a stored file's content: its size and sha256 column identify it in the trail
+        return f"{len(value)} bytes"
     return value
 
 
@@ -193,6 +195,8 @@ def _note_audited_changes(session: Session, flush_context) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _seal_and_guard(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's release: the audit is sealed and checked once, when the whole transaction commits
     _write_pending(session)
     session.flush()
     touched = session.info.get(_TOUCHED, {})
@@ -216,9 +220,12 @@ def _anchor_head(session: Session) -> None:
         write_anchor(head)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    _reset(session)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction) -> None:
+    # Only the whole transaction's rollback forgets: a savepoint rolled back inside it (a deduplicated email, say)
+    # leaves the audit records of the changes that stand.
+    if previous_transaction.parent is None:
+        _reset(session)
 
 
 # --- the anchor: the last head, kept outside the database -------------------------------------------------------

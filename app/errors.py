@@ -40,8 +40,8 @@ class NotAllowed(Conflict):
 
 
 class StaleVersion(Conflict):
-    def __init__(self, status: Optional[str] = None):
-        super().__init__("The case changed since you opened it. Reload it, check what changed, and try again: "
+    def __init__(self, status: Optional[str] = None, what: str = "case"):
+        super().__init__(f"The {what} changed since you opened it. Reload it, check what changed, and try again: "
                          "nothing you entered was saved.", status)
 
 

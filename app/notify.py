@@ -22,6 +22,7 @@ from app.models import (
     ActionStatus, Case, CaseAction, CaseEntry, CaseStatus, EmailStatus, OutboxEmail, User, stalled_clause, utcnow,
 )
 from app.security import CaseAccess, can, case_access, case_workers, full_access_clause
+from app.services import employers, training
 
 FOOTER = "\n\nThis email deliberately carries no personal details. Sign in to read the case."
 
@@ -34,11 +35,20 @@ KINDS = {
     "review_due": "a post-support review falls due",
     "police_outcome_overdue": "no police gateway outcome after 10 working days",
     "digest": "the daily digest",
+    "employer_due": "an employer they keep is due a Prevent contact",
+    "employer_awareness": "the Prevent awareness email, to an employer's Prevent contact",
+    "training_due_soon": "their Prevent training refresher falls due within 30 days",
+    "training_overdue": "their Prevent training is overdue",
+    "training_overdue_staff": "someone they manage (or with no manager) has overdue Prevent training",
 }
 
 
+def public_url(path: str) -> str:
+    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+
+
 def case_link(case_id: int) -> str:
-    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/cases/{case_id}"
+    return public_url(f"/cases/{case_id}")
 
 
 def _case_team(session: Session, case: Case) -> list[User]:
@@ -112,6 +122,8 @@ def run_reminders(session: Session, today: date) -> ReminderReport:
     _overdue_actions(session, today, report)
     _reviews(session, today, report)
     _police_outcomes(session, today, report)
+    _employers_due(session, today, report)
+    _training_due(session, today, report)
     _digests(session, today, report)
     return report
 
@@ -182,6 +194,68 @@ def _police_outcomes(session: Session, today: date, report: ReminderReport) -> N
                   f"team and record the outcome.\n\n{case_link(case.id)}" + FOOTER)))
 
 
+def _employers_due(session: Session, today: date, report: ReminderReport) -> None:
+    """Once each time an employer falls due (its next contact date, or a year since its last acknowledgement), to
+    its programme director. No employer name: the link shows which one to someone signed in."""
+    for employer, standing in employers.due_for_contact(session, today):
+        report.add("employer_due", outbox.queue(
+            session, kind="employer_due", recipient=employer.director,
+            dedupe_key=f"employer_due:{employer.id}:{standing.due_on.isoformat()}",
+            subject="An employer is due a Prevent contact",
+            body=("An employer you are responsible for is due a Prevent contact. Log the contact, or send the "
+                  f"awareness email, from its page:\n\n{public_url(f'/employers/{employer.id}')}"
+                  "\n\nThis email deliberately names no one. Sign in to see the employer.")))
+
+
+def _training_due(session: Session, today: date, report: ReminderReport) -> None:
+    """Staff whose Prevent training refresher falls due within 30 days hear once; when it is overdue (or was never
+    recorded) they hear once more, and so does their manager, or the Prevent Lead(s) when they have none. Staff
+    without a sign-in are written to at their email on the staff list. Users new since the last run join the staff
+    list first, so that nobody is missed for want of an entry."""
+    training.sync_staff(session, "system:reminders")
+    leads = training.overseers(session)
+    for row in training.needing_training(session, today):
+        staff, due = row.staff, row.refresher_due
+        person = staff.user if staff.user is not None and staff.user.active else None
+        address = None if person is not None else staff.email
+        how = (f" on your training page:\n\n{public_url('/training/mine')}" if person is not None else
+               ", and send your certificate to your manager or the Prevent Lead.")
+        if row.status == training.TrainingStatus.due_soon:
+            if person is not None or address:
+                report.add("training_due_soon", outbox.queue(
+                    session, kind="training_due_soon", recipient=person, to_address=address,
+                    dedupe_key=f"training_due_soon:{staff.id}:{due.isoformat()}",
+                    subject=f"Your Prevent training refresher is due by {due:%d %b %Y}",
+                    body=f"Your Prevent duty training needs refreshing by {due:%d %b %Y}. Complete the refresher "
+                         f"and record it{how}"))
+            continue
+        when = f"was due on {due:%d %b %Y}" if due else "has not been recorded"
+        due_key = due.isoformat() if due else "never"
+        if person is not None or address:
+            report.add("training_overdue", outbox.queue(
+                session, kind="training_overdue", recipient=person, to_address=address,
+                dedupe_key=f"training_overdue:{staff.id}:{due_key}",
+                subject="Your Prevent training is overdue",
+                body=f"Your Prevent duty training {when}. Every member of staff completes it: please do it now, and "
+                     f"record it{how}"))
+        manager = staff.manager if staff.manager is not None and staff.manager.active else None
+        for recipient in ([manager] if manager is not None else leads):
+            if recipient.id == staff.user_id:
+                continue
+            # Named, unlike case email: a manager cannot look up others' training, and a training date is not case
+            # data.
+            link = (f"\n\n{public_url(f'/training/staff/{staff.id}')}"
+                    if can(recipient, "can_read_all", "Training") else "")
+            report.add("training_overdue_staff", outbox.queue(
+                session, kind="training_overdue_staff", recipient=recipient,
+                dedupe_key=f"training_overdue_staff:{staff.id}:{due_key}:{recipient.id}",
+                subject=f"Prevent training overdue: {staff.full_name}",
+                body=(f"The Prevent duty training of {staff.full_name} {when}. "
+                      + ("You are their manager on the staff list" if manager is not None else
+                         "No manager is on the staff list for them") +
+                      f": please make sure they complete it.{link}")))
+
+
 def stalled_cases(session: Session, user, now: Optional[datetime] = None) -> list[tuple[Case, datetime]]:
     """Open cases this user works on with no entry in their chronology for STALLED_AFTER_DAYS: (case, last entry)."""
     last = sa.func.max(CaseEntry.at).label("last_at")
@@ -237,6 +311,10 @@ RECEIVES = (
     ("can_transition", "Case", "A 6- or 12-month post-support review falls due (14 days before, and on the day)."),
     ("can_transition", "Case", "A police referral you made has had no gateway outcome for 10 working days."),
     ("can_read_all", "Case", "A daily digest of overdue actions and stalled cases, when there are any."),
+    ("can_edit", "Employer", "An employer you are responsible for falls due a Prevent contact."),
+    ("can_record", "Training", "Your Prevent training refresher falls due within 30 days, and again if it is overdue."),
+    ("can_record", "Training", "Someone you manage on the staff list has overdue Prevent training."),
+    ("can_manage", "Training", "Someone with no manager on the staff list has overdue Prevent training."),
 )
 
 

@@ -38,14 +38,19 @@ def wants_digest(session: Session, user: User) -> bool:
                                .where(NotificationPreference.user_id == user.id)))
 
 
-def queue(session: Session, *, kind: str, recipient: User, subject: str, body: str, case_id: Optional[int] = None,
-          urgent: bool = False, dedupe_key: Optional[str] = None, digestible: bool = True) -> Optional[OutboxEmail]:
-    """Adds an email to the caller's transaction. With `dedupe_key`, an email already queued under that key (by an
-    earlier run, or a concurrent one) means this one is not queued: None is returned."""
-    held = digestible and not urgent and wants_digest(session, recipient)
+def queue(session: Session, *, kind: str, recipient: Optional[User] = None, to_address: Optional[str] = None,
+          subject: str, body: str, case_id: Optional[int] = None, urgent: bool = False,
+          dedupe_key: Optional[str] = None, digestible: bool = True) -> Optional[OutboxEmail]:
+    """Adds an email to the caller's transaction, for a user (`recipient`) or for someone outside who has no account
+    (`to_address`, such as an employer's Prevent contact). With `dedupe_key`, an email already queued under that key
+    (by an earlier run, or a concurrent one) means this one is not queued: None is returned."""
+    if (recipient is None) == (to_address is None):
+        raise ValueError("An email goes to a user or to an address: give exactly one.")
+    held = digestible and not urgent and recipient is not None and wants_digest(session, recipient)
     email = OutboxEmail(
         message_id=make_msgid(domain=current_app.config["MAIL_MESSAGE_ID_DOMAIN"]), dedupe_key=dedupe_key,
-        kind=kind, recipient_id=recipient.id, to_address=recipient.email, subject=subject, body=body, urgent=urgent,
+        kind=kind, recipient_id=recipient.id if recipient else None,
+        to_address=recipient.email if recipient else to_address, subject=subject, body=body, urgent=urgent,
         case_id=case_id, status=EmailStatus.held if held else EmailStatus.queued, created_at=utcnow(),
         next_attempt_at=utcnow(),
     )

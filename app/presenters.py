@@ -6,8 +6,12 @@ from typing import Any, Optional
 
 from app import workflow
 from app.extensions import db
-from app.models import AuditEvent, Case, CaseAction, CaseStatus, Subject
+from app.models import (
+    AccessLogEntry, AuditEvent, Case, CaseAction, CaseStatus, Employer, EmployerCommunication, Subject, TrainingRecord,
+)
 from app.services.cases import CaseRow, ChronologyItem
+from app.services.employers import Coverage, Figures, Standing
+from app.services import training
 from app.security import CaseAccess, can, case_access
 
 
@@ -82,3 +86,88 @@ def audit_json(ev: AuditEvent) -> dict:
         "entity_id": ev.entity_id, "from_status": ev.from_status, "to_status": ev.to_status, "reason": ev.reason,
         "changes": ev.changes or {}, "hash": ev.hash,
     }
+
+
+def access_json(entry: AccessLogEntry) -> dict:
+    return {"at": iso(entry.at), "user": entry.user.username, "case_id": entry.case_id, "channel": entry.channel,
+            "what": entry.what, "outside_own_work": entry.outside_own_work}
+
+
+def employer_json(employer: Employer, standing: Standing, today: date) -> dict:
+    director = employer.director
+    return {
+        "id": employer.id, "name": employer.name, "active": employer.active, "address": employer.address,
+        "sector": employer.sector, "contact_name": employer.contact_name, "contact_email": employer.contact_email,
+        "contact_phone": employer.contact_phone, "director_id": employer.director_id,
+        "director": director.username if director else None, "version": employer.version,
+        "last_acknowledged_on": iso(standing.last_acknowledged_on), "next_contact_due": iso(standing.next_contact_due),
+        "due": standing.due_on <= today, "overdue": employer.active and not standing.covered(today),
+    }
+
+
+def apprentice_json(subject: Subject) -> dict:
+    """Who is placed with an employer: a name and a programme, nothing of any concern about them."""
+    return {"id": subject.id, "full_name": subject.full_name, "programme": subject.programme}
+
+
+def communication_json(communication: EmployerCommunication) -> dict:
+    return {
+        "id": communication.id, "employer_id": communication.employer_id, "occurred_on": iso(communication.occurred_on),
+        "method": communication.method.value, "shared": communication.shared, "summary": communication.summary,
+        "acknowledged_on": iso(communication.acknowledged_on), "acknowledged_by": communication.acknowledged_by,
+        "next_contact_due": iso(communication.next_contact_due),
+        "sent_from_app": communication.outbox_email_id is not None,
+        "created_by": communication.created_by.username, "created_at": iso(communication.created_at),
+        "version": communication.version,
+        "attachments": [{"id": a.id, "kind": a.kind.value, "filename": a.file.filename, "size": a.file.size,
+                         "content_type": a.file.content_type} for a in communication.attachments],
+    }
+
+
+def figures_json(figures: Figures) -> dict:
+    return {"active": figures.active, "covered": figures.covered, "overdue": figures.overdue,
+            "percent": figures.percent}
+
+
+def coverage_json(coverage: Coverage) -> dict:
+    result: dict[str, Any] = {
+        "as_of": iso(coverage.as_of), "overall": figures_json(coverage.overall),
+        "by_director": [{"director": row.director, "director_id": row.director_id, **figures_json(row.figures)}
+                        for row in coverage.by_director],
+    }
+    if coverage.overdue is not None:
+        result["overdue"] = [{"id": employer.id, "name": employer.name, "director_id": employer.director_id,
+                              "last_acknowledged_on": iso(standing.last_acknowledged_on),
+                              "next_contact_due": iso(standing.next_contact_due)}
+                             for employer, standing in coverage.overdue]
+    return result
+
+
+def training_record_json(record: TrainingRecord) -> dict:
+    verifier = record.verified_by
+    return {
+        "id": record.id, "staff_member_id": record.staff_member_id, "staff_member": record.staff_member.full_name,
+        "course_id": record.course_id, "course": record.course.name, "completed_on": iso(record.completed_on),
+        "certificate_ref": record.certificate_ref, "has_certificate": record.certificate_file_id is not None,
+        "refresher_due": iso(record.refresher_due), "recorded_at": iso(record.recorded_at),
+        "verified": record.verified_at is not None, "verified_at": iso(record.verified_at),
+        "verified_by": verifier.username if verifier else None,
+    }
+
+
+def compliance_json(compliance: training.Compliance) -> dict:
+    def figures(group: training.Figures) -> dict:
+        return {"active": group.active, "current": group.current, "due_soon": group.due_soon,
+                "overdue": group.overdue, "percent": group.percent}
+
+    def person(row: training.StaffRow) -> dict:
+        return {"staff_member_id": row.staff.id, "full_name": row.staff.full_name, "team": row.staff.team,
+                "course": row.course, "completed_on": iso(row.completed_on), "refresher_due": iso(row.refresher_due),
+                "status": row.status.value}
+
+    result: dict[str, Any] = {"as_of": iso(compliance.today), "overall": figures(compliance.overall),
+                              "teams": [{"team": group.label, **figures(group)} for group in compliance.teams]}
+    if compliance.overdue is not None:
+        result["overdue"] = [person(row) for row in compliance.overdue]
+        result["due_soon"] = [person(row) for row in compliance.due_soon]
+    return result

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
-from app.models import Case, CaseAccessGrant, Subject
+from app.models import Case, CaseAccessGrant, Employer, StaffMember, Subject
 
 Permission = tuple[str, str]  # (action, resource), as Flask-AppBuilder names them
 
@@ -45,33 +45,57 @@ EMPLOYEE: list[Permission] = SELF_SERVICE + [
     ("can_create", "Subject"),
     ("can_read", "Reference"),
     ("menu_access", "Raise a concern"),
+    # Their own Prevent training: read it and record a completion.
+    ("can_read", "Training"), ("can_record", "Training"), ("menu_access", "My training"),
 ]
+# Figures without names: the Programme Board report (Governance sees small counts suppressed).
+BOARD_REPORT_READER: list[Permission] = [("can_read", "BoardReport"), ("menu_access", "Board report")]
 STAFF_PERMISSIONS: list[Permission] = EMPLOYEE + [
     ("can_read", "Case"),
     ("can_read_own", "Case"),
     ("can_record_risk", "Case"),
     ("menu_access", "My concerns"),
 ]
-OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + [
+# Staff training compliance as figures: who is overdue, by name, comes with `can_read_all Training`, not with this.
+COMPLIANCE_READER: list[Permission] = [("can_read", "Compliance"), ("menu_access", "Training"),
+                                       ("menu_access", "Training compliance")]
+OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + COMPLIANCE_READER + [
     ("can_read_all", "Case"),
     ("can_transition", "Case"),
     ("can_manage_actions", "Case"),
+    ("can_export", "Case"),
     ("can_read", "Subject"),
     ("menu_access", "Cases"),
+    # Everyone's training: read it, verify what staff recorded.
+    ("can_read_all", "Training"), ("can_verify", "Training"), ("menu_access", "Staff training"),
 ]
-LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + [
+# Programme Directors keep partner employers (their own; `can_read_all` sees every one) and log Prevent contact.
+EMPLOYER_KEEPER: list[Permission] = [
+    ("can_read", "Employer"), ("can_create", "Employer"), ("can_edit", "Employer"), ("menu_access", "Employers"),
+]
+# Employer awareness coverage as figures: the overdue list of employers comes with employer access, not with this.
+COVERAGE_READER: list[Permission] = [("can_read", "Coverage"), ("menu_access", "Employer coverage")]
+LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COVERAGE_READER + [
+    ("can_read_all", "Employer"),
     ("can_reopen", "Case"),
     ("can_read_restricted", "Case"),
     ("can_grant_access", "Case"),
     ("can_read_audit", "Case"),
+    *BOARD_REPORT_READER,
+    ("can_review", "Case"),
+    ("can_read_access_log", "Case"),
+    ("menu_access", "Oversight"),
     ("can_verify", "Audit"),
     ("menu_access", "Reference data"),
     ("menu_access", "Indicators"),
     ("can_list", "IndicatorView"), ("can_show", "IndicatorView"), ("can_add", "IndicatorView"),
     ("can_edit", "IndicatorView"),
+    # The staff list (people without a sign-in, teams, managers, leavers), CSV imports, and the training courses.
+    ("can_manage", "Training"), ("menu_access", "Import staff or training"), ("menu_access", "Training courses"),
+    *[(p, "TrainingCourseView") for p in ("can_list", "can_show", "can_add", "can_edit")],
 ]
-DIRECTOR_PERMISSIONS: list[Permission] = EMPLOYEE
-GOVERNANCE_PERMISSIONS: list[Permission] = EMPLOYEE
+DIRECTOR_PERMISSIONS: list[Permission] = EMPLOYEE + EMPLOYER_KEEPER
+GOVERNANCE_PERMISSIONS: list[Permission] = EMPLOYEE + COVERAGE_READER + COMPLIANCE_READER + BOARD_REPORT_READER
 # Separation of duties: the Admin runs users, roles and reference settings, and reads no case content.
 ADMIN_PERMISSIONS: list[Permission] = EMPLOYEE + [
     ("menu_access", "Security"),
@@ -157,7 +181,34 @@ def visible_subjects_clause(user) -> sa.ColumnElement[bool]:
     case the user may not work on. A colleague of concern is as need-to-know as the restricted case about them."""
     if not can(user, "can_read", "Subject"):
         return sa.false()
+    return no_hidden_case_clause(user)
+
+
+def no_hidden_case_clause(user) -> sa.ColumnElement[bool]:
+    """Subjects who are not the person of any case the user may not work on: that a concern was raised about
+    someone is itself case data."""
     return ~sa.exists().where(Case.subject_id == Subject.id, sa.not_(full_access_clause(user)))
+
+
+def employer_access_clause(user) -> sa.ColumnElement[bool]:
+    """The one per-record rule for partner employers, used by every list, page, API call and download: all of them
+    with `can_read_all Employer` (the Prevent Lead), a Programme Director's own, and none for anyone else."""
+    if not can(user, "can_read", "Employer"):
+        return sa.false()
+    if can(user, "can_read_all", "Employer"):
+        return sa.true()
+    return Employer.director_id == user.id
+
+
+def training_access_clause(user) -> sa.ColumnElement[bool]:
+    """The one per-record rule for staff training, over StaffMember (a training record, and its certificate, are its
+    person's): everyone with `can_read_all Training` (officers, the Prevent Lead), one's own entry with `can_read
+    Training` (every employee), nobody otherwise. Every list, page, download and API call filters with it."""
+    if can(user, "can_read_all", "Training"):
+        return sa.true()
+    if can(user, "can_read", "Training"):
+        return StaffMember.user_id == user.id
+    return sa.false()
 
 
 def case_access(session, user, case_id: int) -> CaseAccess:

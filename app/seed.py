@@ -1,16 +1,18 @@
-"""Reference data (the Home Office categories, the provider's indicator table) and demo data.
+"""Reference data (the Home Office categories, the provider's indicator table, training courses) and demo data.
 
 Demo people, numbers and addresses are invented: the provider's policy names real people, who never appear here.
 """
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
 from flask import current_app
 
 from app.extensions import db
-from app.models import ConcernType, Indicator, IndicatorKind
+from app.models import ConcernType, Indicator, IndicatorKind, TrainingCourse
 from app.security import ADMIN, DIRECTOR, GOVERNANCE, LEAD, OFFICER, STAFF
 
 CONCERN_TYPES = [
@@ -66,6 +68,10 @@ INDICATORS = {
 }
 
 
+# Prevent training courses, extendable by the Prevent Lead.
+TRAINING_COURSES = ["Home Office Prevent duty eLearning", "Channel awareness", "Prevent refresher"]
+
+
 def seed_reference() -> int:
     added = 0
     existing_types = set(db.session.scalars(sa.select(ConcernType.label)))
@@ -79,6 +85,11 @@ def seed_reference() -> int:
             if (kind, label) not in existing:
                 db.session.add(Indicator(kind=kind, label=label, position=position))
                 added += 1
+    existing_courses = set(db.session.scalars(sa.select(TrainingCourse.name)))
+    for name in TRAINING_COURSES:
+        if name not in existing_courses:
+            db.session.add(TrainingCourse(name=name))
+            added += 1
     db.session.commit()
     return added
 
@@ -152,3 +163,71 @@ def seed_demo(password: str) -> None:
     step(closed, "close", "Spoke to the learner and tutor: no Prevent concern.", outcome="no_further_action")
     concern("staff2", "Taylor Colleague", 2, subject_type="staff", date_of_birth="1985-06-01",
             description="A colleague has been sharing extremist material in the staff group chat.")
+    seed_training_demo(users)
+    seed_employer_demo(users)
+
+
+def seed_training_demo(users: dict) -> None:
+    """Two teams on the staff list, with people who do not sign in; training that is current, due soon, expired."""
+    from werkzeug.datastructures import FileStorage
+
+    from app.services import training
+
+    def months_ago(months: int, days: int = 0) -> str:
+        return (date.today() - relativedelta(months=months) - timedelta(days=days)).isoformat()
+
+    def import_csv(kind: str, text: str) -> None:
+        report = training.check_import(users["lead"], {"kind": kind, "file": FileStorage(
+            io.BytesIO(text.encode()), f"demo-{kind}.csv")})
+        training.run_import(users["lead"], report.upload_id, {"kind": kind})
+
+    import_csv("staff", "full_name,email,employee_ref,team,manager_email\n"
+                        "Sid Staff,staff@example.org,E1001,Business Admin,director@example.org\n"
+                        "Sade Staff,staff2@example.org,E1002,Construction,director@example.org\n"
+                        "Priya Example,,E2001,Business Admin,director@example.org\n"
+                        "Tom Sample,tom.sample@example.org,E2002,Business Admin,\n"
+                        "Ana Placeholder,ana.placeholder@example.org,E2003,Construction,director@example.org\n"
+                        "Ben Fictional,,E2004,Construction,\n")
+    course_ids = dict(db.session.execute(sa.select(TrainingCourse.name, TrainingCourse.id)).all())
+    elearning, channel, refresher = TRAINING_COURSES
+    current = training.record_completion(users["staff"], {
+        "course_id": course_ids[elearning], "completed_on": months_ago(3), "certificate_ref": "HO-PREVENT-0001"})
+    training.verify_record(users["officer"], current.id)
+    training.record_completion(users["staff2"], {"course_id": course_ids[refresher],  # due within a fortnight
+                                                 "completed_on": months_ago(23, 20)})
+    training.record_completion(users["officer2"], {"course_id": course_ids[elearning],  # expired
+                                                   "completed_on": months_ago(26)})
+    import_csv("completions", "employee_ref,course,completed_on\n"
+                              f"E2001,{elearning},{months_ago(6)}\n"
+                              f"E2003,{channel},{months_ago(25)}\n"
+                              f"E2004,{refresher},{months_ago(23, 25)}\n")
+    training.sync_staff_with_sign_ins(users["lead"])
+
+
+def seed_employer_demo(users: dict) -> None:
+    """Three partner employers kept by the demo director: one up to date, one overdue, one not yet contacted."""
+    from app.services import employers, subjects
+
+    director = users["director"]
+
+    def employer(name: str, sector: str, contact: str, email: str) -> int:
+        return employers.create_employer(director, {
+            "name": name, "sector": sector, "address": f"1 {name.split()[0]} Way, Bristol BS1 0AA",
+            "contact_name": contact, "contact_email": email, "contact_phone": "0117 000 0100"}).id
+
+    def contact(employer_id: int, months_ago: int, method: str, shared: list[str], summary: str, by: str) -> None:
+        on = (date.today() - relativedelta(months=months_ago)).isoformat()
+        employers.log_communication(director, employer_id, {
+            "occurred_on": on, "method": method, "shared": shared, "summary": summary,
+            "acknowledged_on": on, "acknowledged_by": by})
+
+    builders = employer("Harbourside Builders Ltd", "Construction", "Jamie Foreman",
+                        "jamie.foreman@harbourside.example")
+    contact(builders, 4, "meeting", ["policy", "briefing", "contacts"],
+            "Briefed the site manager and HR; left the policy and our Safeguarding contacts.", "Jamie Foreman")
+    care = employer("Northgate Care Homes", "Health and social care", "Morgan Lee", "morgan.lee@northgate.example")
+    contact(care, 14, "email", ["policy", "contacts"], "Sent the policy and contacts; acknowledged by reply.",
+            "Morgan Lee")
+    employer("Riverside Office Supplies", "Retail", "Sam Rivers", "sam.rivers@riverside.example")
+    subjects.create_subject(director, {"full_name": "Alex Apprentice", "subject_type": "learner",
+                                       "programme": "Level 2 Bricklaying", "employer_id": builders})

@@ -1,6 +1,7 @@
 """Parsing of user input into typed values. Each parser raises ValueError with a message fit for the user."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable, Optional
 
@@ -21,6 +22,29 @@ def parse_date(raw: Any) -> date:
         return date.fromisoformat(str(raw).strip())
     except ValueError:
         raise ValueError("Enter a date as YYYY-MM-DD.") from None
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def parse_iso_or_uk_date(raw: Any) -> date:
+    """A date as YYYY-MM-DD, or in UK order as DD/MM/YYYY (how spreadsheets and eLearning exports here write it).
+    Anything else is refused rather than guessed: 03/04/25 or 2025/04/03 can each be read more than one way."""
+    text = str(raw).strip()
+    uk = UK_DATE.fullmatch(text)
+    if uk:
+        day, month, year = (int(part) for part in uk.groups())
+        try:
+            return date(year, month, day)
+        except ValueError:
+            raise ValueError(f"{text} is not a date in day/month/year order.") from None
+    if not ISO_DATE.fullmatch(text):
+        raise ValueError(f"{text!r} is not a date: write it as YYYY-MM-DD or DD/MM/YYYY.")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text} is not a date.") from None
 
 
 def parse_datetime(raw: Any, naive_zone: tzinfo = timezone.utc) -> datetime:

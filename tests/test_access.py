@@ -45,6 +45,12 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("CaseView.add_note", "POST"):               (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
     ("CaseView.grant_access", "POST"):           (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
     ("CaseView.revoke_access", "POST"):          (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("CaseView.export", "GET"):                  (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    ("BoardReportView.board", "GET"):            (NO,   NO,   OK,   NO,   OK,   NO,   LOGIN),
+    ("CaseView.review", "GET"):                  (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("CaseView.add_review", "POST"):             (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("OversightView.index", "GET"):              (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("OversightView.access", "GET"):             (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
     # Reference data (FAB ModelViews): the Lead keeps indicators, the Admin types of concern; entries are retired,
     # never deleted, and there are no uploads to download
     ("IndicatorView.list", "GET"):               (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
@@ -77,6 +83,10 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("CaseApi.get_audit", "GET"):                (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("CaseApi.grant_access", "POST"):            (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("CaseApi.revoke_access", "DELETE"):         (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("CaseApi.export_chronology", "GET"):        (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("ReportApi.board", "GET"):                  (NO,   NO,   OK,   NO,   OK,   NO,   NOAUTH),
+    ("CaseApi.get_access_log", "GET"):           (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("AccessLogApi.list_entries", "GET"):        (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("ActionApi.update_action", "PUT"):          (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
     ("SubjectApi.create", "POST"):               (OK,   OK,   OK,   OK,   OK,   OK,   NOAUTH),
     ("SubjectApi.search", "GET"):                (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
@@ -116,6 +126,26 @@ NOT_CASE_ROUTES: dict[str, set[str]] = {
         "OutboxView.index", "OutboxView.retry", "MyEmailView.show", "MyEmailView.update"},
     "the menu and the API's description (OpenAPI, Swagger): no records": {
         "MenuApi.get_menu_data", "OpenApi.get", "SwaggerView.show"},
+    "partner employers, their communications, attachments and coverage figures: no case data (apprentices by name "
+    "and programme, never one a concern was raised about); roles tested in tests/test_employers.py": {
+        "EmployerView.index", "EmployerView.show", "EmployerView.new", "EmployerView.edit",
+        "EmployerView.log_communication", "EmployerView.record_acknowledgement", "EmployerView.add_attachment",
+        "EmployerView.download", "EmployerView.send_awareness_email", "CoverageView.index",
+        "EmployerApi.list_employers", "EmployerApi.create_employer", "EmployerApi.get_employer",
+        "EmployerApi.update_employer", "EmployerApi.list_communications", "EmployerApi.log_communication",
+        "CoverageApi.coverage"},
+    "the public acknowledgement link from the awareness email (no sign-in; the signed link is the key)": {
+        "EmployerAcknowledgementView.confirm", "EmployerAcknowledgementView.acknowledge"},
+    "staff training: the staff list, completions, certificates, imports, compliance figures and courses; no case "
+    "data; roles tested in tests/test_training.py": {
+        *{f"TrainingView.{name}" for name in ("mine", "record", "certificate", "staff", "add_staff", "sync",
+                                              "staff_member", "update_staff", "verify", "import_form",
+                                              "check_import", "run_import")},
+        "ComplianceView.index", *_crud("TrainingCourseView") - {"TrainingCourseView.action",
+                                                                 "TrainingCourseView.action_post"},
+        "TrainingRecordApi.list_records",
+        "TrainingRecordApi.record_completion", "TrainingRecordApi.get_record", "TrainingRecordApi.verify",
+        "ComplianceApi.compliance"},
 }
 NOT_CASE = {endpoint for group in NOT_CASE_ROUTES.values() for endpoint in group}
 
@@ -222,6 +252,12 @@ REQUESTS = {
                                                                                "reason": "Covering"}),
     "CaseView.revoke_access": lambda t: (f"/cases/{t.restricted_case}/grants/{uid('officer2')}/revoke",
                                          {"reason": "Cover ended"}),
+    "CaseView.export": lambda t: (f"/cases/{t.case}/export?format=csv", None),
+    "BoardReportView.board": lambda t: ("/reports/board?from=2026-01-01&to=2026-12-31", None),
+    "CaseView.review": lambda t: (f"/cases/{t.case}/review?person=staff", None),
+    "CaseView.add_review": lambda t: (f"/cases/{t.case}/reviews", {"note": "Handled well so far"}),
+    "OversightView.index": lambda t: ("/oversight/", None),
+    "OversightView.access": lambda t: (f"/oversight/access?user={uid('officer')}", None),
     "IndicatorView.list": lambda t: ("/indicatorview/list/", None),
     "IndicatorView.show": lambda t: (f"/indicatorview/show/{t.indicator}", None),
     "IndicatorView.add": lambda t: ("/indicatorview/add", reference_form(t)),
@@ -249,6 +285,10 @@ REQUESTS = {
                                                                                     "reason": "Covering"}),
     "CaseApi.revoke_access": lambda t: (f"/api/v1/case/{t.restricted_case}/grants/{uid('officer2')}",
                                         {"reason": "Cover ended"}),
+    "CaseApi.export_chronology": lambda t: (f"/api/v1/case/{t.case}/export?format=pdf&redact_staff=true", None),
+    "ReportApi.board": lambda t: ("/api/v1/report/board?from=2026-01-01&to=2026-12-31", None),
+    "CaseApi.get_access_log": lambda t: (f"/api/v1/case/{t.case}/access_log", None),
+    "AccessLogApi.list_entries": lambda t: ("/api/v1/access_log/?q=(page_size:5)", None),
     "ActionApi.update_action": lambda t: (f"/api/v1/action/{t.action}", {"status": "done", "completion_note": "Rang"}),
     "SubjectApi.create": lambda t: ("/api/v1/subject/", {"full_name": "Api Person", "subject_type": "learner"}),
     "SubjectApi.search": lambda t: (f"/api/v1/subject/?q=(search:'Person {t.marker}')", None),

@@ -173,3 +173,29 @@ def test_staff_raise_an_urgent_concern_and_an_officer_acknowledges_and_closes_it
     staff.get_by_role("link", name=reference, exact=True).click()
     expect(staff.locator(".reporter-view")).to_contain_text("Closed")
     expect(staff.locator("body")).not_to_contain_text(closing)
+
+
+def test_the_lead_walks_the_dashboard_a_case_review_and_the_board_report(sign_in, app):
+    from app.extensions import db
+    from app.services import cases
+    from tests.conftest import make_case, user
+
+    with app.app_context():
+        case_id = make_case("staff", state="referred_to_police")
+        reference = cases.get_case(db.session, user("lead"), case_id).case.reference
+    lead = sign_in("lead")
+    lead.get_by_role("link", name="Oversight").click()
+    expect(lead.get_by_role("heading", name="Oversight")).to_be_visible()
+    awaiting_police = lead.locator("#awaiting-police")
+    awaiting_police.get_by_role("link", name=reference).click()
+    expect(lead.get_by_role("heading", name=re.compile(reference))).to_be_visible()
+    lead.get_by_role("link", name="Review side by side").click()
+    expect(lead.locator("#audit-trail")).to_contain_text("refer_to_police")
+    lead.get_by_label("Kind").select_option("refer_to_police")
+    lead.get_by_role("button", name="Filter").click()
+    expect(lead.locator("#audit-trail")).not_to_contain_text("raise_concern")
+    expect(lead.locator("#chronology")).to_contain_text("Nothing matches.")
+    lead.get_by_role("link", name="Board report").click()
+    expect(lead.get_by_role("heading", name=re.compile("Programme Board report"))).to_be_visible()
+    expect(lead.locator("#home-office")).to_contain_text("Islamist")
+    expect(lead.locator("img.chart")).to_be_visible()

@@ -356,3 +356,27 @@ def test_a_missing_reason_or_required_data_is_refused_and_changes_nothing(users,
     assert set(refused.value.errors) == {field}
     assert stored_state(raw_engine, case_id) == before
     assert_a_later_event_is_audited_once(raw_engine, users, case_id, refer(version=before["version"]))
+
+
+def test_a_savepoint_rolled_back_inside_a_change_keeps_that_changes_audit(ctx):
+    """A deduplicated email (a savepoint rolled back) in the middle of an audited change leaves its audit standing."""
+    import sqlalchemy as sa
+
+    from app import audit, outbox
+    from app.extensions import db
+    from app.models import AuditEvent, Case
+    from app.services.uow import unit_of_work
+    from tests.conftest import make_case, user
+
+    case_id = make_case("staff")
+    key = f"test-dedupe-{case_id}"
+    with unit_of_work() as session:
+        outbox.queue(session, kind="test", recipient=user("officer"), subject="Once", body="x", dedupe_key=key)
+    with unit_of_work() as session:
+        case = session.get(Case, case_id)
+        case.location = "Library"
+        audit.record(session, user("officer"), "test_change", case)
+        assert outbox.queue(session, kind="test", recipient=user("officer"), subject="Twice", body="x",
+                            dedupe_key=key) is None
+    assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.case_id == case_id)
+                             .order_by(AuditEvent.seq.desc()).limit(1)) == "test_change"

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple, Optional
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from app import audit, notify, workflow
 from app.extensions import db
@@ -379,18 +379,29 @@ def chronology(session: Session, actor, case_id: int) -> list[ChronologyItem]:
     return sorted(items, key=lambda item: item.at)  # stable: entries before the emails they caused
 
 
+def same_person_clause(this, other) -> sa.ColumnElement[bool]:
+    """Two subject records are one person: the same record, learner reference, or name and date of birth."""
+    return sa.or_(
+        other.id == this.id,
+        sa.and_(this.learner_ref.is_not(None), other.learner_ref == this.learner_ref),
+        sa.and_(this.date_of_birth.is_not(None), other.name_key == this.name_key,
+                other.date_of_birth == this.date_of_birth),
+    )
+
+
+def repeat_referral_clause() -> sa.ColumnElement[bool]:
+    """Cases with an earlier concern about the same person (in any case, whoever may see it)."""
+    this, other, earlier = aliased(Subject), aliased(Subject), aliased(Case)
+    return sa.exists().where(this.id == Case.subject_id, earlier.subject_id == other.id, earlier.id != Case.id,
+                             earlier.recorded_at < Case.recorded_at, same_person_clause(this, other))
+
+
 def earlier_concerns(session: Session, actor, case: Case) -> list[Case]:
-    """Other concerns about the same person, found by record, learner reference, or name and date of birth."""
-    subject = case.subject
-    same_person = [Subject.id == subject.id]
-    if subject.learner_ref:
-        same_person.append(Subject.learner_ref == subject.learner_ref)
-    if subject.date_of_birth:
-        same_person.append(sa.and_(Subject.name_key == subject.name_key,
-                                   Subject.date_of_birth == subject.date_of_birth))
+    """Other concerns about the same person that this user may see."""
+    this = aliased(Subject)
     return session.scalars(
-        sa.select(Case).join(Subject, Case.subject_id == Subject.id)
-        .where(sa.or_(*same_person), Case.id != case.id, full_access_clause(actor))
+        sa.select(Case).join(Subject, Case.subject_id == Subject.id).join(this, this.id == case.subject_id)
+        .where(same_person_clause(this, Subject), Case.id != case.id, full_access_clause(actor))
         .order_by(Case.recorded_at)
     ).all()
 

@@ -12,10 +12,11 @@ from app.extensions import db
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
+def unit_of_work(record: str = "case") -> Iterator[Session]:
     """Yields the session; commits when the block completes (audit events are sealed at commit), else rolls back.
 
-    A concurrent writer that got to the same versioned row first turns into StaleVersion (HTTP 409).
+    A concurrent writer that got to the same versioned row first turns into StaleVersion (HTTP 409), which names
+    the `record` the use case changes.
     """
     session = db.session
     try:
@@ -23,7 +24,7 @@ def unit_of_work() -> Iterator[Session]:
         session.commit()
     except StaleDataError:
         session.rollback()
-        raise StaleVersion() from None
+        raise StaleVersion(what=record) from None
     except BaseException:
         session.rollback()
         raise
