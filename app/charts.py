@@ -23,6 +23,7 @@ def bar_chart(values: Mapping[str, Figure]) -> str:
         axes.invert_yaxis()
         axes.set_xlabel("concerns" + (" (bars of 'fewer than 5' drawn as 0)" if 0 in numbers and labels else ""))
         axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.set_xlim(0, max(numbers + [1]))
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
         figure.tight_layout()
