@@ -148,42 +148,52 @@ def _review_due_clause(today: date) -> sa.ColumnElement[bool]:
 # --- the dashboard ---------------------------------------------------------------------------------------------
 
 @dataclass
+class Panel:
+    """The first few of something on the dashboard (oldest or most pressing first), and how many there are."""
+
+    items: list
+    total: int
+
+
+@dataclass
 class Dashboard:
-    awaiting_acknowledgement: list[Case]
-    urgent: list[Case]
-    overdue_actions: list[CaseAction]
-    reviews_due: list[Case]
-    awaiting_police: list[Case]
-    stalled: list[Case]
-    repeat_referrals: list[Case]
+    awaiting_acknowledgement: Panel
+    urgent: Panel
+    overdue_actions: Panel
+    reviews_due: Panel
+    awaiting_police: Panel
+    stalled: Panel
+    repeat_referrals: Panel
     alerts: list[AccessAlert]
 
 
-def dashboard(session: Session, actor, today: Optional[date] = None) -> Dashboard:
+def dashboard(session: Session, actor, today: Optional[date] = None, panel_size: int = 20) -> Dashboard:
     if not can(actor, "can_review"):
         raise Forbidden()
     today = today or date.today()
     mine = full_access_clause(actor)
     open_case = Case.status != CaseStatus.closed
 
-    def cases(*where, order=Case.recorded_at) -> list[Case]:
-        return session.scalars(sa.select(Case).where(mine, *where).options(selectinload(Case.subject))
-                               .order_by(order, Case.id)).all()
+    def panel(query: sa.Select, *loads) -> Panel:
+        total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+        return Panel(session.scalars(query.options(*loads).limit(panel_size)).all(), total)
+
+    def cases(*where, order=Case.recorded_at) -> Panel:
+        return panel(sa.select(Case).where(mine, *where).order_by(order, Case.id), selectinload(Case.subject))
 
     return Dashboard(
         awaiting_acknowledgement=cases(Case.status == CaseStatus.reported),
         urgent=cases(open_case, Case.urgent.is_(True)),
-        overdue_actions=session.scalars(
+        overdue_actions=panel(
             sa.select(CaseAction).join(Case).where(mine, open_case, CaseAction.status == ActionStatus.open,
-                                                   CaseAction.due_date < today)
-            .options(selectinload(CaseAction.owner), selectinload(CaseAction.case))
-            .order_by(CaseAction.due_date)).all(),
+                                                   CaseAction.due_date < today).order_by(CaseAction.due_date),
+            selectinload(CaseAction.owner), selectinload(CaseAction.case)),
         reviews_due=cases(_review_due_clause(today)),
         awaiting_police=cases(Case.status == CaseStatus.referred_to_police, order=Case.referral_date),
         stalled=cases(stalled_clause(utcnow(), current_app.config["STALLED_AFTER_DAYS"])),
         repeat_referrals=cases(open_case, repeat_referral_clause()),
         alerts=session.scalars(sa.select(AccessAlert).options(selectinload(AccessAlert.user))
-                               .order_by(AccessAlert.raised_at.desc()).limit(20)).all()
+                               .order_by(AccessAlert.raised_at.desc()).limit(panel_size)).all()
         if can(actor, "can_read_access_log") else [],
     )
 
