@@ -70,11 +70,21 @@ class Config:
     FAB_API_SHOW_STACKTRACE = False
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=30)
 
+    # Passwords: at least this long and not a common one (app/passwords.py), wherever they are set.
+    PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "12"))
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True  # FAB's forms and user API call app.passwords.check_password
+
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Secure is also set on every cookie of a request served over HTTPS (app/http_headers.py).
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # Behind a reverse proxy: how many proxies to trust for X-Forwarded-For/-Proto/-Host/-Port/-Prefix. 0 trusts none.
+    PROXY_FIX = int(os.environ.get("PROXY_FIX", "0"))
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 
     # Email (Flask-Mail), delivered from the outbox by `flask outbox deliver`

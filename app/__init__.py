@@ -5,23 +5,36 @@ import logging
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from app.extensions import appbuilder, csrf, db, mail, migrate
+from app.passwords import check_password
 from app.security import fab_roles
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+class DatabaseId(IntegerConverter):
+    """An id in a URL: at most the largest INTEGER key (32 bits on PostgreSQL)."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config_object: object | str = "config.Config") -> Flask:
     app = Flask(__name__)
     app.config.from_object(config_object)
     app.config["FAB_ROLES"] = fab_roles()
+    app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = check_password
     for required in ("SECRET_KEY", "AUDIT_KEY"):
         if not app.config.get(required):
             raise RuntimeError(f"{required} is not set. Set it in the environment (make run writes local ones "
                                "to instance/prevent.env).")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    # Ids in URLs are database integers: a larger number matches no route (404) instead of overflowing the driver.
+    app.url_map.converters["int"] = DatabaseId
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True)
     mail.init_app(app)
@@ -33,8 +46,9 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
         views.register(appbuilder)
         for api_class in api.API_CLASSES:
             appbuilder.add_api(api_class)
-    from app import cli, errors_web
+    from app import cli, errors_web, http_headers
     cli.register(app)
     errors_web.register(app)
+    http_headers.register(app)
     api.guard_rison_arguments(app)
     return app

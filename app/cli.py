@@ -15,9 +15,11 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_appbuilder.exceptions import PasswordComplexityValidationError
 
 from app import audit, notify, outbox
 from app.extensions import db
+from app.passwords import check_password
 from app.security import ROLE_MATRIX, all_permissions
 from app.services.uow import unit_of_work
 
@@ -58,10 +60,14 @@ def seed_reference_command() -> None:
 def seed_demo_command() -> None:
     """On a database with no users, add the demo users and a handful of cases."""
     from app.seed import seed_demo
+    password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
+    try:
+        check_password(password)
+    except PasswordComplexityValidationError as exc:
+        raise click.ClickException(f"DEMO_PASSWORD is not accepted: {exc}") from None
     if current_app.appbuilder.sm.count_users():
         click.echo("Users exist already: demo data not added.")
         return
-    password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
     seed_demo(password)
     if os.environ.get("DEMO_PASSWORD"):
         click.echo("Demo users added; their password is DEMO_PASSWORD.")

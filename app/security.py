@@ -7,14 +7,19 @@ creates the roles and mirrors the matrix into FAB's tables so that the Admin's r
 from __future__ import annotations
 
 import enum
+import logging
 import re
 from typing import Iterable
 
 import sqlalchemy as sa
 from flask import g, has_request_context
+from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
 from app.models import Case, CaseAccessGrant, Employer, StaffMember, Subject
+from app.passwords import check_password
+
+log = logging.getLogger(__name__)
 
 Permission = tuple[str, str]  # (action, resource), as Flask-AppBuilder names them
 
@@ -130,7 +135,23 @@ def fab_roles() -> dict[str, list[list[str]]]:
 
 
 class PreventSecurityManager(SecurityManager):
-    """FAB's manager; roles come from ROLE_MATRIX via FAB_ROLES."""
+    """FAB's manager; roles come from ROLE_MATRIX via FAB_ROLES. Every password set through it obeys the rule in
+    app/passwords.py, including FAB's CLI (create-admin, create-user, reset-password), which skips its forms."""
+
+    def add_user(self, username, first_name, last_name, email, role=None, password="", hashed_password="",
+                 groups=None, commit=True):
+        if password and not hashed_password:
+            try:
+                check_password(password)
+            except PasswordComplexityValidationError as exc:
+                log.error("User %s not added: %s", username, exc)
+                return False
+        return super().add_user(username, first_name, last_name, email, role, password, hashed_password, groups,
+                                commit)
+
+    def reset_password(self, userid, password):
+        check_password(password)
+        return super().reset_password(userid, password)
 
 
 def permissions_of(user) -> frozenset[Permission]:

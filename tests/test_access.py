@@ -510,3 +510,10 @@ def test_malformed_rison_is_a_bad_request(api, username, path):
     response = api(username).get(path, query_string={"q": "(("})
     assert response.status_code == 400
     assert set(response.get_json()) == {"message"}
+
+
+def test_an_id_too_large_for_the_database_is_not_found_not_a_server_error(api, web):
+    huge = 2**31  # one past the largest INTEGER key on PostgreSQL
+    assert api("lead").get(f"/api/v1/case/{huge}/chronology").status_code == 404
+    assert api("lead").get(f"/api/v1/employer/{huge}").status_code == 404
+    assert web("lead").get(f"/cases/{huge}").status_code == 404
