@@ -109,6 +109,25 @@ def smtp_server():
     server.stop()
 
 
+@pytest.fixture()
+def inbox(ctx, smtp_server):
+    """The SMTP server's inbox, emptied of what other tests left queued or delivered, accepting again."""
+    from app import outbox
+    outbox.deliver_due()
+    smtp_server.handler.take()
+    smtp_server.handler.refuse_next = 0
+    yield smtp_server.handler
+    smtp_server.handler.refuse_next = 0
+
+
+def deliver(inbox) -> list:
+    """Delivers everything queued (all of it accepted) and returns what the server received."""
+    from app import outbox
+    report = outbox.deliver_due()
+    assert report.failed == 0 and report.retrying == 0, str(report)
+    return inbox.take()
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory, smtp_server):
     tmp = tmp_path_factory.mktemp("prevent")

@@ -12,21 +12,7 @@ from app.extensions import db
 from app.models import EmailStatus, OutboxEmail, utcnow
 from app.services import actions, cases, preferences
 from app.services.uow import unit_of_work
-from tests.conftest import EVENT_DATA, concern_payload, make_case, user
-
-
-@pytest.fixture()
-def inbox(ctx, smtp_server):
-    """The SMTP server's inbox, emptied of anything other tests left queued or delivered."""
-    outbox.deliver_due()
-    smtp_server.handler.take()
-    return smtp_server.handler
-
-
-def deliver(inbox) -> list:
-    report = outbox.deliver_due()
-    assert report.failed == 0 and report.retrying == 0, str(report)
-    return inbox.take()
+from tests.conftest import EVENT_DATA, concern_payload, deliver, make_case, user
 
 
 def recipients(messages, subject_part: str) -> list[str]:

@@ -20,15 +20,6 @@ from app.services.uow import unit_of_work
 from tests.conftest import concern_payload, csrf_token, make_case, user
 
 
-@pytest.fixture()
-def inbox(ctx, smtp_server):
-    outbox.deliver_due()
-    smtp_server.handler.take()
-    smtp_server.handler.refuse_next = 0
-    yield smtp_server.handler
-    smtp_server.handler.refuse_next = 0
-
-
 def queue_emails(count: int, kind: str = "test") -> list[str]:
     """Queues `count` emails in one transaction; returns their Message-IDs."""
     with unit_of_work() as session:

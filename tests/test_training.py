@@ -27,7 +27,7 @@ from app.seed import TRAINING_COURSES, seed_reference
 from app.services import training
 from app.services.uow import unit_of_work
 from tests.conftest import PASSWORD, csrf_token, user
-from tests.test_notifications import deliver, inbox  # noqa: F401  (the SMTP inbox fixture)
+from tests.conftest import deliver
 from tests.test_pages import section
 
 ELEARNING, CHANNEL, REFRESHER = TRAINING_COURSES
