@@ -70,6 +70,25 @@ class Config:
     FAB_API_SHOW_STACKTRACE = False
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=30)
 
+    # Sessions (app/sessions.py): a signed-in session ends after this long without a request, and this long after
+    # signing in, whatever happens. API refresh tokens last no longer than a session.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(hours=SESSION_MAX_HOURS)
+    # Sign-in brute force (app/sign_in.py): every LOCKOUT_THRESHOLD failed sign-ins in a row lock the account for
+    # LOCKOUT_MINUTES. Failed sign-ins (web and API together) are also rate limited per client address and per
+    # username; the limits are kept in RATELIMIT_STORAGE_URI: memory:// holds for one process only, so with several
+    # gunicorn workers use Redis (redis://host:6379/0).
+    LOCKOUT_THRESHOLD = int(os.environ.get("LOCKOUT_THRESHOLD", "5"))
+    LOCKOUT_MINUTES = int(os.environ.get("LOCKOUT_MINUTES", "15"))
+    SIGN_IN_RATE_LIMITED = _env_bool("SIGN_IN_RATE_LIMITED", True)
+    SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per 5 minutes")  # per client address
+    SIGN_IN_USERNAME_RATE_LIMIT = os.environ.get("SIGN_IN_USERNAME_RATE_LIMIT", "10 per 15 minutes")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_KEY_PREFIX = "prevent-casework"
+    # FAB's own limit (every POST to the web sign-in page, successful or not): off, ours above covers both sign-ins.
+    AUTH_RATE_LIMITED = False
+
     # Passwords: at least this long and not a common one (app/passwords.py), wherever they are set.
     PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "12"))
     FAB_PASSWORD_COMPLEXITY_ENABLED = True  # FAB's forms and user API call app.passwords.check_password
@@ -138,3 +157,5 @@ class TestConfig(Config):
     OUTBOX_BACKOFF_SECONDS = 0
     OUTBOX_MAX_ATTEMPTS = 4
     MAIL_DEFAULT_SENDER = "Prevent Casework <prevent-casework@example.org>"
+    # The suite signs in hundreds of times from one address: the tests of the limits switch them on for themselves.
+    SIGN_IN_RATE_LIMITED = False

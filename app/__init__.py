@@ -46,7 +46,9 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
         views.register(appbuilder)
         for api_class in api.API_CLASSES:
             appbuilder.add_api(api_class)
-    from app import cli, errors_web, http_headers
+    from app import cli, errors_web, http_headers, sessions, sign_in
+    sessions.register(app)
+    sign_in.register(app)
     cli.register(app)
     errors_web.register(app)
     http_headers.register(app)

@@ -579,3 +579,17 @@ class CaseReview(Model):
     @property
     def audit_case_id(self) -> int:
         return self.case_id
+
+
+class AccountState(Model):
+    """Per user, beside FAB's ab_user (left as FAB made it): the session version and the sign-in lockout.
+
+    Every session cookie and API token carries the version it was issued under; raising it (app/sessions.py) ends all
+    of the user's sessions and tokens at once. `locked_until` is set by repeated failed sign-ins (app/sign_in.py). Both
+    live in the database so that they hold across every worker. A user without a row is at version 0, not locked.
+    """
+
+    __tablename__ = "account_state"
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True)
+    session_version: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

@@ -16,6 +16,7 @@ from flask import g, has_request_context
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
+from app import sessions, sign_in
 from app.models import Case, CaseAccessGrant, Employer, StaffMember, Subject
 from app.passwords import check_password
 
@@ -151,7 +152,21 @@ class PreventSecurityManager(SecurityManager):
 
     def reset_password(self, userid, password):
         check_password(password)
-        return super().reset_password(userid, password)
+        super().reset_password(userid, password)
+        # The change ended every session of the user (app/sessions.py); the one they changed it in goes on.
+        sessions.continue_own_session(int(userid))
+
+    # Lockout and the count of failures for the rate limits: app/sign_in.py.
+    def auth_user_db(self, username, password):
+        return sign_in.authenticate(username, password, super().auth_user_db)
+
+    def update_user_auth_stat(self, user, success=True):
+        if success:
+            sign_in.clear_lock(user)
+            super().update_user_auth_stat(user, success)
+        else:
+            sign_in.record_failure(user)
+            self.on_user_login_failed(user)
 
 
 def permissions_of(user) -> frozenset[Permission]:

@@ -1,0 +1,118 @@
+"""Brute force on the sign-ins (the web page and the API): rate limits and lockout, with one answer for every failure.
+
+Rate limits (Flask-Limiter, FAB's instance; storage from RATELIMIT_STORAGE_URI: memory for one process, Redis so
+that they hold across workers): failed sign-ins per client address and per username, the web and the API counted
+together. Only failures count, so that colleagues behind one address can all sign in at nine o'clock. A username
+counts whether or not such a user exists, so a refusal tells nothing about who has an account.
+
+Lockout (in the database, so it holds across workers): every LOCKOUT_THRESHOLD failed sign-ins in a row lock the
+account for LOCKOUT_MINUTES; during that time even the right password does not sign in. Each failure, the lock and
+each refused attempt on a locked account are audited. A successful sign-in resets the count.
+
+The answer is the same for an unknown user, a wrong password and a locked account (FAB's "Invalid login" message on
+the page, 401 on the API), and takes about as long: every path checks one password hash and writes once.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Callable, Optional
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g, request
+from flask_appbuilder.security.sqla.models import User
+from werkzeug.security import check_password_hash
+
+from app import audit
+from app.extensions import appbuilder, db
+from app.models import AccountState, utcnow
+
+# The sign-in forms, wherever the views that serve them come from.
+SIGN_IN_PATHS = ("/login/", "/api/v1/security/login")
+
+
+def _failed(response) -> bool:
+    return bool(g.get("sign_in_failed"))
+
+
+def _limits_off() -> bool:
+    return not current_app.config["SIGN_IN_RATE_LIMITED"]
+
+
+def _username_key() -> str:
+    payload = request.get_json(silent=True) if request.is_json else request.form
+    name = payload.get("username") if hasattr(payload, "get") else None
+    return "username:" + (name.strip().lower() if isinstance(name, str) else "")
+
+
+def register(app: Flask) -> None:
+    """Puts both rate limits on every sign-in route. Limits and the switch are read at each request."""
+    limiter = appbuilder.sm.limiter
+    common = dict(methods=["POST"], exempt_when=_limits_off, deduct_when=_failed)
+    per_address = limiter.shared_limit(lambda: current_app.config["SIGN_IN_RATE_LIMIT"], "sign-in-address",
+                                       **common)
+    per_username = limiter.shared_limit(lambda: current_app.config["SIGN_IN_USERNAME_RATE_LIMIT"],
+                                        "sign-in-username", key_func=_username_key, **common)
+    limited = 0
+    for rule in app.url_map.iter_rules():
+        if rule.rule in SIGN_IN_PATHS:
+            app.view_functions[rule.endpoint] = per_username(per_address(app.view_functions[rule.endpoint]))
+            limited += 1
+    if limited != len(SIGN_IN_PATHS):
+        raise RuntimeError("A sign-in route was not found: it would have no rate limit.")
+
+
+# --- lockout ------------------------------------------------------------------------------------------------------
+
+def _locked_user(username: str) -> Optional[User]:
+    """The active user signing in under this name or email, if their account is locked now."""
+    found = db.session.execute(
+        sa.select(User, AccountState.locked_until).join(AccountState, AccountState.user_id == User.id)
+        .where(sa.or_(User.username == username, User.email == username), User.active.is_(True))
+    ).first()
+    if found is None or found.locked_until is None or found.locked_until <= utcnow():
+        return None
+    return found.User
+
+
+def authenticate(username: str, password: str, check: Callable[[str, str], Optional[User]]) -> Optional[User]:
+    """FAB's password check (`check`), refused outright while the account is locked."""
+    locked = _locked_user(username) if username else None
+    if locked is not None:
+        # The same work as a wrong password: one hash check and one audited write.
+        check_password_hash(current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"], password or "")
+        audit.record(db.session, locked, "sign_in_refused", locked,
+                     reason="Sign-in refused: the account is locked after repeated failed sign-ins.")
+        db.session.commit()
+        user = None
+    else:
+        user = check(username, password)
+    g.sign_in_failed = user is None
+    return user
+
+
+def record_failure(user: User) -> None:
+    """Counts a failed sign-in (in SQL, so that attempts at several workers all count), and locks the account at
+    every LOCKOUT_THRESHOLD-th failure in a row. Audited."""
+    config = current_app.config
+    count = db.session.execute(
+        sa.update(User).where(User.id == user.id)
+        .values(fail_login_count=sa.func.coalesce(User.fail_login_count, 0) + 1)
+        .returning(User.fail_login_count)
+    ).scalar_one()
+    audit.record(db.session, user, "sign_in_failed", user, reason="Wrong password.",
+                 extra_changes={"fail_login_count": (count - 1, count)})
+    if count % config["LOCKOUT_THRESHOLD"] == 0:
+        state = db.session.get(AccountState, user.id) or AccountState(user_id=user.id, session_version=0)
+        db.session.add(state)
+        state.locked_until = utcnow() + timedelta(minutes=config["LOCKOUT_MINUTES"])
+        audit.record(db.session, user, "account_locked", user,
+                     reason=f"{count} failed sign-ins in a row: locked for {config['LOCKOUT_MINUTES']} minutes.",
+                     extra_changes={"locked_until": (None, state.locked_until)})
+    db.session.commit()
+
+
+def clear_lock(user: User) -> None:
+    """A successful sign-in ends any expired lock (FAB resets the failure count in the same commit)."""
+    state = db.session.get(AccountState, user.id)
+    if state is not None and state.locked_until is not None:
+        state.locked_until = None

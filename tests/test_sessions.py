@@ -1,0 +1,257 @@
+"""Sessions that end: a captured session cookie or API token stops working after sign-out, a password change,
+deactivation and a role change; sessions end after the idle timeout and the absolute lifetime, on the server; a new
+session starts at sign-in, with nothing carried over from before."""
+import itertools
+import time
+import uuid
+
+import pytest
+
+from app.extensions import db
+from tests.conftest import PASSWORD, csrf_token
+
+NEW_PASSWORD = "lantern-orchard-wheelbarrow-93"
+SIGNED_IN_PAGE = "/users/userinfo/"  # anyone's own profile: 200 signed in, a redirect to the sign-in page if not
+CASES_API = "/api/v1/case/"
+MENU_API = "/api/v1/menu/"
+_names = itertools.count(1)
+
+
+@pytest.fixture()
+def person(app, ctx):
+    """person() adds a Safeguarding Officer of this test's own (so that ending their sessions touches nobody else)."""
+
+    def make(role: str = "Safeguarding Officer") -> str:
+        sm = app.appbuilder.sm
+        name = f"sess{next(_names)}{uuid.uuid4().hex[:6]}"
+        assert sm.add_user(name, "Session", "Tester", f"{name}@example.org", sm.find_role(role), PASSWORD)
+        return name
+
+    return make
+
+
+def token_of(app, username, password=PASSWORD, refresh=False) -> dict:
+    answer = app.test_client().post("/api/v1/security/login", json={
+        "username": username, "password": password, "provider": "db", "refresh": refresh})
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def api_get(app, token, url=CASES_API):
+    return app.test_client().get(url, headers={"Authorization": f"Bearer {token}"})
+
+
+def captured(app, client):
+    """Another browser holding a copy of `client`'s session cookie, as someone who captured it would."""
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
+
+
+def signed_in(client) -> bool:
+    answer = client.get(SIGNED_IN_PAGE)
+    if answer.status_code == 200:
+        return True
+    assert answer.status_code == 302 and "/login/" in answer.headers["Location"], answer.status_code
+    return False
+
+
+def test_sign_out_ends_a_captured_cookie_and_the_users_api_tokens(app, web, person):
+    name = person()
+    browser = web(name)
+    thief = captured(app, browser)
+    token = token_of(app, name)["access_token"]
+    assert signed_in(thief) and api_get(app, token).status_code == 200
+
+    browser.get("/logout/")
+
+    assert not signed_in(thief)
+    assert not signed_in(browser)
+    refused = api_get(app, token)
+    assert refused.status_code == 401 and "Sign in again" in refused.get_json()["message"]
+
+
+def test_changing_ones_own_password_ends_every_other_session_and_token_and_keeps_this_one(app, web, person):
+    name = person()
+    browser, elsewhere = web(name), web(name)
+    thief = captured(app, browser)
+    token = token_of(app, name)["access_token"]
+
+    page = browser.get("/resetmypassword/form").get_data(as_text=True)
+    answer = browser.post("/resetmypassword/form", data={"password": NEW_PASSWORD, "conf_password": NEW_PASSWORD,
+                                                         "csrf_token": csrf_token(page)})
+    assert answer.status_code == 302
+
+    assert signed_in(browser)  # the session it was changed in goes on, and keeps going on
+    assert signed_in(browser)
+    assert not signed_in(elsewhere)
+    assert api_get(app, token).status_code == 401
+    # The captured copy of the very session the change was made in was stamped before the change: it has ended.
+    assert not signed_in(thief)
+
+
+def test_a_password_reset_by_the_admin_ends_the_users_sessions_and_tokens(app, web, person, users):
+    name = person()
+    browser = web(name)
+    token = token_of(app, name)["access_token"]
+    admin = web("admin")
+    pk = app.appbuilder.sm.find_user(name).id
+
+    page = admin.get(f"/resetpassword/form?pk={pk}").get_data(as_text=True)
+    answer = admin.post(f"/resetpassword/form?pk={pk}", data={"password": NEW_PASSWORD,
+                                                              "conf_password": NEW_PASSWORD,
+                                                              "csrf_token": csrf_token(page)})
+    assert answer.status_code == 302
+
+    assert not signed_in(browser)
+    assert api_get(app, token).status_code == 401
+    assert signed_in(admin)  # the Admin's own session is not the one that changed
+
+
+def _edit_user(app, admin, name, *, active: bool, role: str):
+    user = app.appbuilder.sm.find_user(name)
+    page = admin.get(f"/users/edit/{user.id}").get_data(as_text=True)
+    data = {"first_name": user.first_name, "last_name": user.last_name, "username": user.username,
+            "email": user.email, "roles": [str(app.appbuilder.sm.find_role(role).id)],
+            "csrf_token": csrf_token(page)}
+    if active:
+        data["active"] = "y"
+    answer = admin.post(f"/users/edit/{user.id}", data=data)
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
+
+
+def test_deactivation_by_the_admin_ends_the_users_sessions_and_tokens_for_good(app, web, person):
+    name = person()
+    browser = web(name)
+    token = token_of(app, name)["access_token"]
+    admin = web("admin")
+
+    _edit_user(app, admin, name, active=False, role="Safeguarding Officer")
+    assert not signed_in(browser)
+    assert api_get(app, token).status_code == 401
+
+    # Made active again, the old session and token stay ended: only a new sign-in works.
+    _edit_user(app, admin, name, active=True, role="Safeguarding Officer")
+    assert not signed_in(browser)
+    assert api_get(app, token).status_code == 401
+    assert signed_in(web(name))
+
+
+def test_a_role_change_ends_the_users_sessions_and_tokens(app, web, person):
+    name = person()
+    browser = web(name)
+    token = token_of(app, name)["access_token"]
+    admin = web("admin")
+
+    _edit_user(app, admin, name, active=True, role="Staff")
+
+    assert not signed_in(browser)  # signed out, not merely refused (403) under the new role
+    assert api_get(app, token).status_code == 401
+    assert signed_in(web(name))
+
+
+def test_an_edit_that_changes_no_password_role_or_active_flag_ends_nothing(app, web, person):
+    name = person()
+    browser = web(name)
+    _edit_user(app, web("admin"), name, active=True, role="Safeguarding Officer")
+    assert signed_in(browser)
+
+
+def test_a_change_made_in_code_ends_sessions_too(app, web, person):
+    """Whatever path changes the account (a service, the CLI), the version is raised in the same transaction."""
+    name = person()
+    browser = web(name)
+    token = token_of(app, name)["access_token"]
+    user = app.appbuilder.sm.find_user(name)
+    user.active = False
+    db.session.commit()
+
+    assert not signed_in(browser)
+    assert api_get(app, token).status_code == 401
+
+
+def test_a_refresh_token_carries_the_session_and_ends_with_it(app, web, person):
+    name = person()
+    tokens = token_of(app, name, refresh=True)
+    refresh = app.test_client().post("/api/v1/security/refresh",
+                                     headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    assert refresh.status_code == 200
+    assert api_get(app, refresh.get_json()["access_token"]).status_code == 200
+
+    web(name).get("/logout/")
+
+    again = app.test_client().post("/api/v1/security/refresh",
+                                   headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    assert again.status_code == 401
+    assert api_get(app, refresh.get_json()["access_token"]).status_code == 401
+
+
+def _move_back(client, key, seconds):
+    with client.session_transaction() as session:
+        session[key] -= seconds
+
+
+def test_a_session_idle_for_longer_than_the_timeout_is_signed_out_with_a_calm_message(app, web, person):
+    name = person()
+    browser = web(name)
+    _move_back(browser, "seen_at", 29 * 60)
+    assert signed_in(browser)  # a request within the time keeps the session alive, and counts as activity
+    _move_back(browser, "seen_at", 31 * 60)
+
+    answer = browser.get(SIGNED_IN_PAGE)
+    assert answer.status_code == 302 and "/login/" in answer.headers["Location"]
+    login_page = browser.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "You were signed out after 30 minutes without activity" in login_page
+    assert not signed_in(browser)
+
+
+def test_a_session_older_than_its_lifetime_ends_however_active_it_was(app, web, person):
+    name = person()
+    browser = web(name)
+    _move_back(browser, "signed_in_at", 11 * 3600)
+    assert signed_in(browser)
+    _move_back(browser, "signed_in_at", 2 * 3600)
+
+    answer = browser.get(SIGNED_IN_PAGE)
+    assert answer.status_code == 302
+    assert "12 hours after signing in" in browser.get("/login/").get_data(as_text=True)
+
+
+def test_an_ended_session_gets_401_from_the_api(app, web, person):
+    name = person()
+    browser = web(name)
+    assert browser.get(MENU_API).status_code == 200  # FAB's own APIs also take the session cookie
+    _move_back(browser, "seen_at", 31 * 60)
+
+    answer = browser.get(MENU_API)
+    assert answer.status_code == 401
+    assert "30 minutes without activity" in answer.get_json()["message"]
+
+
+def test_sign_in_starts_a_new_session_with_nothing_from_before(app, person):
+    name = person()
+    client = app.test_client()
+    page = client.get("/login/").get_data(as_text=True)
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+        session["session_id"] = "chosen-by-an-attacker"
+        session["_remember"] = "set"  # a remember-me cookie is never issued, whatever asked for one
+        before = dict(session)
+    answer = client.post("/login/", data={"username": name, "password": PASSWORD, "csrf_token": csrf_token(page)})
+    assert answer.status_code == 302
+
+    with client.session_transaction() as session:
+        after = dict(session)
+    assert "planted" not in after and "_remember" not in after
+    assert after["session_id"] not in (None, "chosen-by-an-attacker")
+    assert after.get("csrf_token") != before.get("csrf_token")  # the form token from before sign-in is gone too
+    assert abs(after["signed_in_at"] - time.time()) < 60
+    assert "remember_token" not in {cookie.key for cookie in client._cookies.values()}
+    assert signed_in(client)
+
+    # Signing in again gives yet another session id.
+    other = app.test_client()
+    page = other.get("/login/").get_data(as_text=True)
+    other.post("/login/", data={"username": name, "password": PASSWORD, "csrf_token": csrf_token(page)})
+    with other.session_transaction() as session:
+        assert session["session_id"] != after["session_id"]
