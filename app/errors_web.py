@@ -21,7 +21,7 @@ MESSAGES = {
     405: "That action is not available here.",
     409: "The record changed in the meantime.",
     413: "The upload is too large.",
-    429: "Too many attempts. Wait a little and try again.",
+    429: "Too many sign-in attempts. Wait a few minutes and try again.",  # sign-ins are what is rate limited
     500: "Something went wrong on our side. Nothing you sent was lost from the form; please try again.",
 }
 

@@ -1,0 +1,283 @@
+"""Brute force on the sign-ins: lockout (audited, in the database), rate limits on the web and the API (per address
+and per username), one answer for every failure, and limits that hold across two gunicorn workers."""
+import itertools
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from app import audit
+from app.extensions import db
+from app.models import AccountState, AuditEvent, utcnow
+from tests.conftest import PASSWORD, _free_port, csrf_token
+
+WRONG = "not-the-password-at-all-1"
+TOO_MANY = "Too many sign-in attempts. Wait a few minutes and try again."
+INVALID_LOGIN = "Invalid login. Please try again."
+_names = itertools.count(1)
+
+
+def new_name(prefix="bf") -> str:
+    return f"{prefix}{next(_names)}{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture()
+def person(app, ctx):
+    def make() -> str:
+        sm = app.appbuilder.sm
+        name = new_name()
+        assert sm.add_user(name, "Brute", "Force", f"{name}@example.org", sm.find_role("Safeguarding Officer"),
+                           PASSWORD)
+        return name
+
+    return make
+
+
+def api_sign_in(client, username, password, **environ):
+    return client.post("/api/v1/security/login", environ_base=environ,
+                       json={"username": username, "password": password, "provider": "db"})
+
+
+def web_sign_in(client, username, password, **environ):
+    page = client.get("/login/", environ_base=environ).get_data(as_text=True)
+    return client.post("/login/", environ_base=environ,
+                       data={"username": username, "password": password, "csrf_token": csrf_token(page)})
+
+
+def web_message(client, answer) -> str:
+    """The flashed message the sign-in page shows after a refused sign-in."""
+    assert answer.status_code == 302 and "/login/" in answer.headers["Location"]
+    return client.get(answer.headers["Location"]).get_data(as_text=True)
+
+
+def events_about(user_id: int) -> list[AuditEvent]:
+    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.entity_type == "User",
+                                                          AuditEvent.entity_id == str(user_id))
+                              .order_by(AuditEvent.seq)).all()
+
+
+@pytest.fixture()
+def rate_limits_on(app):
+    """The suite runs with the limits off (it signs in hundreds of times); these tests switch them on, from clean."""
+    limiter = app.appbuilder.sm.limiter
+    limiter.reset()
+    app.config["SIGN_IN_RATE_LIMITED"] = True
+    yield
+    app.config["SIGN_IN_RATE_LIMITED"] = False
+    limiter.reset()
+
+
+# --- lockout ------------------------------------------------------------------------------------------------------
+
+def test_five_failed_sign_ins_lock_the_account_and_then_even_the_right_password_is_refused(app, ctx, person):
+    name = person()
+    client = app.test_client()
+    for attempt in range(4):
+        assert api_sign_in(client, name, WRONG).status_code == 401
+    assert web_sign_in(client, name, WRONG).status_code == 302  # the fifth, on the page: web and API count together
+
+    assert api_sign_in(client, name, PASSWORD).status_code == 401
+    assert INVALID_LOGIN in web_message(client, web_sign_in(client, name, PASSWORD))
+    assert client.get("/users/userinfo/").status_code == 302  # not signed in
+
+    user = app.appbuilder.sm.find_user(name)
+    actions = [event.action for event in events_about(user.id)]
+    assert actions == ["sign_in_failed"] * 5 + ["account_locked"] + ["sign_in_refused"] * 2
+    lock = events_about(user.id)[5]
+    assert lock.actor_id == user.id and "5 failed sign-ins in a row" in lock.reason
+    assert audit.verify(db.session).ok
+
+
+def test_when_the_lock_expires_the_right_password_signs_in_and_the_count_starts_again(app, ctx, person):
+    name = person()
+    client = app.test_client()
+    for attempt in range(5):
+        api_sign_in(client, name, WRONG)
+    user = app.appbuilder.sm.find_user(name)
+    db.session.get(AccountState, user.id).locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+
+    assert api_sign_in(client, name, PASSWORD).status_code == 200
+    db.session.expire_all()
+    assert app.appbuilder.sm.find_user(name).fail_login_count == 0
+    assert db.session.get(AccountState, user.id).locked_until is None
+    for attempt in range(4):  # four more failures do not lock it again: the count started again
+        api_sign_in(client, name, WRONG)
+    assert api_sign_in(client, name, PASSWORD).status_code == 200
+
+
+def test_the_lock_holds_for_the_set_time(app, ctx, person):
+    name = person()
+    for attempt in range(5):
+        api_sign_in(app.test_client(), name, WRONG)
+    state = db.session.get(AccountState, app.appbuilder.sm.find_user(name).id)
+    minutes = (state.locked_until - utcnow()).total_seconds() / 60
+    assert app.config["LOCKOUT_MINUTES"] - 1 < minutes <= app.config["LOCKOUT_MINUTES"]
+
+
+# --- one answer for every failure ----------------------------------------------------------------------------------
+
+def test_unknown_user_wrong_password_and_locked_account_get_the_same_answer(app, ctx, person):
+    locked, known = person(), person()
+    for attempt in range(5):
+        api_sign_in(app.test_client(), locked, WRONG)
+    client = app.test_client()
+    cases = {"unknown": (new_name("nobody"), PASSWORD), "wrong password": (known, WRONG),
+             "locked": (locked, PASSWORD)}
+
+    api_answers = {why: api_sign_in(client, *credentials) for why, credentials in cases.items()}
+    assert {(a.status_code, a.get_data(as_text=True)) for a in api_answers.values()} == {
+        (401, api_answers["unknown"].get_data(as_text=True))}
+    assert api_answers["unknown"].get_json() == {"message": "Not authorized"}
+
+    for why, credentials in cases.items():
+        page = web_message(client, web_sign_in(client, *credentials))
+        assert INVALID_LOGIN in page, why
+
+
+def _median_seconds(client, username, password, times=5) -> float:
+    durations = []
+    for attempt in range(times):
+        started = time.perf_counter()
+        assert api_sign_in(client, username, password).status_code == 401
+        durations.append(time.perf_counter() - started)
+    return statistics.median(durations)
+
+
+def test_unknown_user_wrong_password_and_locked_account_take_about_as_long(app, ctx, person, monkeypatch):
+    """Loose on purpose (within 3 times): it catches a path that skips the password hash, which is ~10x faster."""
+    locked, known = person(), person()
+    for attempt in range(5):
+        api_sign_in(app.test_client(), locked, WRONG)
+    monkeypatch.setitem(app.config, "LOCKOUT_THRESHOLD", 1000)  # the known user stays unlocked while measured
+    client = app.test_client()
+    medians = {
+        "unknown": _median_seconds(client, new_name("nobody"), WRONG),
+        "wrong password": _median_seconds(client, known, WRONG),
+        "locked": _median_seconds(client, locked, PASSWORD),
+    }
+    assert max(medians.values()) < 3 * min(medians.values()), medians
+
+
+# --- rate limits, in one process (memory storage) -----------------------------------------------------------------
+
+def test_failed_sign_ins_from_one_address_get_429_on_the_api_and_the_page(app, ctx, rate_limits_on):
+    client = app.test_client()
+    for attempt in range(5):  # every one a different, unknown username: only the address limit applies
+        assert api_sign_in(client, new_name("nobody"), WRONG).status_code == 401
+        assert web_sign_in(client, new_name("nobody"), WRONG).status_code == 302
+
+    refused = api_sign_in(client, new_name("nobody"), WRONG)
+    assert refused.status_code == 429 and refused.get_json() == {"message": TOO_MANY}
+    page = web_sign_in(client, new_name("nobody"), WRONG)
+    assert page.status_code == 429 and TOO_MANY in page.get_data(as_text=True)
+    # Another address is not held back by this one's failures.
+    assert api_sign_in(client, new_name("nobody"), WRONG, REMOTE_ADDR="192.0.2.7").status_code == 401
+
+
+def test_failed_sign_ins_for_one_username_get_429_from_any_address_whether_or_not_it_exists(app, ctx,
+                                                                                          rate_limits_on):
+    client = app.test_client()
+    name = new_name("nobody")
+    for attempt in range(10):
+        assert api_sign_in(client, name, WRONG, REMOTE_ADDR=f"192.0.2.{attempt + 1}").status_code == 401
+    refused = api_sign_in(client, name.upper(), WRONG, REMOTE_ADDR="198.51.100.1")
+    assert refused.status_code == 429 and refused.get_json() == {"message": TOO_MANY}
+
+
+def test_successful_sign_ins_do_not_count_towards_the_limit(app, ctx, rate_limits_on):
+    client = app.test_client()
+    for attempt in range(15):  # a whole office behind one address signing in at nine o'clock
+        assert api_sign_in(client, "officer", PASSWORD).status_code == 200
+
+
+def test_even_the_right_password_is_refused_while_rate_limited(app, ctx, person, rate_limits_on):
+    name = person()
+    client = app.test_client()
+    for attempt in range(10):
+        api_sign_in(client, new_name("nobody"), WRONG)
+    assert api_sign_in(client, name, PASSWORD).status_code == 429
+
+
+# --- across two gunicorn workers (Redis storage) ------------------------------------------------------------------
+
+@pytest.fixture()
+def two_workers(app, tmp_path):
+    """A real gunicorn with two workers on the test database, its limits kept in Redis under a prefix of its own."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "AUDIT_KEY": app.config["AUDIT_KEY"],
+        "AUDIT_HEAD_PATH": app.config["AUDIT_HEAD_PATH"],
+        "INSTANCE_DIR": str(tmp_path),
+        "RATELIMIT_STORAGE_URI": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3"),
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "SIGN_IN_RATE_LIMITED": "1",
+    }
+    root = Path(__file__).resolve().parent.parent
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "run:app"],
+                              cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            requests.get(f"{url}/login/", timeout=10)
+            break
+        except requests.RequestException:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("gunicorn did not start: " + server.stderr.read().decode()[-3000:])
+            time.sleep(0.3)
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def _live_web_sign_in(url, username, password):
+    browser = requests.Session()
+    page = browser.get(f"{url}/login/", timeout=10).text
+    return browser.post(f"{url}/login/", data={"username": username, "password": password,
+                                               "csrf_token": csrf_token(page)}, allow_redirects=False, timeout=10)
+
+
+def _live_api_sign_in(url, username, password):
+    # A new connection each time, so that gunicorn hands the attempts to either worker.
+    return requests.post(f"{url}/api/v1/security/login", timeout=10,
+                         json={"username": username, "password": password, "provider": "db"})
+
+
+def test_across_two_workers_five_failures_on_web_and_api_lock_the_account(app, ctx, two_workers, person):
+    url = two_workers
+    name = person()
+    for attempt in range(5):  # alternately on the page and the API; either worker may take each
+        answer = (_live_web_sign_in if attempt % 2 else _live_api_sign_in)(url, name, WRONG)
+        assert answer.status_code in (302, 401)
+    assert _live_api_sign_in(url, name, PASSWORD).status_code == 401
+    refused = _live_web_sign_in(url, name, PASSWORD)
+    assert refused.status_code == 302 and "/login/" in refused.headers["Location"]
+    user = app.appbuilder.sm.find_user(name)
+    assert db.session.get(AccountState, user.id).locked_until > utcnow()
+
+
+def test_across_two_workers_failures_from_one_address_get_429_by_the_eleventh(two_workers):
+    """Kept in each worker's memory, the limit would let through ten failures per worker: Redis holds it for both."""
+    url = two_workers
+    answers = [_live_api_sign_in(url, new_name("nobody"), WRONG) for attempt in range(6)]
+    answers += [_live_web_sign_in(url, new_name("nobody"), WRONG) for attempt in range(5)]
+    codes = [answer.status_code for answer in answers]
+    assert codes[:10] == [401] * 6 + [302] * 4, codes
+    assert codes[10] == 429, codes
+    assert TOO_MANY in answers[10].text
+    refused = _live_api_sign_in(url, new_name("nobody"), WRONG)
+    assert refused.status_code == 429 and refused.json() == {"message": TOO_MANY}
