@@ -86,6 +86,8 @@ class Config:
     SIGN_IN_USERNAME_RATE_LIMIT = os.environ.get("SIGN_IN_USERNAME_RATE_LIMIT", "10 per 15 minutes")
     RATELIMIT_ENABLED = True  # FAB turns Flask-Limiter off unless told; SIGN_IN_RATE_LIMITED is the switch to use
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # If Redis is down, each worker limits in its own memory until it is back, rather than failing every sign-in.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "prevent-casework")  # apps sharing one Redis
     # FAB's own limit (every POST to the web sign-in page, successful or not): off, ours above covers both sign-ins.
     AUTH_RATE_LIMITED = False

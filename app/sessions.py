@@ -19,7 +19,7 @@ import time
 from typing import Optional
 
 import sqlalchemy as sa
-from flask import Flask, current_app, flash, jsonify, redirect, request, session, url_for
+from flask import Flask, current_app, flash, has_request_context, jsonify, redirect, request, session, url_for
 from flask_appbuilder.security.sqla.models import User
 from flask_login import user_logged_in, user_logged_out
 from sqlalchemy import event
@@ -66,8 +66,8 @@ def _end_sessions_on_account_change(session: Session, flush_context, instances) 
 
 def continue_own_session(user_id: int) -> None:
     """After users change their own password, the session they did it in goes on (stamped with the new version);
-    all their others have ended."""
-    if session.get("_user_id") == str(user_id):
+    all their others have ended. (Outside a request, from the CLI, there is no such session.)"""
+    if has_request_context() and session.get("_user_id") == str(user_id):
         session[VERSION] = current_version(user_id)
 
 

@@ -108,6 +108,21 @@ def test_a_password_reset_by_the_admin_ends_the_users_sessions_and_tokens(app, w
     assert signed_in(admin)  # the Admin's own session is not the one that changed
 
 
+def test_a_password_reset_from_the_command_line_ends_the_users_sessions_and_tokens(app, web, person):
+    name = person()
+    browser = web(name)
+    token = token_of(app, name)["access_token"]
+
+    from flask_appbuilder.cli import fab  # `flask fab reset-password`
+
+    result = app.test_cli_runner().invoke(fab, ["reset-password", "--username", name, "--password", NEW_PASSWORD])
+    assert result.exit_code == 0, result.output
+
+    assert not signed_in(browser)
+    assert api_get(app, token).status_code == 401
+    assert token_of(app, name, password=NEW_PASSWORD)
+
+
 def _edit_user(app, admin, name, *, active: bool, role: str):
     user = app.appbuilder.sm.find_user(name)
     page = admin.get(f"/users/edit/{user.id}").get_data(as_text=True)
