@@ -172,13 +172,27 @@ def test_an_edit_that_changes_no_password_role_or_active_flag_ends_nothing(app, 
     assert signed_in(browser)
 
 
-def test_a_change_made_in_code_ends_sessions_too(app, web, person):
-    """Whatever path changes the account (a service, the CLI), the version is raised in the same transaction."""
+def _deactivate(app, user):
+    user.active = False
+
+
+def _make_staff(app, user):
+    user.roles = [app.appbuilder.sm.find_role("Staff")]
+
+
+def _set_password(app, user):
+    from werkzeug.security import generate_password_hash
+    user.password = generate_password_hash(NEW_PASSWORD)
+
+
+@pytest.mark.parametrize("change", [_deactivate, _make_staff, _set_password])
+def test_a_change_made_in_code_ends_sessions_too(app, web, person, change):
+    """Whatever path changes the account (a service, FAB's user API, the CLI), the version is raised in the same
+    transaction."""
     name = person()
     browser = web(name)
     token = token_of(app, name)["access_token"]
-    user = app.appbuilder.sm.find_user(name)
-    user.active = False
+    change(app, app.appbuilder.sm.find_user(name))
     db.session.commit()
 
     assert not signed_in(browser)
@@ -270,3 +284,14 @@ def test_sign_in_starts_a_new_session_with_nothing_from_before(app, person):
     other.post("/login/", data={"username": name, "password": PASSWORD, "csrf_token": csrf_token(page)})
     with other.session_transaction() as session:
         assert session["session_id"] != after["session_id"]
+
+
+def test_no_remember_me_cookie_even_when_a_sign_in_asks_for_one(app, ctx, person):
+    from flask import session
+    from flask_login import login_user
+
+    user = app.appbuilder.sm.find_user(person())
+    with app.test_request_context("/login/", method="POST"):
+        login_user(user, remember=True)
+        assert "_remember" not in session  # without it Flask-Login sets no remember-me cookie
+        assert session["_user_id"] == str(user.id)
