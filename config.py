@@ -76,7 +76,7 @@ class Config:
     SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(hours=SESSION_MAX_HOURS)
     # Sign-in brute force (app/sign_in.py): every LOCKOUT_THRESHOLD failed sign-ins in a row lock the account for
-    # LOCKOUT_MINUTES. Failed sign-ins (web and API together) are also rate limited per client address and per
+    # LOCKOUT_MINUTES (0 turns lockout off). Failed sign-ins (web and API together) are also rate limited per client address and per
     # username; the limits are kept in RATELIMIT_STORAGE_URI: memory:// holds for one process only, so with several
     # gunicorn workers use Redis (redis://host:6379/0).
     LOCKOUT_THRESHOLD = int(os.environ.get("LOCKOUT_THRESHOLD", "5"))

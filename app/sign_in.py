@@ -101,7 +101,8 @@ def record_failure(user: User) -> None:
     ).scalar_one()
     audit.record(db.session, user, "sign_in_failed", user, reason="Wrong password.",
                  extra_changes={"fail_login_count": (count - 1, count)})
-    if count % config["LOCKOUT_THRESHOLD"] == 0:
+    threshold = config["LOCKOUT_THRESHOLD"]
+    if threshold and count % threshold == 0:
         state = db.session.get(AccountState, user.id) or AccountState(user_id=user.id, session_version=0)
         db.session.add(state)
         state.locked_until = utcnow() + timedelta(minutes=config["LOCKOUT_MINUTES"])
