@@ -44,6 +44,8 @@ REASON_MAX = 2_000
 ERASED_NAME = "(erased)"
 CHILD, STAFF, OTHER = "child_dob_plus_25", "staff_left_plus_10", "other_after_closure"
 CHILD_YEARS, STAFF_YEARS = 25, 10
+RULES = {CHILD: "under 18 at the concern: date of birth + 25 years", STAFF: "staff: 10 years after leaving",
+         OTHER: "others: the set number of years after the last case closed"}
 LEARNERS = (SubjectType.learner, SubjectType.subcontractor_learner)
 
 
@@ -115,6 +117,10 @@ class DueItem:
     due_on: date
     references: list[str]
     approved_by: Optional[str] = None
+
+    def as_dict(self) -> dict:
+        return {"subject_id": self.subject_id, "subject_type": self.subject_type, "rule": self.rule,
+                "due_on": self.due_on.isoformat(), "references": self.references, "approved_by": self.approved_by}
 
 
 @dataclass
@@ -276,7 +282,7 @@ def subject_of_case(session: Session, actor, reference: str) -> int:
 
 def set_legal_hold(actor, subject_id: int, payload: Any) -> Subject:
     """Puts a subject's records on legal hold (nothing of theirs is erased while held), or takes it off."""
-    if not can(actor, "can_legal_hold", "Subject"):
+    if not can(actor, "can_legal_hold", "Retention"):
         raise Forbidden()
     with unit_of_work("subject") as session:
         subject = _subject_for_lead(session, subject_id)
@@ -358,7 +364,7 @@ def subject_record(session: Session, actor, subject: Subject) -> dict:
 
 def subject_access_export(actor, subject_id: int, payload: Any) -> Export:
     """The subject access export (JSON or PDF), for the Prevent Lead; audited, and logged as an export of each case."""
-    if not can(actor, "can_access_export", "Subject"):
+    if not can(actor, "can_access_export", "Retention"):
         raise Forbidden()
     form = Form(payload)
     fmt = form.field("format", choice_parser(("json", "pdf")))
