@@ -215,3 +215,111 @@ def test_emptying_an_audit_event_without_an_erasure_is_found(app, ctx, raw_engin
                                  else row.changes))
             migration.create_triggers(conn)
     assert chain_ok()
+
+
+# --- legal hold, approval and who may do them -----------------------------------------------------------------
+
+def test_a_hold_withdraws_a_pending_proposal_and_a_held_subject_is_never_proposed(app, ctx):
+    dob = add_years(TODAY, -30)
+    person = Person("hold_later", date_of_birth=dob, occurred=add_years(dob, 16))
+    first = retention.run(TODAY)
+    assert person.subject_id in [i.subject_id for i in first.proposed]
+    retention.approve(user("lead"), {"subject_ids": [person.subject_id], "reason": "Due"})
+    retention.set_legal_hold(user("lead"), person.subject_id, {"hold": "yes", "reason": "Police request"})
+    later = retention.run(TODAY)
+    assert person.subject_id not in [i.subject_id for i in later.erased + later.proposed + later.awaiting]
+    assert rows_mentioning(person.marker)
+    retention.set_legal_hold(user("lead"), person.subject_id, {"hold": False, "reason": "Request withdrawn"})
+    assert person.subject_id in [i.subject_id for i in retention.run(TODAY).proposed], "due again once released"
+    events = db.session.scalars(sa.select(AuditEvent.action).where(
+        AuditEvent.entity_type == "Subject", AuditEvent.entity_id == str(person.subject_id))
+        .order_by(AuditEvent.seq)).all()
+    assert events[-5:] == ["retention_proposed", "retention_approved", "legal_hold_set", "legal_hold_cleared",
+                           "retention_proposed"]
+    db.session.rollback()
+
+
+@pytest.mark.parametrize("username", ["staff", "officer", "director", "governance", "admin"])
+def test_only_the_prevent_lead_approves_holds_and_exports(api, username, people):
+    client = api(username)
+    subject_id = people["child_not_due"].subject_id
+    assert client.post("/api/v1/retention/approve", json={"subject_ids": [subject_id], "reason": "x"}
+                       ).status_code == 403
+    assert client.put(f"/api/v1/subject/{subject_id}/legal_hold", json={"hold": True, "reason": "x"}
+                      ).status_code == 403
+    response = client.get(f"/api/v1/subject/{subject_id}/access_export?format=json")
+    assert response.status_code == 403 and people["child_not_due"].marker not in response.get_data(as_text=True)
+    assert client.get("/api/v1/retention/").status_code == 403
+
+
+def test_approving_what_is_not_awaiting_approval_is_refused_and_changes_nothing(api, people):
+    lead = api("lead")
+    events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    db.session.rollback()
+    response = lead.post("/api/v1/retention/approve", json={"subject_ids": [people["child_not_due"].subject_id],
+                                                            "reason": "Tidy up"})
+    assert response.status_code == 409
+    assert lead.post("/api/v1/retention/approve", json={"subject_ids": "all", "reason": "x"}).status_code == 422
+    assert lead.put(f"/api/v1/subject/{people['child_not_due'].subject_id}/legal_hold",
+                    json={"hold": "maybe"}).status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == events
+
+
+def test_the_lead_approves_on_the_page_from_the_list_of_references(web, app):
+    with app.app_context():
+        dob = add_years(TODAY, -40)
+        person = Person("page", date_of_birth=dob, occurred=add_years(dob, 17))
+        retention.run(TODAY)
+        reference = db.session.get(Case, person.case_id).reference
+        db.session.remove()
+    lead = web("lead")
+    page = lead.get("/retention/").get_data(as_text=True)
+    assert reference in page and person.marker not in page
+    response = lead.post("/retention/approve", data={"subject_ids": [str(person.subject_id)], "reason": "Due",
+                                                     "csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+    refused = lead.post("/retention/approve", data={"reason": "", "csrf_token": csrf_token(page)})
+    assert refused.status_code == 422 and "Choose at least one record" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert person.subject_id in [i.subject_id for i in retention.run(TODAY).erased]
+        assert rows_mentioning(person.marker) == []
+        assert chain_ok()
+
+
+# --- the subject access export ----------------------------------------------------------------------------------
+
+def test_the_subject_access_export_holds_everything_about_the_subject_and_nothing_about_anyone_else(api, people):
+    person, other = people["child_not_due"], people["adult_not_due"]
+    response = api("lead").get(f"/api/v1/subject/{person.subject_id}/access_export?format=json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    text = response.get_data(as_text=True)
+    record = json.loads(text)
+    assert record["subject"]["full_name"] == f"Person {person.marker}"
+    assert record["subject"]["date_of_birth"] == db.session.get(Subject, person.subject_id).date_of_birth.isoformat()
+    [case] = record["cases"]
+    assert case["description"] == f"Said {person.marker} in class"
+    summaries = " ".join(f"{i['summary']} {i['reason']}" for i in case["chronology"])
+    assert f"Spoke to tutor about {person.marker}" in summaries and f"Read {person.marker}" in summaries
+    assert [a["title"] for a in case["actions"]] == [f"Ring {person.marker}"]
+    assert [r["note"] for r in case["reviews"]] == [f"Review of {person.marker}"]
+    assert {"create_subject", "raise_concern", "acknowledge", "add_note", "add_action", "lead_review"} <= \
+        {ev["action"] for ev in record["audit_events"]}
+    assert record["emails"], "the emails the case caused"
+    assert other.marker not in text
+
+    pdf = api("lead").get(f"/api/v1/subject/{person.subject_id}/access_export?format=pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    from pypdf import PdfReader
+    read = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert f"Said {person.marker} in class" in read.replace("\n", " ")
+    assert other.marker not in read
+
+    exported = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "subject_access_export", AuditEvent.entity_id == str(person.subject_id))
+        .order_by(AuditEvent.seq)).all()
+    assert [(ev.actor, ev.changes["format"]["new"]) for ev in exported[-2:]] == [("lead", "json"), ("lead", "pdf")]
+    from app.models import AccessLogEntry
+    logged = db.session.scalars(sa.select(AccessLogEntry.what).where(AccessLogEntry.case_id == person.case_id)).all()
+    assert {"subject_access_json", "subject_access_pdf"} <= set(logged)
+    assert api("lead").get(f"/api/v1/subject/{person.subject_id}/access_export?format=doc").status_code == 422
+    assert api("lead").get("/api/v1/subject/987654321/access_export?format=json").status_code == 404
