@@ -124,6 +124,14 @@ def raw_engine(app):
     engine.dispose()
 
 
+def board_figures() -> tuple:
+    from app.services.reports import board_report
+    report = board_report(db.session, user("lead"), date(2000, 1, 1), date.today())
+    figures = (report.concerns, report.by_type, report.by_subject_type, report.by_programme, report.outcomes)
+    db.session.rollback()
+    return figures
+
+
 def chain_ok() -> bool:
     return audit.verify(db.session).ok
 
@@ -160,7 +168,9 @@ def test_run_proposes_exactly_what_is_due_and_not_held_then_erases_what_the_lead
         assert rows_mentioning(person.marker), person.label
     retention.approve(user("lead"), {"subject_ids": [people[name].subject_id for name in DUE],
                                      "reason": "Past the retention period in the policy"})
+    figures = board_figures()
     erased = retention.run(TODAY)
+    assert board_figures() == figures, "the Board report still counts erased cases"
     assert mine(people, [i.subject_id for i in erased.erased]) == DUE
     for name, person in people.items():
         if name in DUE:
@@ -323,3 +333,18 @@ def test_the_subject_access_export_holds_everything_about_the_subject_and_nothin
     assert {"subject_access_json", "subject_access_pdf"} <= set(logged)
     assert api("lead").get(f"/api/v1/subject/{person.subject_id}/access_export?format=doc").status_code == 422
     assert api("lead").get("/api/v1/subject/987654321/access_export?format=json").status_code == 404
+
+
+def test_flask_retention_run_takes_a_frozen_date_and_lists_what_awaits_approval(app, ctx):
+    dob = add_years(TODAY, -26)
+    person = Person("cli", date_of_birth=dob, occurred=add_years(dob, 16))
+    reference = db.session.get(Case, person.case_id).reference
+    db.session.remove()
+    runner = app.test_cli_runner()
+    early = runner.invoke(args=["retention", "run", "--today", (add_years(dob, 25) - timedelta(days=1)).isoformat()])
+    assert early.exit_code == 0 and reference not in early.output
+    due = runner.invoke(args=["retention", "run", "--today", TODAY.isoformat()])
+    assert due.exit_code == 0, due.output
+    assert f"awaiting approval: subject {person.subject_id} ({reference}), {retention.CHILD}" in due.output
+    assert person.marker not in due.output
+    assert runner.invoke(args=["retention", "run", "--today", "25/11/2026"]).exit_code != 0
