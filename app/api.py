@@ -777,7 +777,8 @@ class SubjectRightsApi(PreventApi):
     resource_name = "subject"
     class_permission_name = "Retention"
     openapi_spec_tag = "Retention"
-    method_permission_name = {"legal_hold": "legal_hold", "access_export": "access_export"}
+    method_permission_name = {"legal_hold": "legal_hold", "access_export": "access_export",
+                              "staff_record": "link_staff"}
 
     @expose("/<int:pk>/legal_hold", methods=["PUT"])
     @protect()
@@ -794,6 +795,21 @@ class SubjectRightsApi(PreventApi):
         subject = retention.set_legal_hold(g.user, pk, json_body())
         return self.response(200, id=pk, result={"legal_hold": subject.legal_hold,
                                                  "legal_hold_reason": subject.legal_hold_reason})
+
+    @expose("/<int:pk>/staff_record", methods=["PUT"])
+    @protect()
+    @answers
+    def staff_record(self, pk: int):
+        """Link a subject who is a member of staff to their staff record (Prevent Lead).
+        ---
+        put:
+          summary: Staff record (staff = email or employee reference); its leaving date starts the retention period
+          responses:
+            200: {description: the staff record linked}
+            409: {description: not a member of staff, linked already, or erased}
+        """
+        subject = retention.link_staff_record(g.user, pk, json_body())
+        return self.response(200, id=pk, result={"staff_member_id": subject.staff_member_id})
 
     @expose("/<int:pk>/access_export", methods=["GET"])
     @protect()

@@ -771,7 +771,7 @@ class RetentionView(BaseView):
     route_base = "/retention"
     class_permission_name = "Retention"
     method_permission_name = {"index": "read", "approve": "approve", "hold": "legal_hold",
-                              "access_export": "access_export"}
+                              "staff_record": "link_staff", "access_export": "access_export"}
     default_view = "index"
 
     def _page(self, draft: Optional[dict] = None, errors: Optional[dict] = None, message: Optional[str] = None,
@@ -800,6 +800,14 @@ class RetentionView(BaseView):
             subject_id = retention.subject_of_case(db.session, g.user, payload.get("reference", ""))
             retention.set_legal_hold(g.user, subject_id, payload)
         return submit(call, "hold", self._page, "Legal hold updated.", url_for("RetentionView.index"))
+
+    @expose("/staff-record", methods=["POST"])
+    @has_access
+    def staff_record(self):
+        def call(payload):
+            subject_id = retention.subject_of_case(db.session, g.user, payload.get("reference", ""))
+            retention.link_staff_record(g.user, subject_id, payload)
+        return submit(call, "staff", self._page, "Staff record linked.", url_for("RetentionView.index"))
 
     @expose("/access-export")
     @has_access

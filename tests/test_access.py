@@ -98,10 +98,12 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("RetentionView.index", "GET"):              (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
     ("RetentionView.approve", "POST"):           (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
     ("RetentionView.hold", "POST"):              (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("RetentionView.staff_record", "POST"):      (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
     ("RetentionView.access_export", "GET"):      (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
     ("RetentionApi.overview", "GET"):            (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("RetentionApi.approve", "POST"):            (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("SubjectRightsApi.legal_hold", "PUT"):      (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("SubjectRightsApi.staff_record", "PUT"):    (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("SubjectRightsApi.access_export", "GET"):   (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
 }
 
@@ -230,6 +232,14 @@ class Records:
         return subject.id
 
     @cached_property
+    def staff_member(self) -> str:
+        """The email of someone on the staff list who has left."""
+        from app.services import training
+        email = f"left-{self.marker}@example.org"
+        training.add_staff(user("lead"), {"full_name": "Former Colleague", "email": email, "left_on": "2020-01-31"})
+        return email
+
+    @cached_property
     def indicator(self) -> int:
         row = Indicator(kind=IndicatorKind.indicator, label=f"Access test {self.marker}", position=10_000, active=False)
         db.session.add(row)
@@ -323,6 +333,8 @@ REQUESTS = {
     "RetentionView.approve": lambda t: ("/retention/approve", {"subject_ids": t.due_subject, "reason": "Due"}),
     "RetentionView.hold": lambda t: ("/retention/hold", {"reference": t.case_row.reference, "hold": "yes",
                                                           "reason": "Civil claim"}),
+    "RetentionView.staff_record": lambda t: ("/retention/staff-record", {
+        "reference": db.session.get(Case, t.restricted_case).reference, "staff": t.staff_member}),
     "RetentionView.access_export": lambda t: (f"/retention/access-export?reference={t.case_row.reference}"
                                               "&format=json", None),
     "RetentionApi.overview": lambda t: ("/api/v1/retention/", None),
@@ -330,6 +342,8 @@ REQUESTS = {
                                                                      "reason": "Due"}),
     "SubjectRightsApi.legal_hold": lambda t: (f"/api/v1/subject/{t.subject}/legal_hold", {"hold": True,
                                                                                          "reason": "Civil claim"}),
+    "SubjectRightsApi.staff_record": lambda t: (
+        f"/api/v1/subject/{db.session.get(Case, t.restricted_case).subject_id}/staff_record", {"staff": t.staff_member}),
     "SubjectRightsApi.access_export": lambda t: (f"/api/v1/subject/{t.subject}/access_export?format=pdf", None),
 }
 

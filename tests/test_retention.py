@@ -348,3 +348,23 @@ def test_flask_retention_run_takes_a_frozen_date_and_lists_what_awaits_approval(
     assert f"awaiting approval: subject {person.subject_id} ({reference}), {retention.CHILD}" in due.output
     assert person.marker not in due.output
     assert runner.invoke(args=["retention", "run", "--today", "25/11/2026"]).exit_code != 0
+
+
+def test_the_lead_links_a_staff_subject_to_the_staff_list_whose_leaving_date_starts_the_period(api, ctx):
+    from app.services import training
+    person = Person("staff_link", "staff")
+    email = f"left-{person.marker}@example.org"
+    training.add_staff(user("lead"), {"full_name": "Former Colleague", "email": email,
+                                      "left_on": add_years(TODAY, -11).isoformat()})
+    url = f"/api/v1/subject/{person.subject_id}/staff_record"
+    assert api("officer").put(url, json={"staff": email}).status_code == 403
+    assert api("lead").put(url, json={"staff": "nobody@example.org"}).status_code == 422
+    assert api("lead").put(url, json={"staff": email.upper()}).status_code == 200
+    assert api("lead").put(url, json={"staff": email}).status_code == 409
+    learner = Person("not_staff")
+    assert api("lead").put(f"/api/v1/subject/{learner.subject_id}/staff_record",
+                           json={"staff": email}).status_code == 409
+    report = retention.run(TODAY)
+    item = next(i for i in report.proposed if i.subject_id == person.subject_id)
+    assert (item.rule, item.due_on) == (retention.STAFF, add_years(TODAY, -1))
+    db.session.rollback()

@@ -30,7 +30,7 @@ from app import audit, exports
 from app.errors import Conflict, Forbidden, InvalidData, NotFound
 from app.extensions import db
 from app.models import (
-    AccessLogEntry, AuditEvent, Case, CaseAction, CaseEntry, CaseReview, CaseStatus, OutboxEmail, Subject,
+    AccessLogEntry, AuditEvent, Case, CaseEntry, CaseReview, CaseStatus, OutboxEmail, StaffMember, Subject,
     SubjectType, User, format_reference, parse_reference, utcnow,
 )
 from app.security import can
@@ -299,6 +299,32 @@ def set_legal_hold(actor, subject_id: int, payload: Any) -> Subject:
             subject.erasure_due_on = subject.erasure_rule = None
             subject.erasure_approved_by_id = subject.erasure_approved_at = None
         audit.record(session, actor, "legal_hold_set" if hold else "legal_hold_cleared", subject, reason=reason)
+        return subject
+
+
+def link_staff_record(actor, subject_id: int, payload: Any) -> Subject:
+    """Links a subject who is a member of staff to their entry on the staff list (by email or employee reference):
+    the leaving date recorded there starts their retention period."""
+    if not can(actor, "can_link_staff", "Retention"):
+        raise Forbidden()
+    with unit_of_work("subject") as session:
+        subject = _subject_for_lead(session, subject_id)
+        form = Form(payload)
+        key = form.field("staff", text_parser(320))
+        staff = session.scalar(sa.select(StaffMember).where(sa.or_(
+            sa.func.lower(StaffMember.email) == key.strip().lower(), StaffMember.employee_ref == key.strip()))
+        ) if key else None
+        if key and staff is None:
+            form.error("staff", "Nobody on the staff list has this email or employee reference.")
+        form.check()
+        if subject.erased_at is not None:
+            raise Conflict("These records were erased already.")
+        if subject.subject_type != SubjectType.staff:
+            raise Conflict("Only a concern about a member of staff is kept by their leaving date.")
+        if subject.staff_member_id == staff.id:
+            raise Conflict("The subject is linked to this staff record already.")
+        subject.staff_member_id = staff.id
+        audit.record(session, actor, "link_staff_record", subject)
         return subject
 
 
