@@ -368,3 +368,13 @@ def test_the_lead_links_a_staff_subject_to_the_staff_list_whose_leaving_date_sta
     item = next(i for i in report.proposed if i.subject_id == person.subject_id)
     assert (item.rule, item.due_on) == (retention.STAFF, add_years(TODAY, -1))
     db.session.rollback()
+
+
+def test_ids_too_large_for_the_database_are_answered_plainly(api):
+    huge = 2**31
+    lead = api("lead")
+    assert lead.get(f"/api/v1/subject/{huge}/access_export?format=json").status_code == 404
+    assert lead.put(f"/api/v1/subject/{huge}/legal_hold", json={"hold": True, "reason": "x"}).status_code == 404
+    assert lead.put(f"/api/v1/subject/{huge}/staff_record", json={"staff": "x@example.org"}).status_code == 404
+    assert lead.post("/api/v1/retention/approve", json={"subject_ids": [huge, 2**70], "reason": "x"}
+                     ).status_code == 422

@@ -235,10 +235,13 @@ def _subject_ids(form: Form) -> list[int]:
         form.error("subject_ids", "Choose at least one record to approve.")
         return []
     try:
-        return sorted({parse_int(item) for item in raw})
+        ids = sorted({parse_int(item) for item in raw})
     except ValueError:
+        ids = []
+    if not ids or not all(0 < i < 2**31 for i in ids):  # beyond the database's INTEGER keys: no such record
         form.error("subject_ids", "Choose records from the list.")
         return []
+    return ids
 
 
 def approve(actor, payload: Any) -> list[int]:
