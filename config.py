@@ -130,6 +130,9 @@ class Config:
     STALLED_AFTER_DAYS = int(os.environ.get("STALLED_AFTER_DAYS", "30"))
     # The Prevent Lead's oversight: a periodic review of each open case, and a flag on unusual access.
     LEAD_REVIEW_INTERVAL_DAYS = int(os.environ.get("LEAD_REVIEW_INTERVAL_DAYS", "90"))
+    # Retention of the records about adults, the public, learners of 18 or more and anyone whose date of birth is
+    # unknown: this many years after the last of their cases closed (children's and staff's periods are fixed by policy).
+    RETENTION_OTHER_YEARS = int(os.environ.get("RETENTION_OTHER_YEARS", "6"))
     UNUSUAL_ACCESS_CASES = int(os.environ.get("UNUSUAL_ACCESS_CASES", "10"))
     UNUSUAL_ACCESS_MINUTES = int(os.environ.get("UNUSUAL_ACCESS_MINUTES", "60"))
     POLICE_OUTCOME_WORKING_DAYS = int(os.environ.get("POLICE_OUTCOME_WORKING_DAYS", "10"))

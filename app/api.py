@@ -23,7 +23,7 @@ from app.presenters import (
     access_json, action_json, apprentice_json, audit_json, case_json, communication_json, compliance_json,
     coverage_json, employer_json, entry_json, subject_json, training_record_json,
 )
-from app.services import access, actions, cases, employers, oversight, reports, subjects, training
+from app.services import access, actions, cases, employers, oversight, reports, retention, subjects, training
 from app.services.cases import CaseFilters
 from app.validation import parse_bool, parse_int, text_parser
 
@@ -771,5 +771,99 @@ class ComplianceApi(PreventApi):
         return self.response(200, result=compliance_json(training.compliance(db.session, g.user, date.today())))
 
 
-API_CLASSES = (AccessLogApi, ReportApi, CaseApi, ActionApi, SubjectApi, ReferenceApi, AuditApi, EmployerApi, CoverageApi,
+class SubjectRightsApi(PreventApi):
+    """The Prevent Lead's decisions on one subject's records: legal hold, and the subject access export."""
+
+    resource_name = "subject"
+    class_permission_name = "Retention"
+    openapi_spec_tag = "Retention"
+    method_permission_name = {"legal_hold": "legal_hold", "access_export": "access_export",
+                              "staff_record": "link_staff"}
+
+    @expose("/<int:pk>/legal_hold", methods=["PUT"])
+    @protect()
+    @answers
+    def legal_hold(self, pk: int):
+        """Put a subject's records on legal hold, or take them off it (Prevent Lead).
+        ---
+        put:
+          summary: Legal hold (hold true|false, reason); nothing of a held subject is erased
+          responses:
+            200: {description: the subject's hold}
+            409: {description: already so, or erased}
+        """
+        subject = retention.set_legal_hold(g.user, pk, json_body())
+        return self.response(200, id=pk, result={"legal_hold": subject.legal_hold,
+                                                 "legal_hold_reason": subject.legal_hold_reason})
+
+    @expose("/<int:pk>/staff_record", methods=["PUT"])
+    @protect()
+    @answers
+    def staff_record(self, pk: int):
+        """Link a subject who is a member of staff to their staff record (Prevent Lead).
+        ---
+        put:
+          summary: Staff record (staff = email or employee reference); its leaving date starts the retention period
+          responses:
+            200: {description: the staff record linked}
+            409: {description: not a member of staff, linked already, or erased}
+        """
+        subject = retention.link_staff_record(g.user, pk, json_body())
+        return self.response(200, id=pk, result={"staff_member_id": subject.staff_member_id})
+
+    @expose("/<int:pk>/access_export", methods=["GET"])
+    @protect()
+    @answers
+    def access_export(self, pk: int):
+        """Everything held about one subject, for a subject access request (Prevent Lead).
+        ---
+        get:
+          summary: Subject access export (format=json|pdf); audited
+          responses:
+            200: {description: the file}
+            422: {description: unknown format}
+        """
+        made = retention.subject_access_export(g.user, pk, dict(request.args))
+        return send_file(io.BytesIO(made.content), mimetype=made.mimetype, as_attachment=True,
+                         download_name=made.filename)
+
+
+class RetentionApi(PreventApi):
+    resource_name = "retention"
+    class_permission_name = "Retention"
+    openapi_spec_tag = "Retention"
+    method_permission_name = {"overview": "read", "approve": "approve"}
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @answers
+    def overview(self):
+        """Records due for erasure: awaiting approval, approved, and on legal hold (Prevent Lead). No names.
+        ---
+        get:
+          summary: What `flask retention run` found due, by subject id, with case references and dates
+          responses:
+            200: {description: "awaiting, approved, held"}
+        """
+        found = retention.overview(db.session, g.user)
+        return self.response(200, awaiting=[i.as_dict() for i in found["awaiting"]],
+                             approved=[i.as_dict() for i in found["approved"]],
+                             held=[{"subject_id": s.id, "references": refs} for s, refs in found["held"]])
+
+    @expose("/approve", methods=["POST"])
+    @protect()
+    @answers
+    def approve(self):
+        """Approve the erasure of records awaiting approval (Prevent Lead); the next run erases them if still due.
+        ---
+        post:
+          summary: Approve erasure (subject_ids, reason)
+          responses:
+            200: {description: the subjects approved}
+            409: {description: one is not awaiting approval}
+        """
+        return self.response(200, approved=retention.approve(g.user, json_body()))
+
+
+API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, CaseApi, ActionApi, SubjectApi, ReferenceApi, AuditApi, EmployerApi, CoverageApi,
                TrainingRecordApi, ComplianceApi)

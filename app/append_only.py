@@ -8,13 +8,20 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 
-def create_statements(table: str, dialect: str) -> list[str]:
+def create_statements(table: str, dialect: str, erasable: tuple[str, ...] = (), kept: tuple[str, ...] = ()
+                      ) -> list[str]:
+    """The triggers' DDL. With `erasable` columns, the one UPDATE allowed sets all of them to NULL and leaves every
+    column in `kept` as it was: retention erases personal data from a record whose existence stays provable."""
     message = f"{table} is append-only"
+    same = "IS NOT DISTINCT FROM" if dialect == "postgresql" else "IS"  # equal, NULLs included
+    erasure = " AND ".join([f"NEW.{c} IS NULL" for c in erasable] + [f"NEW.{c} {same} OLD.{c}" for c in kept])
     if dialect == "postgresql":
+        allow = f"IF TG_OP = 'UPDATE' AND {erasure} THEN RETURN NEW; END IF;" if erasable else ""
         return [
             f"""
             CREATE FUNCTION {table}_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
+                {allow}
                 RAISE EXCEPTION '{message}';
             END $$;
         """,
@@ -23,7 +30,8 @@ def create_statements(table: str, dialect: str) -> list[str]:
             f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_refuse_change()",
         ]
-    return [f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+    when = {"UPDATE": f" WHEN NOT ({erasure})" if erasable else "", "DELETE": ""}
+    return [f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table}{when[verb]} "
             f"BEGIN SELECT RAISE(ABORT, '{message}'); END" for verb in ("UPDATE", "DELETE")]
 
 
@@ -37,8 +45,9 @@ def drop_statements(table: str, dialect: str) -> list[str]:
     return [f"DROP TRIGGER {table}_no_update", f"DROP TRIGGER {table}_no_delete"]
 
 
-def create_triggers(connection: sa.engine.Connection, table: str) -> None:
-    for statement in create_statements(table, connection.dialect.name):
+def create_triggers(connection: sa.engine.Connection, table: str, erasable: tuple[str, ...] = (),
+                    kept: tuple[str, ...] = ()) -> None:
+    for statement in create_statements(table, connection.dialect.name, erasable, kept):
         connection.execute(sa.text(statement))
 
 

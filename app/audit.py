@@ -7,6 +7,12 @@ A guard refuses to commit a change to an audited model (one with `__audited__ = 
 Tampering is found by `verify()`: every event's HMAC covers its content, its sequence number and its predecessor's
 hash, under a key kept outside the database, and the last head the app wrote is kept outside the database too
 (AUDIT_HEAD_PATH), so that editing, deleting, reordering, re-sealing without the key and cutting off the tail all show.
+
+Retention erases personal data from the trail too. An event's `reason` and `changes` may hold it (a name, the words
+of a concern), so erasure sets both to NULL (the one UPDATE the database allows, see migration 0008), and the
+erasure's own event, its tombstone, carries the seal of what remains of each erased event. The erased event keeps its
+hash, so the chain still links; `verify()` accepts its emptied content only with a matching seal in a tombstone,
+which nobody can forge without the key. Emptying an event any other way is found like any other edit.
 """
 from __future__ import annotations
 
@@ -35,6 +41,8 @@ _INSERTED = "audit_inserted"  # entities inserted by this transaction: their aud
 _HEAD = "audit_head"
 # Any constant will do: it names the one lock that serialises appends to the chain on PostgreSQL.
 _CHAIN_LOCK_ID = 0x50524556
+ERASURE = "retention_erasure"  # the action of an erasure's tombstone event
+ERASED_EVENTS = "erased_audit_events"  # in a tombstone's changes: {seq: seal of the erased event's remains}
 
 
 class AuditMissing(RuntimeError):
@@ -56,6 +64,7 @@ class _Pending:
     to_status: Optional[str]
     case_id: Optional[int]
     changes: dict = field(default_factory=dict)
+    covers: list = field(default_factory=list)  # other entities whose change this one event records
 
 
 def _jsonable(value: Any) -> Any:
@@ -108,6 +117,41 @@ def record(session: Session, actor, action: str, entity: Any, *, reason: Optiona
         actor=actor if isinstance(actor, str) else actor.username,
         action=action, entity=entity, reason=reason, from_status=from_status, to_status=to_status,
         case_id=case_id, changes=changes,
+    ))
+
+
+def erase_events(session: Session, events: list[AuditEvent]) -> dict[str, str]:
+    """Empties the `reason` and `changes` of `events` and returns, per seq, the seal of what remains of each: the
+    tombstone (`record_erasure`) carries them, so that `verify()` can still check every field the event keeps."""
+    key = _audit_key()
+    seals: dict[str, str] = {}
+    for ev in events:
+        remains = AuditEvent(**{attr.key: getattr(ev, attr.key) for attr in sa.inspect(AuditEvent).column_attrs})
+        remains.reason, remains.changes = None, None
+        seals[str(ev.seq)] = _seal(key, remains)
+    seqs = [ev.seq for ev in events]
+    for start in range(0, len(seqs), 500):
+        session.execute(sa.update(AuditEvent).where(AuditEvent.seq.in_(seqs[start:start + 500]))
+                        .values(reason=None, changes=sa.null()).execution_options(synchronize_session=False))
+    for ev in events:
+        session.expire(ev)
+    return seals
+
+
+def record_erasure(session: Session, actor, entity: Any, *, details: dict, erased_events: dict[str, str],
+                   covers: list) -> None:
+    """The tombstone of an erasure: one event on `entity` with `details` (references, dates, the rule; never
+    content) and the seals from `erase_events`, standing for the change to every entity in `covers`. No field values
+    are captured: they were the personal data being erased."""
+    if actor is None or (isinstance(actor, str) and not actor.strip()):
+        raise ActorRequired("An audited change needs an actor.")
+    changes = {k: {"old": None, "new": _jsonable(v)} for k, v in details.items()}
+    changes[ERASED_EVENTS] = {"old": None, "new": erased_events}
+    session.info.setdefault(_PENDING, []).append(_Pending(
+        actor_id=None if isinstance(actor, str) else actor.id,
+        actor=actor if isinstance(actor, str) else actor.username,
+        action=ERASURE, entity=entity, reason=None, from_status=None, to_status=None, case_id=None,
+        changes=changes, covers=list(covers),
     ))
 
 
@@ -165,6 +209,7 @@ def _write_pending(session: Session) -> None:
         prev_hash = ev.hash
         session.add(ev)
         audited.add(id(item.entity))
+        audited.update(id(entity) for entity in item.covers)
     session.flush()
     if keep_anchor:
         # The chain no longer holds the head recorded outside the database (its tail was cut off or rewritten):
@@ -288,6 +333,7 @@ def verify(session: Session) -> Verification:
 
 def _verify(session: Session) -> Verification:
     key = _audit_key()
+    vouched = _erasure_seals(session)
     expected_seq, prev_hash, count = 1, GENESIS, 0
     rows = session.execute(sa.select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000))
     for ev in rows.scalars():
@@ -295,7 +341,7 @@ def _verify(session: Session) -> Verification:
             return Verification(False, count, prev_hash, expected_seq, "an event is missing")
         if ev.prev_hash != prev_hash:
             return Verification(False, count, prev_hash, ev.seq, "the chain is broken (deleted or reordered)")
-        if not hmac.compare_digest(_seal(key, ev), ev.hash):
+        if not hmac.compare_digest(_seal(key, ev), ev.hash) and not _erased_as_vouched(key, ev, vouched):
             return Verification(False, count, prev_hash, ev.seq, "the event does not match its seal (edited)")
         prev_hash, expected_seq, count = ev.hash, expected_seq + 1, count + 1
     anchor = read_anchor()
@@ -306,3 +352,17 @@ def _verify(session: Session) -> Verification:
         if anchored != anchor["hash"]:
             return Verification(False, count, prev_hash, anchor["seq"], "the chain differs from its recorded head")
     return Verification(True, count, prev_hash if count else None, None)
+
+
+def _erasure_seals(session: Session) -> dict[int, str]:
+    """Every erased event's seal, as the tombstones carry them (each tombstone is itself checked in the walk)."""
+    seals: dict[int, str] = {}
+    for changes in session.scalars(sa.select(AuditEvent.changes).where(AuditEvent.action == ERASURE)):
+        erased = ((changes or {}).get(ERASED_EVENTS) or {}).get("new") or {}
+        seals.update({int(seq): seal for seq, seal in erased.items()})
+    return seals
+
+
+def _erased_as_vouched(key: str, ev: AuditEvent, vouched: dict[int, str]) -> bool:
+    return (ev.reason is None and ev.changes is None and ev.seq in vouched
+            and hmac.compare_digest(_seal(key, ev), vouched[ev.seq]))

@@ -27,6 +27,7 @@ prevent_cli = AppGroup("prevent", help="Set-up tasks: roles, reference data, dem
 audit_cli = AppGroup("audit", help="The audit trail.")
 outbox_cli = AppGroup("outbox", help="Email delivery from the outbox.")
 reminders_cli = AppGroup("reminders", help="Reminders and digests that fall due.")
+retention_cli = AppGroup("retention", help="Records that have reached the end of their retention period.")
 
 
 @prevent_cli.command("sync-roles")
@@ -131,8 +132,18 @@ def reminders_command(today) -> None:
     click.echo(str(report))
 
 
+@retention_cli.command("run")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Work out what is due as of this date (default: today).")
+def retention_command(today) -> None:
+    """Erase what the Prevent Lead approved and is still due, then list what has newly fallen due for approval."""
+    from app.services import retention
+    click.echo(str(retention.run(today.date() if today else date.today())))
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(prevent_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(retention_cli)

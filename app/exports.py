@@ -160,3 +160,57 @@ def report_pdf(report, note: str) -> bytes:
         pdf.cell(140, 5, item)
         pdf.cell(0, 5, figure, align="R", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def subject_access_pdf(record: dict, note: str) -> bytes:
+    """The subject access export (app/services/retention.py) as a readable document: the subject, then each case
+    with its facts, chronology and actions, then the audit events and emails about them."""
+    pdf = _document()
+
+    def heading(text: str, size: int) -> None:
+        pdf.set_font("DejaVu", "B", size)
+        pdf.multi_cell(0, size * 0.6, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 10)
+
+    def fields(values: dict) -> None:
+        for key, value in values.items():
+            if value not in (None, "", [], {}) and not isinstance(value, (list, dict)):
+                pdf.multi_cell(0, 5, f"{key.replace('_', ' ')}: {value}", new_x="LMARGIN", new_y="NEXT")
+
+    heading("Subject access export", 16)
+    pdf.set_font("DejaVu", "", 9)
+    pdf.multi_cell(0, 5, note, new_x="LMARGIN", new_y="NEXT")
+    heading("The person", 13)
+    fields(record["subject"])
+    for case in record["cases"]:
+        pdf.ln(3)
+        heading(f"Case {case['reference']}", 13)
+        fields(case)
+        if case["indicators"]:
+            pdf.multi_cell(0, 5, "indicators: " + "; ".join(case["indicators"]), new_x="LMARGIN", new_y="NEXT")
+        heading("Chronology", 11)
+        for item in case["chronology"]:
+            pdf.multi_cell(0, 5, f"{item['at']} · {item['by']} · {item['summary']}", new_x="LMARGIN", new_y="NEXT")
+            for text in (item["reason"], "; ".join(f"{k}: {v}" for k, v in (item["data"] or {}).items())):
+                if text:
+                    pdf.multi_cell(0, 5, f"    {text}", new_x="LMARGIN", new_y="NEXT")
+        for title, rows in (("Actions", case["actions"]), ("Prevent Lead's reviews", case["reviews"])):
+            if rows:
+                heading(title, 11)
+                for row in rows:
+                    fields(row)
+                    pdf.ln(1)
+    heading("Audit events", 13)
+    for ev in record["audit_events"]:
+        pdf.multi_cell(0, 5, f"{ev['seq']} · {ev['at']} · {ev['actor']} · {ev['action']} {ev['entity_type']}"
+                       + (f" · {ev['reason']}" if ev["reason"] else ""), new_x="LMARGIN", new_y="NEXT")
+        if ev["changes"]:
+            pdf.multi_cell(0, 5, "    " + "; ".join(f"{k}: {v.get('new') if isinstance(v, dict) else v}"
+                                                    for k, v in ev["changes"].items()), new_x="LMARGIN", new_y="NEXT")
+    heading("Emails about the cases", 13)
+    for mail in record["emails"]:
+        pdf.multi_cell(0, 5, f"{mail['created_at']} · {mail['subject']} · {mail['status']}", new_x="LMARGIN",
+                       new_y="NEXT")
+        if mail["body"]:
+            pdf.multi_cell(0, 5, mail["body"], new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

@@ -292,9 +292,20 @@ class Subject(Model):
     name_key: Mapped[str] = mapped_column(sa.String(200), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
+    # Retention (app/services/retention.py). A staff subject's leaving date comes from the staff record linked here.
+    staff_member_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("staff_member.id"))
+    legal_hold: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    legal_hold_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+    # Set by `flask retention run` when the records fell due: awaiting the Prevent Lead's approval until approved.
+    erasure_due_on: Mapped[Optional[date]]
+    erasure_rule: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    erasure_approved_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
+    erasure_approved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    erased_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
 
     employer: Mapped[Optional[Employer]] = relationship()
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    staff_member: Mapped[Optional[StaffMember]] = relationship()
 
     @staticmethod
     def make_name_key(full_name: str) -> str:

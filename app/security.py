@@ -92,6 +92,9 @@ LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COV
     ("can_read_access_log", "Case"),
     ("menu_access", "Oversight"),
     ("can_verify", "Audit"),
+    # Retention: approve erasures, legal hold, and the subject access export (app/services/retention.py).
+    ("can_read", "Retention"), ("can_approve", "Retention"), ("can_legal_hold", "Retention"),
+    ("can_access_export", "Retention"), ("can_link_staff", "Retention"), ("menu_access", "Retention"),
     ("menu_access", "Reference data"),
     ("menu_access", "Indicators"),
     ("can_list", "IndicatorView"), ("can_show", "IndicatorView"), ("can_add", "IndicatorView"),

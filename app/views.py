@@ -21,7 +21,9 @@ from app.errors import Conflict, InvalidData
 from app.extensions import db
 from app.models import CaseStatus, ConcernType, Indicator, IndicatorKind, StoredFile, TrainingCourse, User
 from app.security import CaseAccess, can, case_workers
-from app.services import access, actions, cases, employers, oversight, preferences, reports, subjects, training
+from app.services import (
+    access, actions, cases, employers, oversight, preferences, reports, retention, subjects, training,
+)
 from app.services.cases import CaseFilters
 
 UK = ZoneInfo("Europe/London")
@@ -763,12 +765,70 @@ def local_time(value, fmt: str = "%d %b %Y %H:%M") -> str:
     return "" if value is None else value.astimezone(UK).strftime(fmt)
 
 
+class RetentionView(BaseView):
+    """The Prevent Lead's retention page: approve erasures, legal hold, and the subject access export."""
+
+    route_base = "/retention"
+    class_permission_name = "Retention"
+    method_permission_name = {"index": "read", "approve": "approve", "hold": "legal_hold",
+                              "staff_record": "link_staff", "access_export": "access_export"}
+    default_view = "index"
+
+    def _page(self, draft: Optional[dict] = None, errors: Optional[dict] = None, message: Optional[str] = None,
+              status_code: int = 200):
+        if message:
+            flash(message, "warning")
+        return self.render_template("retention.html", found=retention.overview(db.session, g.user),
+                                    rules=retention.RULES, draft=draft or {}, errors=errors or {}), status_code
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return self._page()
+
+    @expose("/approve", methods=["POST"])
+    @has_access
+    def approve(self):
+        return submit(lambda p: retention.approve(g.user, p), "approve", self._page,
+                      "Approved: the next retention run erases these records if they are still due.",
+                      url_for("RetentionView.index"), "subject_ids")
+
+    @expose("/hold", methods=["POST"])
+    @has_access
+    def hold(self):
+        def call(payload):
+            subject_id = retention.subject_of_case(db.session, g.user, payload.get("reference", ""))
+            retention.set_legal_hold(g.user, subject_id, payload)
+        return submit(call, "hold", self._page, "Legal hold updated.", url_for("RetentionView.index"))
+
+    @expose("/staff-record", methods=["POST"])
+    @has_access
+    def staff_record(self):
+        def call(payload):
+            subject_id = retention.subject_of_case(db.session, g.user, payload.get("reference", ""))
+            retention.link_staff_record(g.user, subject_id, payload)
+        return submit(call, "staff", self._page, "Staff record linked.", url_for("RetentionView.index"))
+
+    @expose("/access-export")
+    @has_access
+    def access_export(self):
+        try:
+            subject_id = retention.subject_of_case(db.session, g.user, request.args.get("reference", ""))
+            made = retention.subject_access_export(g.user, subject_id, dict(request.args))
+        except InvalidData as exc:
+            return self._page(draft={"form": "export", **request.args}, errors=exc.errors,
+                              message="Some fields need attention.", status_code=422)
+        return send_file(io.BytesIO(made.content), mimetype=made.mimetype, as_attachment=True,
+                         download_name=made.filename)
+
+
 def register(appbuilder) -> None:
     appbuilder.add_view(ConcernView, "Raise a concern", href="/concerns/new", icon="fa-bullhorn")
     appbuilder.add_link("My concerns", href="/concerns/mine", icon="fa-list")
     appbuilder.add_view(CaseView, "Cases", icon="fa-folder-open")
     appbuilder.add_view(OversightView, "Oversight", icon="fa-eye")
     appbuilder.add_view(BoardReportView, "Board report", icon="fa-bar-chart")
+    appbuilder.add_view(RetentionView, "Retention", icon="fa-archive")
     appbuilder.add_view(IndicatorView, "Indicators", category="Reference data", icon="fa-check-square")
     appbuilder.add_view(ConcernTypeView, "Types of concern", category="Reference data", icon="fa-tags")
     appbuilder.add_view(OutboxView, "Email outbox", icon="fa-envelope")

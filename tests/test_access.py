@@ -94,6 +94,17 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("ReferenceApi.indicators", "GET"):          (OK,   OK,   OK,   OK,   OK,   OK,   NOAUTH),
     ("ReferenceApi.concern_types", "GET"):       (OK,   OK,   OK,   OK,   OK,   OK,   NOAUTH),
     ("AuditApi.verify", "GET"):                  (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    # Retention and subject rights: the Prevent Lead only (case references, legal hold, everything about a person)
+    ("RetentionView.index", "GET"):              (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("RetentionView.approve", "POST"):           (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("RetentionView.hold", "POST"):              (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("RetentionView.staff_record", "POST"):      (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("RetentionView.access_export", "GET"):      (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("RetentionApi.overview", "GET"):            (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("RetentionApi.approve", "POST"):            (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("SubjectRightsApi.legal_hold", "PUT"):      (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("SubjectRightsApi.staff_record", "PUT"):    (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("SubjectRightsApi.access_export", "GET"):   (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
 }
 
 
@@ -207,6 +218,28 @@ class Records:
                                                             "due_date": later()}).id
 
     @cached_property
+    def due_subject(self) -> int:
+        """The subject of a closed case whose retention period has ended, proposed for erasure as the job does."""
+        from app import audit
+        from app.models import Subject
+        case_id = make_case("staff", "closed", occurred_at="2010-06-01T10:00:00+00:00",
+                            subject={"full_name": f"Person {self.marker}", "subject_type": "learner",
+                                     "date_of_birth": "1995-01-01"})
+        subject = db.session.get(Subject, db.session.get(Case, case_id).subject_id)
+        subject.erasure_due_on, subject.erasure_rule = date(2020, 1, 1), "child_dob_plus_25"
+        audit.record(db.session, "system:retention", "retention_proposed", subject)
+        db.session.commit()
+        return subject.id
+
+    @cached_property
+    def staff_member(self) -> str:
+        """The email of someone on the staff list who has left."""
+        from app.services import training
+        email = f"left-{self.marker}@example.org"
+        training.add_staff(user("lead"), {"full_name": "Former Colleague", "email": email, "left_on": "2020-01-31"})
+        return email
+
+    @cached_property
     def indicator(self) -> int:
         row = Indicator(kind=IndicatorKind.indicator, label=f"Access test {self.marker}", position=10_000, active=False)
         db.session.add(row)
@@ -296,6 +329,22 @@ REQUESTS = {
     "ReferenceApi.indicators": lambda t: ("/api/v1/reference/indicators", None),
     "ReferenceApi.concern_types": lambda t: ("/api/v1/reference/concern_types", None),
     "AuditApi.verify": lambda t: ("/api/v1/audit/verify", None),
+    "RetentionView.index": lambda t: ("/retention/", None),
+    "RetentionView.approve": lambda t: ("/retention/approve", {"subject_ids": t.due_subject, "reason": "Due"}),
+    "RetentionView.hold": lambda t: ("/retention/hold", {"reference": t.case_row.reference, "hold": "yes",
+                                                          "reason": "Civil claim"}),
+    "RetentionView.staff_record": lambda t: ("/retention/staff-record", {
+        "reference": db.session.get(Case, t.restricted_case).reference, "staff": t.staff_member}),
+    "RetentionView.access_export": lambda t: (f"/retention/access-export?reference={t.case_row.reference}"
+                                              "&format=json", None),
+    "RetentionApi.overview": lambda t: ("/api/v1/retention/", None),
+    "RetentionApi.approve": lambda t: ("/api/v1/retention/approve", {"subject_ids": [t.due_subject],
+                                                                     "reason": "Due"}),
+    "SubjectRightsApi.legal_hold": lambda t: (f"/api/v1/subject/{t.subject}/legal_hold", {"hold": True,
+                                                                                         "reason": "Civil claim"}),
+    "SubjectRightsApi.staff_record": lambda t: (
+        f"/api/v1/subject/{db.session.get(Case, t.restricted_case).subject_id}/staff_record", {"staff": t.staff_member}),
+    "SubjectRightsApi.access_export": lambda t: (f"/api/v1/subject/{t.subject}/access_export?format=pdf", None),
 }
 
 

@@ -18,14 +18,15 @@ import sqlalchemy as sa
 
 from tests.conftest import concern_payload, make_case
 
-MIGRATION = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0002_audit_append_only.py"
+# The revision that last set audit_event's triggers (append-only, but for retention's erasure of content).
+MIGRATION = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0008_retention.py"
 EVENT_COLUMNS = ("seq", "at", "actor_id", "actor", "action", "entity_type", "entity_id", "case_id", "from_status",
                    "to_status", "reason", "changes", "prev_hash", "hash")
 
 
 def _append_only_migration():
-    """The 0002 revision, whose trigger DDL the attacker fixture drops and puts back."""
-    spec = importlib.util.spec_from_file_location("migration_0002_audit_append_only", MIGRATION)
+    """The revision whose trigger DDL the attacker fixture drops and puts back."""
+    spec = importlib.util.spec_from_file_location("migration_audit_triggers", MIGRATION)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
