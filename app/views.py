@@ -155,7 +155,7 @@ class CaseView(BaseView):
         types = db.session.scalars(sa.select(ConcernType).order_by(ConcernType.position)).all()
         return self.render_template("case_list.html", rows=rows, count=count, page=page, page_size=PAGE_SIZE,
                                     statuses=list(CaseStatus), types=types, owners=case_workers(db.session),
-                                    args=args)
+                                    args=args, sealed=access.sealed_by_reference(db.session, g.user, filters.search))
 
     def _render_case(self, pk: int, *, draft: Optional[dict] = None, errors: Optional[dict] = None,
                      message: Optional[str] = None, status_code: int = 200):

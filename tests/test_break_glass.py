@@ -217,3 +217,22 @@ def test_an_officer_never_sees_the_break_glass_page(web, ctx):
     response = web("officer").get(f"/cases/{sealed.case}")
     assert response.status_code == 404
     assert "break-glass-reason" not in response.get_data(as_text=True)
+
+
+def test_the_lead_finds_a_restricted_case_by_its_reference_and_is_offered_to_break_glass(api, web, ctx):
+    sealed = Sealed()
+    reference = api("officer2").get(f"/api/v1/case/{sealed.case}").get_json()["result"]["reference"]
+    found = web("lead").get(f"/cases/?find={reference}").get_data(as_text=True)
+    assert 'id="sealed-case"' in found and f"/cases/{sealed.case}" in found and sealed.marker not in found
+    # Not for an officer (the case does not exist for them), nor for a reference beyond any id.
+    assert 'id="sealed-case"' not in web("officer").get(f"/cases/?find={reference}").get_data(as_text=True)
+    assert web("lead").get("/cases/?find=PC-2026-99999999999").status_code == 200
+
+
+def test_a_lead_cannot_grant_themselves_lasting_access(api, ctx):
+    sealed = Sealed()
+    assert api("lead").post(f"/api/v1/case/{sealed.case}/break_glass", json={"reason": REASON}).status_code == 201
+    granted = api("lead").post(f"/api/v1/case/{sealed.case}/grants",
+                               json={"user_id": user("lead").id, "reason": "Keep it"})
+    assert granted.status_code == 422 and set(granted.get_json()["message"]) == {"user_id"}
+    assert db.session.get(CaseAccessGrant, (sealed.case, user("lead").id)) is None

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app import audit, notify
 from app.errors import Conflict, Forbidden, NotFound
-from app.models import BreakGlass, Case, CaseAccessGrant, User, utcnow
+from app.models import BreakGlass, Case, CaseAccessGrant, User, parse_reference, utcnow
 from app.security import CaseAccess, can, case_access, case_workers
 from app.services.cases import add_entry, load_case_for_work
 from app.services.uow import unit_of_work
@@ -32,13 +32,16 @@ def granted_users(session: Session, case_id: int) -> list[User]:
                            .where(CaseAccessGrant.case_id == case_id).order_by(User.first_name)).all()
 
 
-def _grant_form(session: Session, payload: Any) -> tuple[User, str]:
+def _grant_form(session: Session, actor, payload: Any) -> tuple[User, str]:
     form = Form(payload)
     user_id = form.field("user_id", parse_int)
     reason = form.field("reason", text_parser(REASON_MAX))
     person = session.get(User, user_id) if user_id is not None else None
     if user_id is not None and (person is None or not person.is_active or not can(person, "can_read_all")):
         form.error("user_id", "Choose a Safeguarding Officer.")
+    elif user_id == actor.id:
+        # Else a Lead could turn a break glass, which ends, into lasting access of their own.
+        form.error("user_id", "You cannot grant access to yourself: another Prevent Lead can.")
     form.check()
     return person, reason
 
@@ -48,7 +51,7 @@ def grant_access(actor, case_id: int, payload: Any) -> CaseAccessGrant:
         raise Forbidden()
     with unit_of_work() as session:
         case = load_case_for_work(session, actor, case_id)
-        person, reason = _grant_form(session, payload)
+        person, reason = _grant_form(session, actor, payload)
         if not case.restricted:
             raise Conflict("This case is not restricted: every officer can see it already.", case.status.value)
         if session.get(CaseAccessGrant, (case.id, person.id)) is not None:
@@ -90,6 +93,15 @@ def sealed_case(session: Session, actor, case_id: int) -> Optional[Case]:
     if case is None or not case.restricted or case_access(session, actor, case_id) is not CaseAccess.NONE:
         return None
     return case
+
+
+def sealed_by_reference(session: Session, actor, search: Optional[str]) -> Optional[Case]:
+    """The Lead who looks a restricted case up by its reference (the one way to find it: it is in no list of theirs
+    until they may open it) is offered to break glass."""
+    case_id = parse_reference(search or "")
+    if case_id is None or case_id >= 2**31:  # no such case: ids are 32-bit integers
+        return None
+    return sealed_case(session, actor, case_id)
 
 
 def break_glass(actor, case_id: int, payload: Any) -> BreakGlass:
