@@ -99,9 +99,7 @@ def sealed_by_reference(session: Session, actor, search: Optional[str]) -> Optio
     """The Lead who looks a restricted case up by its reference (the one way to find it: it is in no list of theirs
     until they may open it) is offered to break glass."""
     case_id = parse_reference(search or "")
-    if case_id is None or case_id >= 2**31:  # no such case: ids are 32-bit integers
-        return None
-    return sealed_case(session, actor, case_id)
+    return None if case_id is None else sealed_case(session, actor, case_id)
 
 
 def break_glass(actor, case_id: int, payload: Any) -> BreakGlass:
