@@ -20,8 +20,8 @@ from app.errors import Conflict, DomainError, InvalidData
 from app.extensions import db
 from app.models import CaseStatus, ConcernType, Indicator
 from app.presenters import (
-    access_json, action_json, apprentice_json, audit_json, break_glass_json, case_json, communication_json, compliance_json,
-    coverage_json, employer_json, entry_json, subject_json, training_record_json,
+    access_json, action_json, apprentice_json, audit_json, break_glass_json, case_json, communication_json,
+    compliance_json, coverage_json, employer_json, entry_json, subject_json, training_record_json,
 )
 from app.services import access, actions, cases, employers, oversight, reports, subjects, training
 from app.services.cases import CaseFilters
