@@ -135,6 +135,9 @@ class Config:
     RETENTION_OTHER_YEARS = int(os.environ.get("RETENTION_OTHER_YEARS", "6"))
     UNUSUAL_ACCESS_CASES = int(os.environ.get("UNUSUAL_ACCESS_CASES", "10"))
     UNUSUAL_ACCESS_MINUTES = int(os.environ.get("UNUSUAL_ACCESS_MINUTES", "60"))
+    # How long the Prevent Lead's "break glass" access to a restricted case lasts (hours) before they must give a
+    # reason again.
+    BREAK_GLASS_HOURS = int(os.environ.get("BREAK_GLASS_HOURS", "24"))
     POLICE_OUTCOME_WORKING_DAYS = int(os.environ.get("POLICE_OUTCOME_WORKING_DAYS", "10"))
 
     SAFEGUARDING_CONTACTS = json.loads(os.environ["SAFEGUARDING_CONTACTS"]) if os.environ.get(

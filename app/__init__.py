@@ -8,6 +8,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import appbuilder, csrf, db, mail, migrate
+from app.models import MAX_ID
 from app.passwords import check_password
 from app.security import fab_roles
 
@@ -18,7 +19,7 @@ class DatabaseId(IntegerConverter):
     """An id in a URL: at most the largest INTEGER key (32 bits on PostgreSQL)."""
 
     def __init__(self, url_map, *args, **kwargs) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 

@@ -20,8 +20,8 @@ from app.errors import Conflict, DomainError, InvalidData
 from app.extensions import db
 from app.models import CaseStatus, ConcernType, Indicator
 from app.presenters import (
-    access_json, action_json, apprentice_json, audit_json, case_json, communication_json, compliance_json,
-    coverage_json, employer_json, entry_json, subject_json, training_record_json,
+    access_json, action_json, apprentice_json, audit_json, break_glass_json, case_json, communication_json,
+    compliance_json, coverage_json, employer_json, entry_json, subject_json, training_record_json,
 )
 from app.services import access, actions, cases, employers, oversight, reports, retention, subjects, training
 from app.services.cases import CaseFilters
@@ -122,7 +122,7 @@ class CaseApi(PreventApi):
         "immediate_risk": "record_risk", "get_chronology": "read_all", "add_action": "manage_actions",
         "add_note": "transition", "get_audit": "read_audit", "grant_access": "grant_access",
         "revoke_access": "grant_access", "get_access_log": "read_access_log",
-        "export_chronology": "export",
+        "export_chronology": "export", "break_glass": "break_glass",
     }
 
     @expose("/", methods=["GET"])
@@ -321,6 +321,24 @@ class CaseApi(PreventApi):
         """
         access.revoke_access(g.user, pk, user_id, json_body())
         return self.response(200, message="Access withdrawn.")
+
+
+    @expose("/<int:pk>/break_glass", methods=["POST"])
+    @protect()
+    @answers
+    def break_glass(self, pk: int):
+        """Open a restricted case outside one's own access, saying why (Prevent Lead); shown to its officers.
+        ---
+        post:
+          summary: Break glass (reason) for BREAK_GLASS_HOURS
+          responses:
+            201: {description: "access until expires_at"}
+            404: {description: no such case}
+            409: {description: the Lead can open the case already}
+            422: {description: the reason is missing or too long}
+        """
+        opened = access.break_glass(g.user, pk, json_body())
+        return self.response(201, result=break_glass_json(opened))
 
 
 def _case_query(q: dict) -> tuple[CaseFilters, int, int]:

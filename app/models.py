@@ -11,6 +11,7 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 REFERENCE_PREFIX = "PC"
+MAX_ID = 2**31 - 1  # the largest INTEGER key (32 bits on PostgreSQL)
 
 
 def utcnow() -> datetime:
@@ -345,7 +346,8 @@ class Case(Model):
     status: Mapped[CaseStatus] = enum_column(CaseStatus, default=CaseStatus.reported)
     closure_outcome: Mapped[Optional[ClosureOutcome]] = enum_column(ClosureOutcome, nullable=True)
     urgent: Mapped[bool] = mapped_column(default=False)
-    # Concerns about colleagues: visible only to the Prevent Lead and officers granted access.
+    # Concerns about colleagues: need-to-know, visible only to those granted access (the Prevent Lead is granted it
+    # when the concern is raised) and to a Lead who breaks glass (app/security.py, `full_access_clause`).
     restricted: Mapped[bool] = mapped_column(default=False)
     version: Mapped[int] = mapped_column(default=1)
     # Share: referral and the police gateway
@@ -392,8 +394,9 @@ def format_reference(case_id: int, recorded_at: datetime) -> str:
 
 
 def parse_reference(reference: str) -> Optional[int]:
+    """The case id in a reference; None when it is not one, or its number is beyond any id (the query would fail)."""
     parts = reference.strip().upper().split("-")
-    if len(parts) == 3 and parts[0] == REFERENCE_PREFIX and parts[2].isdigit():
+    if len(parts) == 3 and parts[0] == REFERENCE_PREFIX and parts[2].isdigit() and int(parts[2]) <= MAX_ID:
         return int(parts[2])
     return None
 
@@ -458,7 +461,8 @@ class CaseAction(Model):
 
 
 class CaseAccessGrant(Model):
-    """An officer granted access to a restricted case (a concern about a colleague)."""
+    """An officer or the Prevent Lead granted access to a restricted case (a concern about a colleague). The Lead is
+    granted it by the raising of the concern (granted_by is then the reporter)."""
 
     __tablename__ = "case_access_grant"
     __audited__ = True
@@ -466,6 +470,27 @@ class CaseAccessGrant(Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), primary_key=True)
     granted_by_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.case_id
+
+
+class BreakGlass(Model):
+    """The Prevent Lead opened a restricted case outside their normal access, saying why: it gives them access until
+    `expires_at`, and is shown to everyone who can see the case (app/services/access.py)."""
+
+    __tablename__ = "break_glass"
+    __audited__ = True
+    __table_args__ = (sa.Index("ix_break_glass_case_user", "case_id", "user_id", "expires_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("prevent_case.id"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
 
     @property
     def audit_case_id(self) -> int:

@@ -31,6 +31,7 @@ KINDS = {
     "new_concern": "a new concern was raised",
     "acknowledged": "your concern was acknowledged",
     "action_assigned": "an action was given to them",
+    "break_glass": "the Prevent Lead opened a restricted case they work on, outside the Lead's access",
     "action_overdue": "their action is overdue",
     "review_due": "a post-support review falls due",
     "police_outcome_overdue": "no police gateway outcome after 10 working days",
@@ -76,6 +77,17 @@ def after_transition(session: Session, case: Case, event: str) -> None:
                      subject=f"Your concern {case.reference} was acknowledged",
                      body=("A Safeguarding Officer has acknowledged the concern you raised and is looking into it. "
                            f"Thank you for raising it.\n\nYou can see its status here: {case_link(case.id)}" + FOOTER))
+
+
+def glass_broken(session: Session, case: Case, lead: User) -> None:
+    """The others who work on a restricted case hear at once that the Lead opened it outside their access."""
+    for person in _case_team(session, case):
+        if person.id != lead.id:
+            outbox.queue(session, kind="break_glass", recipient=person, case_id=case.id, urgent=True,
+                         subject=f"Restricted case {case.reference} opened by the Prevent Lead",
+                         body=(f"The Prevent Lead opened the restricted case {case.reference}, which they had not "
+                               "been given, and recorded why. Sign in to read who, when and why on the case page: "
+                               f"{case_link(case.id)}" + FOOTER))
 
 
 def action_assigned(session: Session, action: CaseAction, case: Case) -> None:
@@ -308,6 +320,7 @@ RECEIVES = (
     ("can_transition", "Case", "A new concern is raised (at once; marked urgent when someone is in immediate danger)."),
     ("can_raise", "Case", "A Safeguarding Officer acknowledges a concern you raised."),
     ("can_manage_actions", "Case", "An action on a case is given to you, and again if it becomes overdue."),
+    ("can_transition", "Case", "The Prevent Lead opens a restricted case you work on outside their own access."),
     ("can_transition", "Case", "A 6- or 12-month post-support review falls due (14 days before, and on the day)."),
     ("can_transition", "Case", "A police referral you made has had no gateway outcome for 10 working days."),
     ("can_read_all", "Case", "A daily digest of overdue actions and stalled cases, when there are any."),

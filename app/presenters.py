@@ -7,7 +7,8 @@ from typing import Any, Optional
 from app import workflow
 from app.extensions import db
 from app.models import (
-    AccessLogEntry, AuditEvent, Case, CaseAction, CaseStatus, Employer, EmployerCommunication, Subject, TrainingRecord,
+    AccessLogEntry, AuditEvent, BreakGlass, Case, CaseAction, CaseStatus, Employer, EmployerCommunication, Subject,
+    TrainingRecord,
 )
 from app.services.cases import CaseRow, ChronologyItem
 from app.services.employers import Coverage, Figures, Standing
@@ -86,6 +87,11 @@ def audit_json(ev: AuditEvent) -> dict:
         "entity_id": ev.entity_id, "from_status": ev.from_status, "to_status": ev.to_status, "reason": ev.reason,
         "changes": ev.changes or {}, "hash": ev.hash,
     }
+
+
+def break_glass_json(opened: BreakGlass) -> dict:
+    return {"id": opened.id, "case_id": opened.case_id, "user": opened.user.username, "reason": opened.reason,
+            "opened_at": iso(opened.opened_at), "expires_at": iso(opened.expires_at)}
 
 
 def access_json(entry: AccessLogEntry) -> dict:

@@ -17,7 +17,7 @@ from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
 from app import sessions, sign_in
-from app.models import Case, CaseAccessGrant, Employer, StaffMember, Subject
+from app.models import BreakGlass, Case, CaseAccessGrant, Employer, StaffMember, Subject, utcnow
 from app.passwords import check_password
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,9 @@ COVERAGE_READER: list[Permission] = [("can_read", "Coverage"), ("menu_access", "
 LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COVERAGE_READER + [
     ("can_read_all", "Employer"),
     ("can_reopen", "Case"),
-    ("can_read_restricted", "Case"),
+    # Restricted cases (concerns about colleagues) only where granted, like officers; any other restricted case only
+    # by "breaking glass": saying why, for a limited time, shown to the officers on the case.
+    ("can_break_glass", "Case"),
     ("can_grant_access", "Case"),
     ("can_read_audit", "Case"),
     *BOARD_REPORT_READER,
@@ -195,13 +197,17 @@ class CaseAccess(enum.Enum):
 
 
 def full_access_clause(user) -> sa.ColumnElement[bool]:
-    """Cases the user may work on: all cases for officers, restricted ones only for the Lead or where granted."""
+    """Cases the user may work on: every case that is not restricted, for officers and the Lead; a restricted one
+    (a concern about a colleague) only where granted (the Lead is granted each one raised while they are Lead), or,
+    for the Lead, while a break glass of theirs on it lasts."""
     if not can(user, "can_read_all"):
         return sa.false()
-    if can(user, "can_read_restricted"):
-        return sa.true()
     granted = sa.exists().where(CaseAccessGrant.case_id == Case.id, CaseAccessGrant.user_id == user.id)
-    return sa.or_(Case.restricted.is_(False), granted)
+    if not can(user, "can_break_glass"):
+        return sa.or_(Case.restricted.is_(False), granted)
+    broken = sa.exists().where(BreakGlass.case_id == Case.id, BreakGlass.user_id == user.id,
+                               BreakGlass.expires_at > utcnow())
+    return sa.or_(Case.restricted.is_(False), granted, broken)
 
 
 def reporter_clause(user) -> sa.ColumnElement[bool]:

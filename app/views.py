@@ -135,7 +135,7 @@ class CaseView(BaseView):
         "index": "read_all", "show": "read", "take_event": "transition", "immediate_risk": "record_risk",
         "add_action": "manage_actions", "update_action": "manage_actions", "add_note": "transition",
         "grant_access": "grant_access", "revoke_access": "grant_access", "add_review": "review", "review": "read_audit",
-        "export": "export",
+        "export": "export", "break_glass": "break_glass",
     }
     default_view = "index"
 
@@ -157,10 +157,15 @@ class CaseView(BaseView):
         types = db.session.scalars(sa.select(ConcernType).order_by(ConcernType.position)).all()
         return self.render_template("case_list.html", rows=rows, count=count, page=page, page_size=PAGE_SIZE,
                                     statuses=list(CaseStatus), types=types, owners=case_workers(db.session),
-                                    args=args)
+                                    args=args, sealed=access.sealed_by_reference(db.session, g.user, filters.search))
 
     def _render_case(self, pk: int, *, draft: Optional[dict] = None, errors: Optional[dict] = None,
                      message: Optional[str] = None, status_code: int = 200):
+        sealed = access.sealed_case(db.session, g.user, pk)
+        if sealed is not None:  # the Lead, on a restricted case not given to them: why they would open it
+            return self.render_template("break_glass.html", case=sealed, draft=draft or {}, errors=errors or {},
+                                        message=message, hours=current_app.config["BREAK_GLASS_HOURS"]), \
+                (403 if status_code == 200 else status_code)
         view = cases.get_case(db.session, g.user, pk)
         if view.access is not CaseAccess.FULL:
             return self.render_template("concern_reporter_view.html", case=view.case), status_code
@@ -174,6 +179,8 @@ class CaseView(BaseView):
             owners=case_workers(db.session), note_kinds=cases.NOTE_KINDS,
             trail=cases.audit_trail(db.session, g.user, pk) if can(g.user, "can_read_audit") else None,
         )
+        if case.restricted:
+            context.update(broken_glass=access.broken_glass(db.session, pk))
         if case.restricted and can(g.user, "can_grant_access"):
             context.update(granted=access.granted_users(db.session, pk),
                            grant_candidates=access.grant_candidates(db.session, case))
@@ -259,6 +266,12 @@ class CaseView(BaseView):
     @has_access
     def grant_access(self, pk: int):
         return self._post(pk, "grant", lambda p: access.grant_access(g.user, pk, p), "Access granted.")
+
+    @expose("/<int:pk>/break-glass", methods=["POST"])
+    @has_access
+    def break_glass(self, pk: int):
+        return self._post(pk, "break_glass", lambda p: access.break_glass(g.user, pk, p),
+                          "You can open this case for now. The officers on it can see that you did, and why.")
 
     @expose("/<int:pk>/grants/<int:user_id>/revoke", methods=["POST"])
     @has_access

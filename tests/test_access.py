@@ -45,6 +45,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("CaseView.add_note", "POST"):               (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
     ("CaseView.grant_access", "POST"):           (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
     ("CaseView.revoke_access", "POST"):          (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("CaseView.break_glass", "POST"):            (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
     ("CaseView.export", "GET"):                  (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
     ("BoardReportView.board", "GET"):            (NO,   NO,   OK,   NO,   OK,   NO,   LOGIN),
     ("CaseView.review", "GET"):                  (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
@@ -83,6 +84,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("CaseApi.get_audit", "GET"):                (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("CaseApi.grant_access", "POST"):            (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("CaseApi.revoke_access", "DELETE"):         (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("CaseApi.break_glass", "POST"):             (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("CaseApi.export_chronology", "GET"):        (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
     ("ReportApi.board", "GET"):                  (NO,   NO,   OK,   NO,   OK,   NO,   NOAUTH),
     ("CaseApi.get_access_log", "GET"):           (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
@@ -201,6 +203,14 @@ class Records:
         return case_id
 
     @cached_property
+    def sealed_case(self) -> int:
+        """A concern about a colleague the Lead handed to officer2 and then withdrew from: the Lead may open it only
+        by breaking glass."""
+        case_id = self.restricted_case
+        access.revoke_access(user("lead"), case_id, uid("lead"), {"reason": "Handed over: I know them"})
+        return case_id
+
+    @cached_property
     def case_row(self) -> Case:
         return db.session.get(Case, self.case)
 
@@ -248,8 +258,8 @@ class Records:
 
 
 # The same requests, for records that do not exist.
-MISSING = SimpleNamespace(marker="-", case=987_654_321, restricted_case=987_654_321, concern_type=987_654_321,
-                          subject=987_654_321, action=987_654_321, indicator=987_654_321)
+MISSING = SimpleNamespace(marker="-", case=987_654_321, restricted_case=987_654_321, sealed_case=987_654_321,
+                          concern_type=987_654_321, subject=987_654_321, action=987_654_321, indicator=987_654_321)
 
 
 def concern_form(t) -> dict[str, Any]:
@@ -285,6 +295,7 @@ REQUESTS = {
                                                                                "reason": "Covering"}),
     "CaseView.revoke_access": lambda t: (f"/cases/{t.restricted_case}/grants/{uid('officer2')}/revoke",
                                          {"reason": "Cover ended"}),
+    "CaseView.break_glass": lambda t: (f"/cases/{t.sealed_case}/break-glass", {"reason": "Police asked about them"}),
     "CaseView.export": lambda t: (f"/cases/{t.case}/export?format=csv", None),
     "BoardReportView.board": lambda t: ("/reports/board?from=2026-01-01&to=2026-12-31", None),
     "CaseView.review": lambda t: (f"/cases/{t.case}/review?person=staff", None),
@@ -318,6 +329,8 @@ REQUESTS = {
                                                                                     "reason": "Covering"}),
     "CaseApi.revoke_access": lambda t: (f"/api/v1/case/{t.restricted_case}/grants/{uid('officer2')}",
                                         {"reason": "Cover ended"}),
+    "CaseApi.break_glass": lambda t: (f"/api/v1/case/{t.sealed_case}/break_glass",
+                                      {"reason": "Police asked about them"}),
     "CaseApi.export_chronology": lambda t: (f"/api/v1/case/{t.case}/export?format=pdf&redact_staff=true", None),
     "ReportApi.board": lambda t: ("/api/v1/report/board?from=2026-01-01&to=2026-12-31", None),
     "CaseApi.get_access_log": lambda t: (f"/api/v1/case/{t.case}/access_log", None),

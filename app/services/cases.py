@@ -13,11 +13,11 @@ from app import audit, notify, workflow
 from app.extensions import db
 from app.errors import Conflict, Forbidden, InvalidData, NotFound, StaleVersion
 from app.models import (
-    ActionStatus, AuditEvent, Case, CaseAction, CaseEntry, CaseStatus, ConcernType, EmailStatus, Indicator, OutboxEmail,
-    Subject, SubjectType, parse_reference, stalled_clause, utcnow,
+    ActionStatus, AuditEvent, Case, CaseAccessGrant, CaseAction, CaseEntry, CaseStatus, ConcernType, EmailStatus,
+    Indicator, OutboxEmail, Subject, SubjectType, parse_reference, stalled_clause, utcnow,
 )
 from app.security import (
-    CaseAccess, can, case_access, full_access_clause, visible_cases_clause, visible_subjects_clause,
+    CaseAccess, can, case_access, case_workers, full_access_clause, visible_cases_clause, visible_subjects_clause,
 )
 from app.services.subjects import matches_subject, subject_from_payload
 from app.services.uow import unit_of_work
@@ -84,12 +84,26 @@ def raise_concern(actor, payload: Any, *, naive_zone: tzinfo = timezone.utc) -> 
         audit.record(session, actor, "raise_concern", case, to_status=CaseStatus.reported.value,
                      extra_changes={"indicator_ids": (None, sorted(i.id for i in indicators))})
         add_entry(session, case, actor, "concern_raised", "Concern raised", to_status=CaseStatus.reported.value)
+        if case.restricted:
+            _route_to_leads(session, case, actor)
         if immediate_danger:
             add_entry(session, case, actor, "immediate_risk",
                    "Immediate danger reported at intake" + ("; police called" if police_called else ""),
                    data={"police_called": police_called, "police_incident_number": incident})
         notify.concern_raised(session, case)
         return case
+
+
+def _route_to_leads(session: Session, case: Case, reporter) -> None:
+    """A concern about a colleague goes to the Prevent Lead (each, if there are several), who then decides which
+    officers need to know. Any other Lead who needs it later breaks glass, or is granted it."""
+    leads = [person for person in case_workers(session) if can(person, "can_grant_access")]
+    grants = [CaseAccessGrant(case_id=case.id, user_id=lead.id, granted_by_id=reporter.id) for lead in leads]
+    session.add_all(grants)
+    session.flush()
+    for lead, grant in zip(leads, grants):
+        audit.record(session, reporter, "route_to_lead", grant, reason="A concern about a colleague goes to the Lead.")
+        add_entry(session, case, reporter, "access_granted", f"Sent to {lead.username}, the Prevent Lead")
 
 
 def _concern_subject(session: Session, actor, form: Form) -> tuple[Subject, bool]:
