@@ -12,7 +12,7 @@ import app.models  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0005'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
