@@ -97,6 +97,11 @@ def _new_recovery_codes(session: Session, user) -> list[str]:
     return ["-".join(code[i:i + 4] for i in range(0, len(code), 4)) for code in codes]
 
 
+def _account(session: Session, user) -> User:
+    """The user's row, as the audited entity (the signed-in user is often Flask-Login's proxy, not the row)."""
+    return session.get(User, user.id)
+
+
 def _issuer() -> str:
     return current_app.config.get("APP_NAME", "Prevent Casework")
 
@@ -132,7 +137,7 @@ def confirm_enrolment(user, payload: Any) -> tuple[str, list[str]]:
         factor.enrolled_at = utcnow()
         factor.failed_attempts = 0
         codes = _new_recovery_codes(session, user)
-        audit.record(session, user, "mfa_enrolled", user)
+        audit.record(session, user, "mfa_enrolled", _account(session, user))
         return stamp(factor), codes
 
 
@@ -148,7 +153,7 @@ def enrol_with_secret(user, secret: str, actor: str) -> None:
         factor.secret, factor.enrolled_at, factor.last_step, factor.failed_attempts = secret, utcnow(), None, 0
         session.add(factor)
         session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-        audit.record(session, actor, "mfa_enrolled", user)
+        audit.record(session, actor, "mfa_enrolled", _account(session, user))
 
 
 def renew_recovery_codes(user) -> list[str]:
@@ -156,7 +161,7 @@ def renew_recovery_codes(user) -> list[str]:
         if not is_enrolled(second_factor(session, user)):
             raise Conflict("Set up two-step sign-in first.")
         codes = _new_recovery_codes(session, user)
-        audit.record(session, user, "mfa_recovery_codes_renewed", user)
+        audit.record(session, user, "mfa_recovery_codes_renewed", _account(session, user))
         return codes
 
 
@@ -184,7 +189,7 @@ def _use_recovery_code(session: Session, user, code: str) -> bool:
     if used.rowcount != 1:
         return False
     session.execute(sa.update(SecondFactor).where(SecondFactor.user_id == user.id).values(failed_attempts=0))
-    audit.record(session, user, "mfa_recovery_code_used", user)
+    audit.record(session, user, "mfa_recovery_code_used", _account(session, user))
     return True
 
 
