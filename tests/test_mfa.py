@@ -428,3 +428,9 @@ def test_demo_users_who_need_it_are_enrolled_with_the_demo_secret(app, ctx):
     assert factor_of(officer).secret == secret and mfa.is_enrolled(factor_of(officer))
     assert factor_of(staff) is None
     assert sent_to(second_step(password_sign_in(app, officer), code(secret))) == "/"
+
+
+def test_the_api_description_tells_of_the_totp_field(api):
+    document = api("admin").get("/api/v1/_openapi").get_json()
+    body = document["paths"]["/api/v1/security/login"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "totp" in body["properties"]
