@@ -27,10 +27,10 @@ from app import audit
 from app.errors import Conflict, Forbidden, InvalidData, NotFound
 from app.models import RecoveryCode, SecondFactor, User, utcnow
 from app.security import can, mfa_required
+from app.security_api import MFA_CLAIM
 from app.services.uow import unit_of_work
 from app.validation import Form, text_parser
 
-MFA_CLAIM = "mfa"  # in API tokens: the stamp of the enrolment the code was checked against
 RECOVERY_CODE_COUNT = 10
 RECOVERY_CODE_BYTES = 10  # 80 random bits, shown as four groups of four base32 characters
 REASON_MAX = 500
