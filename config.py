@@ -96,6 +96,14 @@ class Config:
     PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "12"))
     FAB_PASSWORD_COMPLEXITY_ENABLED = True  # FAB's forms and user API call app.passwords.check_password
 
+    # Two-step sign-in (app/mfa.py). Safeguarding Officers, the Prevent Lead and Admins always use it; true here makes
+    # everyone use it. After this many wrong codes in a row the sign-in is ended and the password is asked again.
+    MFA_REQUIRED_FOR_ALL = _env_bool("MFA_REQUIRED_FOR_ALL", False)
+    MFA_MAX_ATTEMPTS = int(os.environ.get("MFA_MAX_ATTEMPTS", "5"))
+    # A base32 TOTP secret: on a new demo database, the demo users who must use a second factor are enrolled with it
+    # (put it in your authenticator app once). Unset, they set up their own at first sign-in. Never for production.
+    DEMO_TOTP_SECRET = os.environ.get("DEMO_TOTP_SECRET")
+
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
     SESSION_COOKIE_HTTPONLY = True

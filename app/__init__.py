@@ -43,8 +43,9 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
     csrf.init_app(app)
     with app.app_context():
         appbuilder.init_app(app, db.session)
-        from app import api, views
+        from app import api, mfa, views
         views.register(appbuilder)
+        mfa.register_views(appbuilder)
         for api_class in api.API_CLASSES:
             appbuilder.add_api(api_class)
     from app import cli, errors_web, http_headers, sessions, sign_in
@@ -53,5 +54,6 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
     cli.register(app)
     errors_web.register(app)
     http_headers.register(app)
+    mfa.register(app)
     api.guard_rison_arguments(app)
     return app

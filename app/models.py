@@ -629,3 +629,27 @@ class AccountState(Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True)
     session_version: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class SecondFactor(Model):
+    """A user's TOTP second factor, kept apart from FAB's ab_user. `enrolled_at` is empty until the user confirms the
+    secret with a code; `last_step` is the last time-step accepted, so that each code is accepted once only."""
+
+    __tablename__ = "mfa_totp"
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True)
+    secret: Mapped[str] = mapped_column(sa.String(64))
+    enrolled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_step: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    # Wrong codes in a row at the web sign-in: kept here, not in the session cookie, which could be replayed.
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+
+
+class RecoveryCode(Model):
+    """One single-use recovery code, stored as its SHA-256 (the codes are 80 random bits: a slow hash adds nothing)."""
+
+    __tablename__ = "mfa_recovery_code"
+    __table_args__ = (sa.UniqueConstraint("user_id", "code_hash", name="uq_mfa_recovery_code_user_hash"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

@@ -12,13 +12,14 @@ import re
 from typing import Iterable
 
 import sqlalchemy as sa
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
 from app import sessions, sign_in
 from app.models import BreakGlass, Case, CaseAccessGrant, Employer, StaffMember, Subject, utcnow
 from app.passwords import check_password
+from app.security_api import SecurityApi
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ SELF_SERVICE: list[Permission] = [
     ("can_read", "Notifications"),
     ("can_edit", "Notifications"),
     ("menu_access", "My email"),
+    # Their own two-step sign-in (app/mfa.py): set it up, sign in with it, renew the recovery codes.
+    ("can_use", "TwoStepSignIn"), ("menu_access", "Two-step sign-in"),
 ]
 # Every employee may raise a concern, whatever else their role is.
 EMPLOYEE: list[Permission] = SELF_SERVICE + [
@@ -120,6 +123,8 @@ ADMIN_PERMISSIONS: list[Permission] = EMPLOYEE + [
     *[(p, "ConcernTypeView") for p in ("can_list", "can_show", "can_add", "can_edit")],
     ("can_get", "OpenApi"), ("can_show", "SwaggerView"), ("menu_access", "API documentation"),
     ("can_read", "Outbox"), ("can_retry", "Outbox"), ("menu_access", "Email outbox"),
+    # Reset someone's second factor (a lost phone): they set it up again at their next sign-in. Audited.
+    ("can_reset", "TwoStepSignIn"), ("menu_access", "Reset two-step sign-in"),
 ]
 
 ROLE_MATRIX: dict[str, list[Permission]] = {
@@ -142,7 +147,10 @@ def fab_roles() -> dict[str, list[list[str]]]:
 
 class PreventSecurityManager(SecurityManager):
     """FAB's manager; roles come from ROLE_MATRIX via FAB_ROLES. Every password set through it obeys the rule in
-    app/passwords.py, including FAB's CLI (create-admin, create-user, reset-password), which skips its forms."""
+    app/passwords.py, including FAB's CLI (create-admin, create-user, reset-password), which skips its forms.
+    The API sign-in asks for the second factor (app/security_api.py)."""
+
+    security_api = SecurityApi
 
     def add_user(self, username, first_name, last_name, email, role=None, password="", hashed_password="",
                  groups=None, commit=True):
@@ -283,3 +291,16 @@ def case_workers(session) -> list:
 
     people = session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.first_name, User.id)).all()
     return [person for person in people if can(person, "can_read_all")]
+
+
+# --- two-step sign-in -----------------------------------------------------------------------------------------
+
+# Roles whose users must sign in with a second factor (TOTP, app/mfa.py); MFA_REQUIRED_FOR_ALL extends it to everyone.
+SECOND_FACTOR_ROLES = frozenset({OFFICER, LEAD, ADMIN})
+
+
+def mfa_required(user) -> bool:
+    """Whether this user must use a second factor: the one place that decides."""
+    if current_app.config.get("MFA_REQUIRED_FOR_ALL"):
+        return True
+    return any(role.name in SECOND_FACTOR_ROLES for role in user.roles)

@@ -116,6 +116,7 @@ def seed_demo(password: str) -> None:
                                       password)
         if not users[username]:
             raise RuntimeError(f"Could not add demo user {username}.")
+    enrol_demo_second_factors(list(users.values()))
     indicator_ids = db.session.scalars(sa.select(Indicator.id).order_by(Indicator.id).limit(3)).all()
     type_ids = db.session.scalars(sa.select(ConcernType.id).order_by(ConcernType.position)).all()
     now = datetime.now(timezone.utc)
@@ -165,6 +166,20 @@ def seed_demo(password: str) -> None:
             description="A colleague has been sharing extremist material in the staff group chat.")
     seed_training_demo(users)
     seed_employer_demo(users)
+
+
+def enrol_demo_second_factors(people: list) -> None:
+    """With DEMO_TOTP_SECRET set, the demo users who must use a second factor share that secret (one entry in the
+    demonstrator's authenticator app); without it they set up their own at first sign-in."""
+    from app.security import mfa_required
+    from app.services import mfa
+
+    secret = current_app.config.get("DEMO_TOTP_SECRET")
+    if not secret:
+        return
+    for person in people:
+        if mfa_required(person):
+            mfa.enrol_with_secret(person, secret, actor="system:demo")
 
 
 def seed_training_demo(users: dict) -> None:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import sign_in_browser
 
 CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):
@@ -54,8 +54,9 @@ def chromium():
 
 
 @pytest.fixture()
-def sign_in(chromium, live_server):
-    """sign_in("officer") is a page in a browser of its own (own cookies), signed in through the login form."""
+def sign_in(app, chromium, live_server):
+    """sign_in("officer") is a page in a browser of its own (own cookies), signed in through the login form (and the
+    second step where the user has one)."""
     contexts = []
 
     def make(username: str) -> Page:
@@ -63,12 +64,7 @@ def sign_in(chromium, live_server):
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
-        page.goto("/login/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign In").click()
-        # The sign-out link (in the user menu) is there only once signed in.
-        expect(page.locator("a[href*='logout']")).to_be_attached()
+        sign_in_browser(page, app, username)
         return page
 
     yield make

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from werkzeug.routing.converters import NumberConverter
 
-from tests.conftest import PASSWORD, csrf_token, make_case
+from tests.conftest import PASSWORD, complete_second_step, csrf_token, make_case, sign_in_browser
 
 NEVER_GET = {"AuthDBView.logout"}  # signs the client out: visited last, on its own
 
@@ -119,6 +119,7 @@ def test_hsts_and_secure_cookies_over_https_only(app, ctx):
     assert response.status_code == 302
     cookies = response.headers.getlist("Set-Cookie")
     assert cookies and all("; Secure" in c and "; HttpOnly" in c and "SameSite=Lax" in c for c in cookies)
+    complete_second_step(secure, "lead", base_url="https://localhost", headers={"Referer": "https://localhost/"})
     assert "Strict-Transport-Security" in secure.get("/cases/", base_url="https://localhost").headers
 
     plain = app.test_client()
@@ -162,10 +163,10 @@ def test_no_page_breaks_the_policy_in_a_browser(app, ctx):
     base = f"http://127.0.0.1:{server.server_port}"
     pages = {
         "lead": ["/", "/concerns/new", "/concerns/mine", "/cases/", f"/cases/{case_id}", f"/cases/{case_id}/review",
-                 "/reports/board", "/oversight/", "/oversight/access", "/my-email/", "/training/mine"],
+                 "/reports/board", "/oversight/", "/oversight/access", "/my-email/", "/training/mine", "/two-step/"],
         "admin": ["/users/list/", "/users/show/1", "/users/edit/1", "/users/add", "/roles/list/", "/swagger/v1",
                   "/outbox/", "/training/staff/", "/training/import", "/training/compliance/", "/employers/",
-                  "/coverage/"],
+                  "/coverage/", "/two-step/users/"],
     }
     try:
         with sync_playwright() as playwright:
@@ -176,11 +177,7 @@ def test_no_page_breaks_the_policy_in_a_browser(app, ctx):
                 violations = []
                 page.on("console", lambda m: violations.append(m.text)
                         if "Content Security Policy" in m.text else None)
-                page.goto("/login/")
-                page.get_by_label("Username").fill(username)
-                page.get_by_label("Password").fill(PASSWORD)
-                page.get_by_role("button", name="Sign In").click()
-                page.wait_for_selector("a[href*='logout']", state="attached")
+                sign_in_browser(page, app, username)
                 for url in urls:
                     page.goto(url)
                     page.wait_for_load_state("networkidle")

@@ -14,7 +14,7 @@ import app.models  # noqa: F401  (custom column types)
 from app import append_only
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

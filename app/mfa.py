@@ -1,0 +1,205 @@
+"""Two-step sign-in on the web and the API: one gate in front of every route, and the pages behind it.
+
+FAB's password sign-in is unchanged. Then, for a signed-in user who needs a second factor (app/security.py
+`mfa_required`, or who set one up), `second_factor_gate` lets through only OPEN_ENDPOINTS until the session is marked
+verified with the stamp of the user's enrolment: pages are sent to the verify page (or to set-up when there is none),
+API calls get 401. A bearer token passes only with the claim that the API sign-in (app/security.py SecurityApi)
+puts in it after a good code. Deny by default: a route added later is behind the gate without anyone listing it.
+"""
+from __future__ import annotations
+
+import getpass
+from typing import Optional
+
+import click
+import segno
+from flask import Flask, flash, g, jsonify, redirect, request, session, url_for
+from flask.cli import AppGroup
+from flask_appbuilder import BaseView, expose, has_access
+from flask_jwt_extended import decode_token
+from flask_jwt_extended.exceptions import JWTExtendedException
+from flask_login import current_user, logout_user, user_logged_in, user_logged_out
+from jwt.exceptions import PyJWTError
+
+from app.errors import Conflict, DomainError, InvalidData
+from app.extensions import appbuilder, db
+from app.services import mfa
+
+VERIFIED = "mfa_verified"  # in the session: the stamp of the enrolment whose code was entered
+# What a signed-in user who still owes the second factor may reach: the two-step pages, signing out, static files,
+# and the API sign-in (it asks for the code itself and serves no data).
+OPEN_ENDPOINTS = frozenset({
+    "TwoStepView.verify", "TwoStepView.enrol", "AuthDBView.logout", "SecurityApi.login", "static",
+    "appbuilder.static",
+})
+UNVERIFIED_SESSION = "Finish signing in first: enter the code from your authenticator app."
+TOKEN_WITHOUT_SECOND_FACTOR = ("This token was issued without the second factor. Sign in again with the code from "
+                               "your authenticator app as \"totp\".")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.is_json
+
+
+def _bearer_token() -> Optional[str]:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def _session_refusal(factor):
+    if _wants_json():
+        return jsonify(message=UNVERIFIED_SESSION), 401
+    return redirect(url_for("TwoStepView.verify" if mfa.is_enrolled(factor) else "TwoStepView.enrol"))
+
+
+def second_factor_gate():
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    if current_user.is_authenticated:
+        factor = mfa.second_factor(db.session, current_user)
+        if not mfa.needs_second_factor(current_user, factor):
+            return None
+        if mfa.is_enrolled(factor) and session.get(VERIFIED) == mfa.stamp(factor):
+            return None
+        return _session_refusal(factor)
+    token = _bearer_token()
+    if token is None:
+        return None
+    try:
+        claims = decode_token(token)
+    except (JWTExtendedException, PyJWTError):
+        return None  # not a token of ours, or expired: the endpoint refuses it on its own (401)
+    user = appbuilder.sm.load_user(claims["sub"])
+    if user is None:
+        return None
+    factor = mfa.second_factor(db.session, user)
+    if not mfa.needs_second_factor(user, factor):
+        return None
+    if mfa.is_enrolled(factor) and claims.get(mfa.MFA_CLAIM) == mfa.stamp(factor):
+        return None
+    return jsonify(message=TOKEN_WITHOUT_SECOND_FACTOR), 401
+
+
+def _forget_verification(*_args, **_kwargs) -> None:
+    # A new sign-in (or a sign-out) starts unverified, even for the same user in the same browser.
+    session.pop(VERIFIED, None)
+
+
+def qr_code(uri: str) -> str:
+    """The otpauth URI as a QR code, drawn here as an SVG data: URI (no network, no script)."""
+    return segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+
+
+class TwoStepView(BaseView):
+    """Setting up two-step sign-in, the second step of signing in, one's recovery codes, and the Admin's reset."""
+
+    route_base = "/two-step"
+    class_permission_name = "TwoStepSignIn"
+    method_permission_name = {"index": "use", "enrol": "use", "verify": "use", "renew_codes": "use",
+                              "users": "reset", "reset": "reset"}
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        factor = mfa.second_factor(db.session, g.user)
+        return self.render_template("two_step.html", factor=factor, enrolled=mfa.is_enrolled(factor),
+                                    required=mfa.needs_second_factor(g.user, factor),
+                                    codes_left=mfa.recovery_codes_left(db.session, g.user))
+
+    @expose("/enrol", methods=["GET", "POST"])
+    @has_access
+    def enrol(self):
+        if mfa.is_enrolled(mfa.second_factor(db.session, g.user)):
+            return redirect(url_for("TwoStepView.index"))
+        error = None
+        if request.method == "POST":
+            try:
+                verified, codes = mfa.confirm_enrolment(g.user, {"code": request.form.get("code")})
+            except InvalidData as exc:
+                error = " ".join(message for messages in exc.errors.values() for message in messages)
+            else:
+                session[VERIFIED] = verified
+                return self.render_template("two_step_codes.html", codes=codes, first_time=True)
+        enrolment = mfa.start_enrolment(g.user)
+        return self.render_template("two_step_enrol.html", secret=enrolment.secret, qr=qr_code(enrolment.uri),
+                                    error=error), (422 if error else 200)
+
+    @expose("/verify", methods=["GET", "POST"])
+    @has_access
+    def verify(self):
+        factor = mfa.second_factor(db.session, g.user)
+        if not mfa.is_enrolled(factor):
+            return redirect(url_for("TwoStepView.enrol"))
+        if session.get(VERIFIED) == mfa.stamp(factor):
+            return redirect(self.appbuilder.get_url_for_index)
+        error = None
+        if request.method == "POST":
+            try:
+                session[VERIFIED] = mfa.verify_sign_in(g.user, request.form.get("code", ""))
+            except mfa.TooManyWrongCodes as exc:
+                logout_user()
+                flash(str(exc), "warning")
+                return redirect(self.appbuilder.get_url_for_login)
+            except mfa.SecondFactorRefused as exc:
+                error = str(exc)
+            else:
+                return redirect(self.appbuilder.get_url_for_index)
+        return self.render_template("two_step_verify.html", error=error), (422 if error else 200)
+
+    @expose("/recovery-codes", methods=["POST"])
+    @has_access
+    def renew_codes(self):
+        try:
+            codes = mfa.renew_recovery_codes(g.user)
+        except Conflict as exc:
+            flash(str(exc), "warning")
+            return redirect(url_for("TwoStepView.index"))
+        return self.render_template("two_step_codes.html", codes=codes, first_time=False)
+
+    @expose("/users/")
+    @has_access
+    def users(self):
+        return self.render_template("two_step_users.html", rows=mfa.users_second_factors(db.session, g.user))
+
+    @expose("/users/<int:pk>/reset", methods=["POST"])
+    @has_access
+    def reset(self, pk: int):
+        try:
+            person = mfa.reset_second_factor(g.user, pk, {"reason": request.form.get("reason")})
+        except InvalidData:
+            flash("Give the reason for the reset: it goes in the audit trail.", "warning")
+        except Conflict as exc:
+            flash(str(exc), "warning")
+        else:
+            flash(f"Two-step sign-in is reset for {person.username}: they set it up again when they next sign in.",
+                  "success")
+        return redirect(url_for("TwoStepView.users"))
+
+
+mfa_cli = AppGroup("mfa", help="Two-step sign-in.")
+
+
+@mfa_cli.command("reset")
+@click.argument("username")
+@click.option("--reason", required=True, help="Why: it goes in the audit trail.")
+def reset_command(username: str, reason: str) -> None:
+    """Remove USERNAME's second factor and recovery codes: they set it up again at their next sign-in."""
+    try:
+        mfa.reset_from_command_line(f"cli:{getpass.getuser()}", username, reason)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Two-step sign-in reset for {username}: they set it up again at their next sign-in.")
+
+
+def register_views(builder) -> None:
+    builder.add_view(TwoStepView, "Two-step sign-in", icon="fa-key")
+    builder.add_link("Reset two-step sign-in", href="/two-step/users/", category="Security", icon="fa-key")
+
+
+def register(app: Flask) -> None:
+    """The gate runs before every request, after the session and token are readable and before any view."""
+    app.before_request(second_factor_gate)
+    app.cli.add_command(mfa_cli)
+    user_logged_in.connect(_forget_verification, app)
+    user_logged_out.connect(_forget_verification, app)
