@@ -90,16 +90,18 @@ def authenticate(username: str, password: str, check: Callable[[str, str], Optio
     return user
 
 
-def record_failure(user: User) -> None:
+def record_failure(user: User, reason: str = "Wrong password.") -> None:
     """Counts a failed sign-in (in SQL, so that attempts at several workers all count), and locks the account at
-    every LOCKOUT_THRESHOLD-th failure in a row. Audited."""
+    every LOCKOUT_THRESHOLD-th failure in a row. Audited. A wrong second-step code counts too (app/services/mfa.py),
+    so that a guessed or stolen password does not buy unlimited guesses at the code."""
+    g.sign_in_failed = True
     config = current_app.config
     count = db.session.execute(
         sa.update(User).where(User.id == user.id)
         .values(fail_login_count=sa.func.coalesce(User.fail_login_count, 0) + 1)
         .returning(User.fail_login_count)
     ).scalar_one()
-    audit.record(db.session, user, "sign_in_failed", user, reason="Wrong password.",
+    audit.record(db.session, user, "sign_in_failed", user, reason=reason,
                  extra_changes={"fail_login_count": (count - 1, count)})
     threshold = config["LOCKOUT_THRESHOLD"]
     if threshold and count % threshold == 0:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from app import audit
 from app.extensions import db
 from app.models import AccountState, AuditEvent, utcnow
-from tests.conftest import PASSWORD, _free_port, csrf_token
+from tests.conftest import PASSWORD, _free_port, csrf_token, totp_code
 
 WRONG = "not-the-password-at-all-1"
 TOO_MANY = "Too many sign-in attempts. Wait a few minutes and try again."
@@ -31,11 +31,12 @@ def new_name(prefix="bf") -> str:
 
 @pytest.fixture()
 def person(app, ctx):
+    """A member of staff of the test's own: one sign-in step, so that a 200 or a redirect home means the password
+    alone got in (wrong second-step codes counting as failures is tested in tests/test_mfa.py)."""
     def make() -> str:
         sm = app.appbuilder.sm
         name = new_name()
-        assert sm.add_user(name, "Brute", "Force", f"{name}@example.org", sm.find_role("Safeguarding Officer"),
-                           PASSWORD)
+        assert sm.add_user(name, "Brute", "Force", f"{name}@example.org", sm.find_role("Staff"), PASSWORD)
         return name
 
     return make
@@ -191,7 +192,24 @@ def test_failed_sign_ins_for_one_username_get_429_from_any_address_whether_or_no
 def test_successful_sign_ins_do_not_count_towards_the_limit(app, ctx, rate_limits_on):
     client = app.test_client()
     for attempt in range(15):  # a whole office behind one address signing in at nine o'clock
-        assert api_sign_in(client, "officer", PASSWORD).status_code == 200
+        assert api_sign_in(client, "staff", PASSWORD).status_code == 200
+
+
+def test_wrong_second_step_codes_on_the_api_count_towards_the_limit(app, ctx, rate_limits_on):
+    """The right password with a wrong code is still a failed sign-in: a stolen password buys no free guesses."""
+    sm = app.appbuilder.sm
+    name = new_name("officer")
+    assert sm.add_user(name, "Two", "Step", f"{name}@example.org", sm.find_role("Safeguarding Officer"), PASSWORD)
+    right = totp_code(name)
+    wrong = f"{(int(right) + 500_000) % 1_000_000:06d}"
+    client = app.test_client()
+    for attempt in range(10):
+        answer = client.post("/api/v1/security/login", environ_base={"REMOTE_ADDR": f"192.0.2.{attempt + 1}"},
+                             json={"username": name, "password": PASSWORD, "provider": "db", "totp": wrong})
+        assert answer.status_code == 401
+    refused = client.post("/api/v1/security/login", json={"username": name, "password": PASSWORD, "provider": "db",
+                                                          "totp": totp_code(name)})
+    assert refused.status_code == 429 and refused.get_json() == {"message": TOO_MANY}
 
 
 def test_even_the_right_password_is_refused_while_rate_limited(app, ctx, person, rate_limits_on):

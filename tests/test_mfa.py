@@ -18,7 +18,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token
 
 from app.extensions import db
 from app.mfa import OPEN_ENDPOINTS
-from app.models import AuditEvent, Case, RecoveryCode, SecondFactor
+from app.models import AccountState, AuditEvent, Case, RecoveryCode, SecondFactor
 from app.security import ADMIN, LEAD, OFFICER, STAFF
 from app.services import mfa
 from tests.conftest import PASSWORD, csrf_token, make_case, user
@@ -237,7 +237,15 @@ def test_too_many_wrong_codes_in_a_row_sign_the_user_out(app, ctx):
         assert second_step(client, wrong).status_code == 422
     assert sent_to(second_step(client, wrong)) == "/login/"
     assert sent_to(client.get("/cases/")) == "/login/"  # signed out
-    # The count lives in the database: a replayed session cookie does not start it again. A new sign-in does.
+    # Each wrong code is a failed sign-in: the account is now locked, even to the right password...
+    account = user(username)
+    actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.actor_id == account.id)).all()
+    assert actions.count("sign_in_failed") == app.config["MFA_MAX_ATTEMPTS"] and "account_locked" in actions
+    assert sent_to(password_sign_in(app, username).get("/cases/")) == "/login/"
+    # ...until the lock has passed; then a new sign-in starts again.
+    db.session.execute(sa.update(AccountState).where(AccountState.user_id == account.id)
+                       .values(locked_until=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    db.session.commit()
     client = password_sign_in(app, username)
     assert sent_to(second_step(client, code(secret))) == "/"
 

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from app import audit
+from app import audit, sign_in
 from app.errors import Conflict, Forbidden, InvalidData, NotFound
 from app.models import RecoveryCode, SecondFactor, User, utcnow
 from app.security import can, mfa_required
@@ -37,6 +37,7 @@ REASON_MAX = 500
 TOTP_CODE = re.compile(r"\d{6}")
 # Letters and digits a person may type for the base32 characters they look like.
 LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
+WRONG_CODE_AUDITED = "Wrong second-step code."
 WRONG_CODE = "That code is not right, or it has been used already. Enter the code your authenticator app shows now."
 
 
@@ -222,6 +223,7 @@ def verify_sign_in(user, code: Any) -> str:
                 session.execute(sa.update(SecondFactor).where(SecondFactor.user_id == user.id)
                                 .values(failed_attempts=0))
     if verified is None:
+        sign_in.record_failure(user, WRONG_CODE_AUDITED)
         if failures >= current_app.config["MFA_MAX_ATTEMPTS"]:
             raise TooManyWrongCodes("Too many wrong codes in a row: you have been signed out. Sign in again.")
         raise SecondFactorRefused(WRONG_CODE)
@@ -243,6 +245,7 @@ def api_sign_in_claims(user, code: Any) -> dict[str, str]:
                                       "shows now (or a recovery code) as \"totp\".")
         verified = _check(session, user, code)
     if verified is None:
+        sign_in.record_failure(user, WRONG_CODE_AUDITED)
         raise SecondFactorRefused(WRONG_CODE)
     return {MFA_CLAIM: verified}
 
