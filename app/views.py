@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import functools
 import io
-import io
 from datetime import date
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, IndexView, ModelView, expose, has_access
 from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.sqla.interface import SQLAInterface

@@ -11,6 +11,7 @@ import os
 import re
 import socket
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Optional
@@ -237,6 +238,31 @@ def sign_in_browser(page, app, username: str) -> None:
         page.get_by_role("button", name="Continue").click()
     # The sign-out link (in the user menu) is there only once signed in.
     page.wait_for_selector("a[href*='logout']", state="attached")
+
+
+def deactivate(usernames: list[str]) -> None:
+    """Users a test made for itself leave with it: later tests count who is told of a new concern."""
+    from app.extensions import db
+    db.session.rollback()
+    for name in usernames:
+        user(name).active = False
+    db.session.commit()
+
+
+@pytest.fixture()
+def new_user(app, ctx):
+    """new_user(role) adds a user of the test's own, with the shared password, deactivated when the test ends."""
+    made: list[str] = []
+
+    def make(role: str = "Safeguarding Officer", prefix: str = "user") -> str:
+        sm = app.appbuilder.sm
+        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        assert sm.add_user(name, prefix.capitalize(), "Tester", f"{name}@example.org", sm.find_role(role), PASSWORD)
+        made.append(name)
+        return name
+
+    yield make
+    deactivate(made)
 
 
 @pytest.fixture()

@@ -21,10 +21,20 @@ from app.mfa import OPEN_ENDPOINTS
 from app.models import AccountState, AuditEvent, Case, RecoveryCode, SecondFactor
 from app.security import ADMIN, LEAD, OFFICER, STAFF
 from app.services import mfa
-from tests.conftest import PASSWORD, csrf_token, make_case, user
+from tests.conftest import PASSWORD, csrf_token, deactivate, make_case, user
 
 CODES_RE = re.compile(r"<li><code>([A-Z2-7]{4}(?:-[A-Z2-7]{4}){3})</code></li>")
 SECRET_RE = re.compile(r'id="two-step-secret">([A-Z2-7]+)<')
+
+
+MADE_HERE: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def people_leave_with_their_test(ctx):
+    yield
+    deactivate(MADE_HERE)
+    MADE_HERE.clear()
 
 
 def person(role: str = OFFICER, secret: str | None = None) -> str:
@@ -33,6 +43,7 @@ def person(role: str = OFFICER, secret: str | None = None) -> str:
     sm = current_app.appbuilder.sm
     username = f"mfa-{role.split()[0].lower()}-{uuid.uuid4().hex[:8]}"
     assert sm.add_user(username, "Mfa", "Tester", f"{username}@example.org", sm.find_role(role), PASSWORD)
+    MADE_HERE.append(username)
     if secret:
         mfa.enrol_with_secret(user(username), secret, actor="system:tests")
     return username

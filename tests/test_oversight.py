@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import AccessAlert, AccessLogEntry, AuditEvent, CaseReview, OutboxEmail
-from app.services import actions, cases, oversight
+from app.services import actions, oversight
 from tests.conftest import PASSWORD, csrf_token, make_case, user
 
 

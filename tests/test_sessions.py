@@ -1,9 +1,8 @@
 """Sessions that end: a captured session cookie or API token stops working after sign-out, a password change,
 deactivation and a role change; sessions end after the idle timeout and the absolute lifetime, on the server; a new
 session starts at sign-in, with nothing carried over from before."""
-import itertools
+import functools
 import time
-import uuid
 
 import pytest
 
@@ -14,20 +13,12 @@ NEW_PASSWORD = "lantern-orchard-wheelbarrow-93"
 SIGNED_IN_PAGE = "/users/userinfo/"  # anyone's own profile: 200 signed in, a redirect to the sign-in page if not
 CASES_API = "/api/v1/case/"
 MENU_API = "/api/v1/menu/"
-_names = itertools.count(1)
 
 
 @pytest.fixture()
-def person(app, ctx):
+def person(new_user):
     """person() adds a Safeguarding Officer of this test's own (so that ending their sessions touches nobody else)."""
-
-    def make(role: str = "Safeguarding Officer") -> str:
-        sm = app.appbuilder.sm
-        name = f"sess{next(_names)}{uuid.uuid4().hex[:6]}"
-        assert sm.add_user(name, "Session", "Tester", f"{name}@example.org", sm.find_role(role), PASSWORD)
-        return name
-
-    return make
+    return functools.partial(new_user, prefix="sess")
 
 
 def token_of(app, username, password=PASSWORD, refresh=False) -> dict:
