@@ -50,5 +50,5 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
     cli.register(app)
     errors_web.register(app)
     http_headers.register(app)
-    api.guard_rison_arguments(app)
+    api.register(app)
     return app

@@ -258,7 +258,7 @@ def _communication_for_work(session: Session, actor, employer_id: int, communica
 
 
 def _shared_items(form: Form) -> list[str]:
-    raw = form.payload.get("shared") or []
+    raw = form.raw("shared") or []
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw) \
