@@ -15,11 +15,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 class DatabaseId(IntegerConverter):
-    """An id in a URL: at most the largest INTEGER key (32 bits on PostgreSQL)."""
+    """An id in a URL. One past the largest INTEGER key (32 bits on PostgreSQL) is read as 0, which names no record:
+    the endpoint answers 404 as for any missing record. (Refusing it in the converter instead would make werkzeug
+    answer 405 wherever the same path takes another method.)"""
 
-    def __init__(self, url_map, *args, **kwargs) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(url_map, *args, **kwargs)
+    LARGEST = 2**31 - 1
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= self.LARGEST else 0
 
 
 def create_app(config_object: object | str = "config.Config") -> Flask:
@@ -33,7 +37,7 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
                                "to instance/prevent.env).")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    # Ids in URLs are database integers: a larger number matches no route (404) instead of overflowing the driver.
+    # Ids in URLs are database integers: a larger number finds no record (404) instead of overflowing the driver.
     app.url_map.converters["int"] = DatabaseId
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True)
