@@ -25,7 +25,7 @@ from app.presenters import (
 )
 from app.services import access, actions, cases, employers, oversight, reports, subjects, training
 from app.services.cases import CaseFilters
-from app.validation import ApiPayload, parse_bool, parse_int, text_parser
+from app.validation import FALSE_WORDS, TRUE_WORDS, ApiPayload, parse_bool, parse_int, text_parser
 
 log = logging.getLogger(__name__)
 
@@ -112,14 +112,6 @@ def answers(view: Callable) -> Callable:
 
 # --- what the OpenAPI document says of each operation -------------------------------------------------------------
 
-LARGEST_ID = 2**31 - 1  # ids are database integers (32 bits on PostgreSQL)
-ID: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": LARGEST_ID}
-WHOLE: dict[str, Any] = {"type": "integer", "minimum": -LARGEST_ID - 1, "maximum": LARGEST_ID}
-BOOL: dict[str, Any] = {"type": "boolean"}
-DATE: dict[str, Any] = {"type": "string", "format": "date"}
-DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
-
-
 def text(limit: int) -> dict[str, Any]:
     return {"type": "string", "maxLength": limit}
 
@@ -128,17 +120,32 @@ def one_of(choices) -> dict[str, Any]:
     return {"type": "string", "enum": list(choices)}
 
 
+LARGEST_ID = 2**31 - 1  # ids are database integers (32 bits on PostgreSQL)
+ID: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": LARGEST_ID}
+WHOLE: dict[str, Any] = {"type": "integer", "minimum": -LARGEST_ID - 1, "maximum": LARGEST_ID}
+# true/false, or the words that the parser reads as yes or no
+BOOL: dict[str, Any] = {"anyOf": [{"type": "boolean"}, one_of(sorted(TRUE_WORDS | FALSE_WORDS))]}
+DATE: dict[str, Any] = {"type": "string", "format": "date"}
+DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
+
+
 def body(required: dict[str, dict], optional: Optional[dict[str, dict]] = None) -> dict[str, Any]:
     """A JSON object of exactly these fields (the services' forms refuse any other with 422). Optional fields may
     be null or left out; required text must not be blank."""
     properties = {name: ({**schema, "minLength": 1, "pattern": r"\S"} if schema.get("type") == "string" and
                          "enum" not in schema and "format" not in schema else schema)
                   for name, schema in required.items()}
-    properties.update({name: {**schema, "nullable": True} for name, schema in (optional or {}).items()})
+    properties.update({name: nullable(schema) for name, schema in (optional or {}).items()})
     schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
     if required:
         schema["required"] = list(required)
     return schema
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    if "anyOf" in schema:
+        return {"anyOf": [nullable(schema["anyOf"][0]), *schema["anyOf"][1:]]}
+    return {**schema, "nullable": True}
 
 
 def takes(schema: dict[str, Any]) -> Callable:

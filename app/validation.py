@@ -84,15 +84,19 @@ def parse_int(raw: Any) -> int:
         raise ValueError("Enter a whole number.") from None
 
 
-# The JSON type each parser takes from an API client (strings, when a parser does not say). The pages send text
-# only, which the parsers read leniently ("yes", "12"); an API client sends true and 12, as its document says.
-parse_bool.json_type = bool
+# The JSON types each parser takes from an API client (a string, when a parser does not say). The pages send text
+# only, which the parsers read leniently ("12"); an API client sends 12, as its document says. Yes/no answers may
+# be true/false or the words (the contract names "yes" and "no").
+BOOL_TYPES = (bool, str)
+parse_bool.json_type = BOOL_TYPES
 parse_int.json_type = int
-JSON_TYPE_MESSAGES = {bool: "Send true or false.", int: "Send a whole number.", str: "Send this as a JSON string."}
+JSON_TYPE_MESSAGES = {BOOL_TYPES: "Answer true or false (or yes or no).", int: "Send a whole number.",
+                      str: "Send this as a JSON string."}
 
 
-def is_json_type(raw: Any, json_type: type) -> bool:
-    return isinstance(raw, json_type) and (json_type is bool or not isinstance(raw, bool))
+def is_json_type(raw: Any, json_type: Any) -> bool:
+    types = json_type if isinstance(json_type, tuple) else (json_type,)
+    return isinstance(raw, types) and (bool in types or not isinstance(raw, bool))
 
 
 def text_parser(limit: int) -> Callable[[Any], str]:
