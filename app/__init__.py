@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 from app.extensions import appbuilder, csrf, db, mail, migrate
 from app.passwords import check_password
 from app.security import fab_roles
+from app.validation import LARGEST_INT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,11 +20,9 @@ class DatabaseId(IntegerConverter):
     the endpoint answers 404 as for any missing record. (Refusing it in the converter instead would make werkzeug
     answer 405 wherever the same path takes another method.)"""
 
-    LARGEST = 2**31 - 1
-
     def to_python(self, value: str) -> int:
         number = super().to_python(value)
-        return number if number <= self.LARGEST else 0
+        return number if number <= LARGEST_INT else 0
 
 
 def create_app(config_object: object | str = "config.Config") -> Flask:

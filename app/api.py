@@ -25,7 +25,7 @@ from app.presenters import (
 )
 from app.services import access, actions, cases, employers, oversight, reports, subjects, training
 from app.services.cases import CaseFilters
-from app.validation import FALSE_WORDS, TRUE_WORDS, ApiPayload, parse_bool, parse_int, text_parser
+from app.validation import FALSE_WORDS, LARGEST_INT, TRUE_WORDS, ApiPayload, parse_bool, parse_int, text_parser
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +120,8 @@ def one_of(choices) -> dict[str, Any]:
     return {"type": "string", "enum": list(choices)}
 
 
-LARGEST_ID = 2**31 - 1  # ids are database integers (32 bits on PostgreSQL)
-ID: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": LARGEST_ID}
-WHOLE: dict[str, Any] = {"type": "integer", "minimum": -LARGEST_ID - 1, "maximum": LARGEST_ID}
+ID: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": LARGEST_INT}
+WHOLE: dict[str, Any] = {"type": "integer", "minimum": -LARGEST_INT - 1, "maximum": LARGEST_INT}
 # true/false, or the words that the parser reads as yes or no
 BOOL: dict[str, Any] = {"anyOf": [{"type": "boolean"}, one_of(sorted(TRUE_WORDS | FALSE_WORDS))]}
 DATE: dict[str, Any] = {"type": "string", "format": "date"}
@@ -559,9 +558,10 @@ class SubjectApi(PreventApi):
           responses:
             200: {description: matching subjects}
         """
-        text = rison_arg().get("search", "")
-        if not isinstance(text, str):
-            raise BadQuery("search must be text.")
+        try:
+            text = text_parser(200)(rison_arg().get("search", ""))
+        except ValueError:
+            raise BadQuery("search is text of up to 200 characters.") from None
         found = subjects.search_subjects(db.session, g.user, text)
         return self.response(200, count=len(found), ids=[s.id for s in found], result=[subject_json(s) for s in found])
 

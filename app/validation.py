@@ -73,15 +73,19 @@ def parse_bool(raw: Any) -> bool:
     raise ValueError("Answer yes or no.")
 
 
+LARGEST_INT = 2**31 - 1  # the database's INTEGER (32 bits on PostgreSQL): ids and versions
+
+
 def parse_int(raw: Any) -> int:
     if isinstance(raw, bool):
         raise ValueError("Enter a whole number.")
-    if isinstance(raw, int):
-        return raw
     try:
-        return int(str(raw).strip())
+        number = raw if isinstance(raw, int) else int(str(raw).strip())
     except ValueError:
         raise ValueError("Enter a whole number.") from None
+    if not -LARGEST_INT - 1 <= number <= LARGEST_INT:
+        raise ValueError("This number is too large.")
+    return number
 
 
 # The JSON types each parser takes from an API client (a string, when a parser does not say). The pages send text
@@ -106,6 +110,8 @@ def text_parser(limit: int) -> Callable[[Any], str]:
         text = str(raw).strip()
         if len(text) > limit:
             raise ValueError(f"Keep this under {limit} characters.")
+        if "\x00" in text:  # PostgreSQL stores no NUL character in text
+            raise ValueError("Remove the NUL character from this text.")
         return text
     return parse
 

@@ -39,5 +39,6 @@ def test_generated_requests_get_the_answers_the_document_promises(api, live_url,
          "--checks", "all", "--exclude-checks", EXCLUDED_CHECKS, "--max-examples", "8",
          "--include-path-regex", FUZZED, "--seed", "20261125", "--no-color"],
         capture_output=True, text=True, timeout=900, check=False)
+    print(run.stdout[run.stdout.find("SUMMARY"):])  # shown by pytest -rP, and in CI's log on failure
     assert run.returncode == 0, run.stdout[-8000:]
     assert " passed" in run.stdout

@@ -221,3 +221,13 @@ def test_flask_appbuilders_own_sign_in_refuses_unknown_fields_too(app, ctx):
     assert response.status_code == 400
     assert response.get_json()["message"] == {"remember_me": ["Unknown field."]}
     assert "access_token" not in response.get_json()
+
+
+def test_values_the_database_cannot_hold_are_refused_as_fields(api, ctx):
+    """An id past the database's INTEGER and a NUL character (PostgreSQL refuses both) are bad fields, not 500s."""
+    url, payload, target = _case_on("actions", lambda: {})()
+    before = state(target)
+    response = api("officer").post(url, json={"title": "Call\x00", "owner_id": 2**31, "due_date": TODAY})
+    assert response.status_code == 422
+    assert set(response.get_json()["message"]) == {"title", "owner_id"}
+    assert state(target) == before
