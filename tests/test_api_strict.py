@@ -231,3 +231,10 @@ def test_values_the_database_cannot_hold_are_refused_as_fields(api, ctx):
     assert response.status_code == 422
     assert set(response.get_json()["message"]) == {"title", "owner_id"}
     assert state(target) == before
+
+
+def test_a_board_report_period_of_centuries_is_refused(api, ctx):
+    """One column per quarter: a period of thousands of years kept the server busy for minutes (found by fuzzing)."""
+    response = api("lead").get("/api/v1/report/board?from=0001-01-01&to=9999-12-31")
+    assert response.status_code == 422
+    assert set(response.get_json()["message"]) == {"to"}
