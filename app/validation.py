@@ -147,8 +147,8 @@ UNKNOWN_MESSAGE = "Unknown field."
 class ApiPayload(dict):
     """A JSON API request body. A Form over one is strict: every key it does not read is refused (422), so that
     a client learns at once that a field was not taken, and no field the system sets (status, owner, version ...)
-    can be slipped in. The pages' posted forms stay plain dicts: they carry csrf_token and button names besides
-    their fields, and a person cannot add fields to them."""
+    can be slipped in. The pages' posted forms stay plain dicts and are not checked so: they carry csrf_token and
+    button names besides their fields, and a key no form reads changes nothing either way."""
 
 
 class Form:

@@ -1,5 +1,5 @@
 """schemathesis against the OpenAPI document the app serves: generated requests to every case, report, employer and
-training operation, on a live server, as the Prevent Lead and as a member of staff, with every check: no server
+training operation, on a live server, as the Prevent Lead, an officer and a member of staff, with every check: no server
 error, every answer's status, content type and body as the document says, schema-invalid requests refused, and
 bad or missing tokens refused."""
 import json
@@ -30,7 +30,7 @@ def live_url(app):
     thread.join(timeout=10)
 
 
-@pytest.mark.parametrize("role", ["lead", "staff"])
+@pytest.mark.parametrize("role", ["lead", "officer", "staff"])
 def test_generated_requests_get_the_answers_the_document_promises(api, live_url, tmp_path, role):
     document = tmp_path / "openapi.json"
     document.write_text(json.dumps(api("admin").get("/api/v1/_openapi").get_json()))  # the Admin's to read
