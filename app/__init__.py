@@ -8,19 +8,21 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import appbuilder, csrf, db, mail, migrate
-from app.models import MAX_ID
 from app.passwords import check_password
 from app.security import fab_roles
+from app.validation import LARGEST_INT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 class DatabaseId(IntegerConverter):
-    """An id in a URL: at most the largest INTEGER key (32 bits on PostgreSQL)."""
+    """An id in a URL. One past the largest INTEGER key (32 bits on PostgreSQL) is read as 0, which names no record:
+    the endpoint answers 404 as for any missing record. (Refusing it in the converter instead would make werkzeug
+    answer 405 wherever the same path takes another method.)"""
 
-    def __init__(self, url_map, *args, **kwargs) -> None:
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(url_map, *args, **kwargs)
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= LARGEST_INT else 0
 
 
 def create_app(config_object: object | str = "config.Config") -> Flask:
@@ -34,7 +36,7 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
                                "to instance/prevent.env).")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    # Ids in URLs are database integers: a larger number matches no route (404) instead of overflowing the driver.
+    # Ids in URLs are database integers: a larger number finds no record (404) instead of overflowing the driver.
     app.url_map.converters["int"] = DatabaseId
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True)
@@ -55,5 +57,5 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
     errors_web.register(app)
     http_headers.register(app)
     mfa.register(app)
-    api.guard_rison_arguments(app)
+    api.register(app)
     return app

@@ -7,15 +7,15 @@ import io
 import logging
 import re
 from datetime import date
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import prison
-from flask import g, request, send_file
+from flask import g, jsonify, request, send_file
 from flask_appbuilder.api import BaseApi, expose
 from flask_appbuilder.security.decorators import protect
 from werkzeug.exceptions import BadRequest
 
-from app import audit
+from app import audit, workflow
 from app.errors import Conflict, DomainError, InvalidData
 from app.extensions import db
 from app.models import CaseStatus, ConcernType, Indicator
@@ -25,7 +25,7 @@ from app.presenters import (
 )
 from app.services import access, actions, cases, employers, oversight, reports, retention, subjects, training
 from app.services.cases import CaseFilters
-from app.validation import parse_bool, parse_int, text_parser
+from app.validation import FALSE_WORDS, LARGEST_INT, TRUE_WORDS, ApiPayload, parse_bool, parse_int, text_parser
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +35,12 @@ class BadQuery(Exception):
 
 
 def json_body() -> Any:
-    """The request's JSON; BadRequest (400) when it is not JSON at all."""
+    """The request's JSON; BadRequest (400) when it is not JSON at all. An object comes as an ApiPayload, which the
+    services' forms parse strictly: a key they do not read is refused (422)."""
     payload = request.get_json(silent=True)
     if payload is None:
         raise BadRequest("The request body must be JSON.")
-    return payload
+    return ApiPayload(payload) if isinstance(payload, dict) else payload
 
 
 def _parse_rison(raw: str) -> dict:
@@ -58,6 +59,19 @@ def rison_arg() -> dict:
     """The rison `q` argument, parsed defensively: `q=((` and other malformed input get 400, never 500."""
     raw = request.args.get("q")
     return _parse_rison(raw) if raw else {}
+
+
+def register(app) -> None:
+    """The API's answers that no endpoint gives itself: malformed `q` and bad tokens."""
+    guard_rison_arguments(app)
+
+    def bad_token(reason: str):
+        # flask-jwt-extended answers 422 with its own wording; the contract says 401 for a bad token.
+        return jsonify(message="Sign in again: the token is not valid."), 401
+
+    jwt_manager = app.appbuilder.sm.jwt_manager
+    jwt_manager.invalid_token_loader(bad_token)
+    jwt_manager.unauthorized_loader(bad_token)
 
 
 def guard_rison_arguments(app) -> None:
@@ -96,22 +110,145 @@ def answers(view: Callable) -> Callable:
     return wrapped
 
 
+# --- what the OpenAPI document says of each operation -------------------------------------------------------------
+
+def text(limit: int) -> dict[str, Any]:
+    return {"type": "string", "maxLength": limit}
+
+
+def one_of(choices) -> dict[str, Any]:
+    return {"type": "string", "enum": list(choices)}
+
+
+ID: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": LARGEST_INT}
+WHOLE: dict[str, Any] = {"type": "integer", "minimum": -LARGEST_INT - 1, "maximum": LARGEST_INT}
+# true/false, or the words that the parser reads as yes or no
+BOOL: dict[str, Any] = {"anyOf": [{"type": "boolean"}, one_of(sorted(TRUE_WORDS | FALSE_WORDS))]}
+DATE: dict[str, Any] = {"type": "string", "format": "date"}
+DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
+
+
+def body(required: dict[str, dict], optional: Optional[dict[str, dict]] = None) -> dict[str, Any]:
+    """A JSON object of exactly these fields (the services' forms refuse any other with 422). Optional fields may
+    be null or left out; required text must not be blank."""
+    properties = {name: ({**schema, "minLength": 1, "pattern": r"\S"} if schema.get("type") == "string" and
+                         "enum" not in schema and "format" not in schema else schema)
+                  for name, schema in required.items()}
+    properties.update({name: nullable(schema) for name, schema in (optional or {}).items()})
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    if "anyOf" in schema:
+        return {"anyOf": [nullable(schema["anyOf"][0]), *schema["anyOf"][1:]]}
+    return {**schema, "nullable": True}
+
+
+def takes(schema: dict[str, Any]) -> Callable:
+    """Declares the JSON body an endpoint takes, for the OpenAPI document."""
+    def mark(view: Callable) -> Callable:
+        view.request_body = schema
+        return view
+    return mark
+
+
+def _event_data() -> dict[str, dict]:
+    """Every event's data fields, from the workflow table (a field several events take accepts the union)."""
+    kinds = {"date": DATE, "bool": BOOL, "text": text(workflow.TEXT_MAX), "short_text": text(workflow.SHORT_TEXT_MAX)}
+    fields: dict[str, dict] = {}
+    for row in workflow.TRANSITIONS:
+        for spec in row.fields:
+            if spec.kind == "choice":
+                known = fields.get(spec.name, {}).get("enum", [])
+                fields[spec.name] = one_of(known + [c for c in spec.choices if c not in known])
+            else:
+                fields[spec.name] = kinds[spec.kind]
+    return fields
+
+
+SUBJECT = {"full_name": text(200), "subject_type": one_of(subjects.SUBJECT_TYPES)}
+SUBJECT_DETAILS = {"date_of_birth": DATE, "programme": text(200), "learner_ref": text(64), "employer_id": ID}
+EMPLOYER_DETAILS = {**{name: text(limit) for name, limit in employers.EMPLOYER_TEXT_FIELDS.items() if name != "name"},
+                    "contact_email": {**text(employers.EMPLOYER_TEXT_FIELDS["contact_email"]), "format": "email"},
+                    "active": BOOL, "director_id": ID}
+EMPLOYER_NAME = {"name": text(employers.EMPLOYER_TEXT_FIELDS["name"])}
+BODIES = {
+    "subject": body(SUBJECT, SUBJECT_DETAILS),
+    "concern": body(
+        {"description": text(cases.DESCRIPTION_MAX), "occurred_at": DATE_TIME, "immediate_danger": BOOL},
+        {"subject_id": ID, "subject": body(SUBJECT, SUBJECT_DETAILS), "location": text(200),
+         "indicator_ids": {"type": "array", "items": ID}, "concern_type_id": ID, "police_called": BOOL,
+         "police_incident_number": text(64), "action_taken": text(cases.DESCRIPTION_MAX),
+         "dso_informed_verbally": BOOL}),
+    "event": body({"event": one_of(workflow.EVENTS), "reason": text(workflow.REASON_MAX)},
+                  {"version": WHOLE, **_event_data()}),
+    "risk": body({"police_called": BOOL, "note": text(cases.DESCRIPTION_MAX)}, {"police_incident_number": text(64)}),
+    "action": body({"title": text(actions.TITLE_MAX), "owner_id": ID, "due_date": DATE}),
+    "action_update": body({"status": one_of(("done", "cancelled"))},
+                          {"completion_note": text(actions.NOTE_MAX), "version": WHOLE}),
+    "note": body({"kind": one_of(cases.NOTE_KINDS), "text": text(cases.DESCRIPTION_MAX)}, {"source": text(200)}),
+    "grant": body({"user_id": ID, "reason": text(access.REASON_MAX)}),
+    "revoke": body({"reason": text(access.REASON_MAX)}),
+    "employer": body(EMPLOYER_NAME, EMPLOYER_DETAILS),
+    "employer_update": body({}, {**EMPLOYER_NAME, **EMPLOYER_DETAILS, "version": WHOLE}),
+    "communication": body(
+        {"occurred_on": DATE, "method": one_of(employers.METHODS),
+         "shared": {"type": "array", "items": one_of(employers.SHARED_ITEMS), "minItems": 1}},
+        {"summary": text(employers.SUMMARY_MAX), "acknowledged_on": DATE, "acknowledged_by": text(200),
+         "next_contact_due": DATE}),
+    "completion": body({"course_id": ID, "completed_on": DATE}, {"certificate_ref": text(100)}),
+}
+MESSAGE = {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}
+CONFLICT = {"type": "object", "required": ["message"],
+            "properties": {"message": {"type": "string"}, "status": {"type": "string", "nullable": True}}}
+FIELD_ERRORS = {"type": "object", "required": ["message"], "properties": {"message": {
+    "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}}
+ERRORS = {
+    "400": ("malformed JSON or q", MESSAGE), "401": ("not signed in, or a bad token", MESSAGE),
+    "403": ("the role may not do this", MESSAGE), "404": ("no such record, or not one this user may see", MESSAGE),
+    "409": ("the record's state or version does not allow this", CONFLICT),
+    "422": ("missing, invalid, unknown or protected fields", FIELD_ERRORS),
+}
+
+
+def describe(operation: dict[str, Any], method: str, path: str, view: Callable) -> None:
+    """Completes an operation's description with what every endpoint does alike: its path parameters (FAB leaves
+    a custom route's out), its JSON body, JSON answers, and the error answers that the contract gives."""
+    names = re.findall(r"{(\w+)}", path)
+    declared = {p.get("name") for p in operation.setdefault("parameters", []) if isinstance(p, dict)}
+    operation["parameters"] += [{"name": name, "in": "path", "required": True, "schema": ID}
+                                for name in names if name not in declared]
+    if not operation["parameters"]:
+        del operation["parameters"]
+    responses = operation.setdefault("responses", {})
+    for status, response in responses.items():
+        if str(status).startswith("2"):
+            response.setdefault("content", {"application/json": {"schema": {"type": "object"}}})
+    writes = method in ("post", "put", "delete")
+    schema = getattr(view, "request_body", None)
+    if schema is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+    wanted = {"400", "401", "403"} | ({"404"} if names else set()) | ({"409", "422"} if writes else set())
+    for status in wanted | {str(s) for s in responses if str(s) in ERRORS}:
+        description, error_schema = ERRORS[status]
+        response = responses.pop(status, None) or responses.pop(int(status), None) or {"description": description}
+        response["content"] = {"application/json": {"schema": error_schema}}
+        responses[status] = response
+
+
 class PreventApi(BaseApi):
     # Tokens only: a browser cookie must not authorise API writes, which are exempt from CSRF checks.
     allow_browser_login = False
     class_permission_name = "Case"
 
-    def add_api_spec(self, api_spec) -> None:
-        """FAB describes a custom route's path without its `{pk}`-style parameters: declare them (all our ids are
-        whole numbers), so that clients and API fuzzers can call every operation the document lists."""
-        super().add_api_spec(api_spec)
-        for path, operations in api_spec._paths.items():
-            names = re.findall(r"{(\w+)}", path)
-            for operation in operations.values():
-                if isinstance(operation, dict) and names:
-                    declared = {p.get("name") for p in operation.setdefault("parameters", []) if isinstance(p, dict)}
-                    operation["parameters"] += [{"name": name, "in": "path", "required": True,
-                                                 "schema": {"type": "integer"}} for name in names if name not in declared]
+    def operation_helper(self, path=None, operations=None, methods=None, func=None, **kwargs) -> None:
+        super().operation_helper(path=path, operations=operations, methods=methods, func=func, **kwargs)
+        for method in methods or ():
+            if method.lower() in operations:
+                describe(operations[method.lower()], method.lower(), path, func)
 
 
 class CaseApi(PreventApi):
@@ -146,6 +283,7 @@ class CaseApi(PreventApi):
 
     @expose("/", methods=["POST"])
     @protect()
+    @takes(BODIES["concern"])
     @answers
     def raise_concern(self):
         """Raise a concern.
@@ -169,7 +307,7 @@ class CaseApi(PreventApi):
           summary: One case
           responses:
             200: {description: the case}
-            404: {description: no such case, or not visible to this user}
+            404: {description: "no such case, or not visible to this user"}
         """
         oversight.record_access(g.user, pk, "api", "case")
         view = cases.get_case(db.session, g.user, pk)
@@ -177,6 +315,7 @@ class CaseApi(PreventApi):
 
     @expose("/<int:pk>/transition", methods=["POST"])
     @protect()
+    @takes(BODIES["event"])
     @answers
     def take_event(self, pk: int):
         """Take a workflow event.
@@ -185,7 +324,7 @@ class CaseApi(PreventApi):
           summary: Take a workflow event (event, reason, version, and the event's data)
           responses:
             200: {description: the case after the event}
-            409: {description: not allowed from the current state, or stale version}
+            409: {description: "not allowed from the current state, or stale version"}
             422: {description: reason or data missing}
         """
         case = cases.transition(g.user, pk, json_body())
@@ -193,6 +332,7 @@ class CaseApi(PreventApi):
 
     @expose("/<int:pk>/immediate_risk", methods=["POST"])
     @protect()
+    @takes(BODIES["risk"])
     @answers
     def immediate_risk(self, pk: int):
         """Record that someone is in immediate danger.
@@ -222,6 +362,7 @@ class CaseApi(PreventApi):
 
     @expose("/<int:pk>/actions", methods=["POST"])
     @protect()
+    @takes(BODIES["action"])
     @answers
     def add_action(self, pk: int):
         """Add an action.
@@ -236,6 +377,7 @@ class CaseApi(PreventApi):
 
     @expose("/<int:pk>/notes", methods=["POST"])
     @protect()
+    @takes(BODIES["note"])
     @answers
     def add_note(self, pk: int):
         """Record information gathered, advice sought, or a note.
@@ -270,9 +412,16 @@ class CaseApi(PreventApi):
         """The case's chronology as a file.
         ---
         get:
-          summary: Export the chronology (format=pdf|csv, redact_staff=true|false)
+          summary: Export the chronology as a PDF or CSV file
+          parameters:
+            - {name: format, in: query, required: true, schema: {type: string, enum: [pdf, csv]}}
+            - {name: redact_staff, in: query, required: false, schema: {type: boolean}}
           responses:
-            200: {description: the file}
+            200:
+              description: the file
+              content:
+                application/pdf: {schema: {type: string, format: binary}}
+                text/csv: {schema: {type: string}}
             422: {description: unknown format}
         """
         made = oversight.export_chronology(g.user, pk, dict(request.args))
@@ -294,6 +443,7 @@ class CaseApi(PreventApi):
 
     @expose("/<int:pk>/grants", methods=["POST"])
     @protect()
+    @takes(BODIES["grant"])
     @answers
     def grant_access(self, pk: int):
         """Grant an officer access to a restricted case (Prevent Lead).
@@ -302,7 +452,7 @@ class CaseApi(PreventApi):
           summary: Grant access (user_id, reason)
           responses:
             201: {description: the grant}
-            409: {description: the case is not restricted, or access was granted already}
+            409: {description: "the case is not restricted, or access was granted already"}
         """
         grant = access.grant_access(g.user, pk, json_body())
         return self.response(201, result={"case_id": grant.case_id, "user_id": grant.user_id,
@@ -310,6 +460,7 @@ class CaseApi(PreventApi):
 
     @expose("/<int:pk>/grants/<int:user_id>", methods=["DELETE"])
     @protect()
+    @takes(BODIES["revoke"])
     @answers
     def revoke_access(self, pk: int, user_id: int):
         """Withdraw an officer's access to a restricted case (Prevent Lead).
@@ -380,6 +531,7 @@ class ActionApi(PreventApi):
 
     @expose("/<int:pk>", methods=["PUT"])
     @protect()
+    @takes(BODIES["action_update"])
     @answers
     def update_action(self, pk: int):
         """Complete or cancel an action.
@@ -400,6 +552,7 @@ class SubjectApi(PreventApi):
 
     @expose("/", methods=["POST"])
     @protect()
+    @takes(BODIES["subject"])
     @answers
     def create(self):
         """Record a subject.
@@ -423,9 +576,10 @@ class SubjectApi(PreventApi):
           responses:
             200: {description: matching subjects}
         """
-        text = rison_arg().get("search", "")
-        if not isinstance(text, str):
-            raise BadQuery("search must be text.")
+        try:
+            text = text_parser(200)(rison_arg().get("search", ""))
+        except ValueError:
+            raise BadQuery("search is text of up to 200 characters.") from None
         found = subjects.search_subjects(db.session, g.user, text)
         return self.response(200, count=len(found), ids=[s.id for s in found], result=[subject_json(s) for s in found])
 
@@ -493,7 +647,10 @@ class ReportApi(PreventApi):
         """The Programme Board report for a period (figures only; small counts suppressed for Governance).
         ---
         get:
-          summary: Board report (from=YYYY-MM-DD, to=YYYY-MM-DD)
+          summary: Board report for a period
+          parameters:
+            - {name: from, in: query, required: true, schema: {type: string, format: date}}
+            - {name: to, in: query, required: true, schema: {type: string, format: date}}
           responses:
             200: {description: the figures}
             422: {description: a bad or missing date}
@@ -584,6 +741,7 @@ class EmployerApi(PreventApi):
 
     @expose("/", methods=["POST"])
     @protect()
+    @takes(BODIES["employer"])
     @answers
     def create_employer(self):
         """Record an employer.
@@ -614,12 +772,13 @@ class EmployerApi(PreventApi):
           summary: One employer
           responses:
             200: {description: the employer}
-            404: {description: no such employer, or not one this user keeps}
+            404: {description: "no such employer, or not one this user keeps"}
         """
         return self._one(pk)
 
     @expose("/<int:pk>", methods=["PUT"])
     @protect()
+    @takes(BODIES["employer_update"])
     @answers
     def update_employer(self, pk: int):
         """Change an employer's details.
@@ -650,6 +809,7 @@ class EmployerApi(PreventApi):
 
     @expose("/<int:pk>/communications", methods=["POST"])
     @protect()
+    @takes(BODIES["communication"])
     @answers
     def log_communication(self, pk: int):
         """Log a communication.
@@ -721,6 +881,7 @@ class TrainingRecordApi(PreventApi):
 
     @expose("/", methods=["POST"])
     @protect()
+    @takes(BODIES["completion"])
     @answers
     def record_completion(self):
         """Record a course one completed.
@@ -729,12 +890,9 @@ class TrainingRecordApi(PreventApi):
           summary: Record one's own completion (course_id, completed_on, certificate_ref)
           responses:
             201: {description: the training record}
-            422: {description: missing or invalid fields, or recorded already}
+            422: {description: "missing or invalid fields, or recorded already"}
         """
-        payload = json_body()
-        if isinstance(payload, dict):
-            payload.pop("certificate", None)  # a certificate file comes through the page's upload only
-        record = training.record_completion(g.user, payload)
+        record = training.record_completion(g.user, json_body())
         return self.response(201, id=record.id, result=training_record_json(record))
 
     @expose("/<int:pk>", methods=["GET"])
@@ -747,7 +905,7 @@ class TrainingRecordApi(PreventApi):
           summary: One training record
           responses:
             200: {description: the training record}
-            404: {description: no such record, or not one this user may see}
+            404: {description: "no such record, or not one this user may see"}
         """
         return self.response(200, id=pk, result=training_record_json(training.get_record(db.session, g.user, pk)))
 
@@ -761,7 +919,7 @@ class TrainingRecordApi(PreventApi):
           summary: Verify a training record
           responses:
             200: {description: the training record}
-            409: {description: verified already, or one's own}
+            409: {description: "verified already, or one's own"}
         """
         return self.response(200, id=pk, result=training_record_json(training.verify_record(g.user, pk)))
 

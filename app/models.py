@@ -10,8 +10,9 @@ from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
+from app.validation import LARGEST_INT
+
 REFERENCE_PREFIX = "PC"
-MAX_ID = 2**31 - 1  # the largest INTEGER key (32 bits on PostgreSQL)
 
 
 def utcnow() -> datetime:
@@ -396,7 +397,7 @@ def format_reference(case_id: int, recorded_at: datetime) -> str:
 def parse_reference(reference: str) -> Optional[int]:
     """The case id in a reference; None when it is not one, or its number is beyond any id (the query would fail)."""
     parts = reference.strip().upper().split("-")
-    if len(parts) == 3 and parts[0] == REFERENCE_PREFIX and parts[2].isdigit() and int(parts[2]) <= MAX_ID:
+    if len(parts) == 3 and parts[0] == REFERENCE_PREFIX and parts[2].isdigit() and int(parts[2]) <= LARGEST_INT:
         return int(parts[2])
     return None
 

@@ -73,15 +73,34 @@ def parse_bool(raw: Any) -> bool:
     raise ValueError("Answer yes or no.")
 
 
+LARGEST_INT = 2**31 - 1  # the database's INTEGER (32 bits on PostgreSQL): ids and versions
+
+
 def parse_int(raw: Any) -> int:
     if isinstance(raw, bool):
         raise ValueError("Enter a whole number.")
-    if isinstance(raw, int):
-        return raw
     try:
-        return int(str(raw).strip())
+        number = raw if isinstance(raw, int) else int(str(raw).strip())
     except ValueError:
         raise ValueError("Enter a whole number.") from None
+    if not -LARGEST_INT - 1 <= number <= LARGEST_INT:
+        raise ValueError("This number is too large.")
+    return number
+
+
+# The JSON types each parser takes from an API client (a string, when a parser does not say). The pages send text
+# only, which the parsers read leniently ("12"); an API client sends 12, as its document says. Yes/no answers may
+# be true/false or the words (the contract names "yes" and "no").
+BOOL_TYPES = (bool, str)
+parse_bool.json_type = BOOL_TYPES
+parse_int.json_type = int
+JSON_TYPE_MESSAGES = {BOOL_TYPES: "Answer true or false (or yes or no).", int: "Send a whole number.",
+                      str: "Send this as a JSON string."}
+
+
+def is_json_type(raw: Any, json_type: Any) -> bool:
+    types = json_type if isinstance(json_type, tuple) else (json_type,)
+    return isinstance(raw, types) and (bool in types or not isinstance(raw, bool))
 
 
 def text_parser(limit: int) -> Callable[[Any], str]:
@@ -91,6 +110,8 @@ def text_parser(limit: int) -> Callable[[Any], str]:
         text = str(raw).strip()
         if len(text) > limit:
             raise ValueError(f"Keep this under {limit} characters.")
+        if "\x00" in text:  # PostgreSQL stores no NUL character in text
+            raise ValueError("Remove the NUL character from this text.")
         return text
     return parse
 
@@ -112,20 +133,53 @@ def not_in_future(value, now: Optional[datetime] = None):
     return value
 
 
-class Form:
-    """Collects parsed fields and their errors, so that one request reports every bad field at once."""
+# Keys of our records that only the system writes. A client sending one is told so plainly, rather than "unknown".
+PROTECTED_FIELDS = frozenset({
+    "id", "reference", "status", "version", "owner", "created_by", "created_by_id", "created_at", "updated_at",
+    "reporter", "reporter_id", "recorded_at", "urgent", "restricted", "closure_outcome", "completed_at",
+    "granted_by", "granted_by_id", "granted_at", "verified", "verified_by", "verified_by_id", "verified_at",
+    "staff_member_id", "case_id", "owner_id", "ack_nonce", "name_key",
+})
+PROTECTED_MESSAGE = "This field cannot be set: the system sets it."
+UNKNOWN_MESSAGE = "Unknown field."
 
-    def __init__(self, payload: Any):
+
+class ApiPayload(dict):
+    """A JSON API request body. A Form over one is strict: every key it does not read is refused (422), so that
+    a client learns at once that a field was not taken, and no field the system sets (status, owner, version ...)
+    can be slipped in. The pages' posted forms stay plain dicts and are not checked so: they carry csrf_token and
+    button names besides their fields, and a key no form reads changes nothing either way."""
+
+
+class Form:
+    """Collects parsed fields and their errors, so that one request reports every bad field at once.
+
+    The form learns which keys it accepts from what it reads: `field()`, `raw()` and `nested()`, plus `read_elsewhere`
+    for keys the caller reads itself. Over an ApiPayload, `check()` refuses every other key."""
+
+    def __init__(self, payload: Any, *, read_elsewhere: tuple[str, ...] = ()):
         if not isinstance(payload, dict):
             raise InvalidData({"_schema": ["Send a JSON object."]})
         self.payload = payload
+        self.strict = isinstance(payload, ApiPayload)
         self.errors: dict[str, list[str]] = {}
+        self.accepted: set[str] = set(read_elsewhere)
+        self.children: dict[str, Form] = {}
+
+    def raw(self, name: str) -> Any:
+        """The value as sent, for a field the caller parses itself (lists, nested objects)."""
+        self.accepted.add(name)
+        return self.payload.get(name)
 
     def field(self, name: str, parse: Callable[[Any], Any], *, required: bool = True, default: Any = None) -> Any:
-        raw = self.payload.get(name)
+        raw = self.raw(name)
         if is_blank(raw):
             if required:
                 self.errors.setdefault(name, []).append("This field is required.")
+            return default
+        json_type = getattr(parse, "json_type", str)
+        if self.strict and not is_json_type(raw, json_type):
+            self.error(name, JSON_TYPE_MESSAGES[json_type])
             return default
         try:
             return parse(raw)
@@ -133,9 +187,32 @@ class Form:
             self.errors.setdefault(name, []).append(str(exc))
             return default
 
+    def nested(self, name: str) -> Optional["Form"]:
+        """A form over the object sent as `name` (None when it is not an object), as strict as this one; its errors
+        are reported as `name.field`."""
+        details = self.raw(name)
+        if not isinstance(details, dict):
+            return None
+        child = Form(ApiPayload(details) if self.strict else details)
+        self.children[name] = child
+        return child
+
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
 
+    def all_errors(self) -> dict[str, list[str]]:
+        """Field errors, keys not read (when strict), and the nested forms' errors."""
+        errors = {name: list(messages) for name, messages in self.errors.items()}
+        if self.strict:
+            for key in self.payload:
+                if key not in self.accepted:
+                    errors[str(key)] = [PROTECTED_MESSAGE if key in PROTECTED_FIELDS else UNKNOWN_MESSAGE]
+        for prefix, child in self.children.items():
+            for name, messages in child.all_errors().items():
+                errors.setdefault(f"{prefix}.{name}", []).extend(messages)
+        return errors
+
     def check(self) -> None:
-        if self.errors:
-            raise InvalidData(self.errors)
+        errors = self.all_errors()
+        if errors:
+            raise InvalidData(errors)

@@ -174,7 +174,7 @@ def allowed_events(status: S, has_permission: Callable[[str], bool]) -> list[Tra
 def plan(event: str, status: S, payload: Any) -> Plan:
     """Checks an event against the table and its data; returns where it leads, or raises NotAllowed/InvalidData."""
     row = find(event, status)
-    form = Form(payload)
+    form = Form(payload, read_elsewhere=("event", "version"))  # read by services.cases.transition
     form.field("reason", text_parser(REASON_MAX))
     data = {spec.name: form.field(spec.name, spec.parser(), required=spec.required) for spec in row.fields}
     form.check()

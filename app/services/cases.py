@@ -21,7 +21,7 @@ from app.security import (
 )
 from app.services.subjects import matches_subject, subject_from_payload
 from app.services.uow import unit_of_work
-from app.validation import Form, not_in_future, parse_bool, parse_datetime, parse_int, text_parser
+from app.validation import Form, is_blank, not_in_future, parse_bool, parse_datetime, parse_int, text_parser
 
 DESCRIPTION_MAX = 20_000
 NOTE_KINDS = ("information_gathered", "advice_sought", "note")
@@ -110,6 +110,8 @@ def _concern_subject(session: Session, actor, form: Form) -> tuple[Subject, bool
     """The subject named by id, or a new one from the details given; and whether it is new."""
     subject_id = form.field("subject_id", parse_int, required=False)
     if subject_id is not None:
+        if _has_details(form.raw("subject")):
+            form.error("subject", "Choose a person from the list or enter their details, not both.")
         # Only a subject the user may look up, or one they recorded themselves: ids must not reveal who else is of
         # concern (to staff at all, to officers where the case about them is restricted).
         subject = session.scalar(sa.select(Subject).where(
@@ -118,19 +120,22 @@ def _concern_subject(session: Session, actor, form: Form) -> tuple[Subject, bool
             form.error("subject_id", "Choose a person from the list or enter their details.")
             return Subject(), False
         return subject, False
-    details = form.payload.get("subject")
-    if not isinstance(details, dict):
+    sub_form = form.nested("subject")
+    if sub_form is None:
         form.error("subject", "Say who the concern is about.")
         return Subject(), False
-    sub_form = Form(details)
-    subject = subject_from_payload(session, actor, sub_form)
-    for name, messages in sub_form.errors.items():
-        form.errors.setdefault(f"subject.{name}", []).extend(messages)
-    return subject, True
+    return subject_from_payload(session, actor, sub_form), True
+
+
+def _has_details(details: Any) -> bool:
+    """Whether anything was entered about a new subject (the page sends its empty boxes with a chosen person)."""
+    if isinstance(details, dict):
+        return any(not is_blank(value) for value in details.values())
+    return not is_blank(details)
 
 
 def _indicator_ids(form: Form) -> list[int]:
-    raw = form.payload.get("indicator_ids") or []
+    raw = form.raw("indicator_ids") or []
     if not isinstance(raw, list):
         form.error("indicator_ids", "Send a list of indicator ids.")
         return []

@@ -258,8 +258,8 @@ def _communication_for_work(session: Session, actor, employer_id: int, communica
 
 
 def _shared_items(form: Form) -> list[str]:
-    raw = form.payload.get("shared") or []
-    if isinstance(raw, str):
+    raw = form.raw("shared") or []
+    if isinstance(raw, str) and not form.strict:  # a page's single ticked box; the API sends a list
         raw = [raw]
     if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw) \
             or not set(raw) <= set(SHARED_ITEMS):

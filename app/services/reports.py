@@ -57,12 +57,18 @@ class HomeOfficeTable:
     totals: list[tuple[Figure, Figure, Figure]]
 
 
+LONGEST_PERIOD_YEARS = 10
+
+
 def period(payload: dict) -> tuple[date, date]:
     form = Form(payload)
     start = form.field("from", parse_date)
     end = form.field("to", parse_date)
     if start and end and end < start:
         form.error("to", "The end of the period must not be before its start.")
+    elif start and end and (end - start).days > LONGEST_PERIOD_YEARS * 366:
+        # A column per quarter: a period of centuries would take the server minutes to lay out.
+        form.error("to", f"Choose a period of at most {LONGEST_PERIOD_YEARS} years.")
     form.check()
     return start, end
 
