@@ -128,13 +128,18 @@ DATE: dict[str, Any] = {"type": "string", "format": "date"}
 DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
 
 
+# Forms read a blank optional value as not given: a date of birth left empty is "" from many clients.
+BLANK: dict[str, Any] = {"type": "string", "pattern": r"^\s*$"}
+
+
 def body(required: dict[str, dict], optional: Optional[dict[str, dict]] = None) -> dict[str, Any]:
     """A JSON object of exactly these fields (the services' forms refuse any other with 422). Optional fields may
-    be null or left out; required text must not be blank."""
+    be null, blank or left out; required text must not be blank."""
     properties = {name: ({**schema, "minLength": 1, "pattern": r"\S"} if schema.get("type") == "string" and
                          "enum" not in schema and "format" not in schema else schema)
                   for name, schema in required.items()}
-    properties.update({name: nullable(schema) for name, schema in (optional or {}).items()})
+    properties.update({name: nullable(schema) if "format" not in schema else
+                       {"anyOf": [nullable(schema), BLANK]} for name, schema in (optional or {}).items()})
     schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
     if required:
         schema["required"] = list(required)
@@ -200,6 +205,11 @@ BODIES = {
         {"summary": text(employers.SUMMARY_MAX), "acknowledged_on": DATE, "acknowledged_by": text(200),
          "next_contact_due": DATE}),
     "completion": body({"course_id": ID, "completed_on": DATE}, {"certificate_ref": text(100)}),
+    "break_glass": body({"reason": text(access.BREAK_GLASS_REASON_MAX)}),
+    "approve_erasure": body({"subject_ids": {"type": "array", "items": ID, "minItems": 1},
+                             "reason": text(retention.REASON_MAX)}),
+    "legal_hold": body({"hold": BOOL, "reason": text(retention.REASON_MAX)}),
+    "staff_record": body({"staff": text(retention.STAFF_KEY_MAX)}),
 }
 MESSAGE = {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}
 CONFLICT = {"type": "object", "required": ["message"],
@@ -476,6 +486,7 @@ class CaseApi(PreventApi):
 
     @expose("/<int:pk>/break_glass", methods=["POST"])
     @protect()
+    @takes(BODIES["break_glass"])
     @answers
     def break_glass(self, pk: int):
         """Open a restricted case outside one's own access, saying why (Prevent Lead); shown to its officers.
@@ -958,6 +969,7 @@ class SubjectRightsApi(PreventApi):
 
     @expose("/<int:pk>/legal_hold", methods=["PUT"])
     @protect()
+    @takes(BODIES["legal_hold"])
     @answers
     def legal_hold(self, pk: int):
         """Put a subject's records on legal hold, or take them off it (Prevent Lead).
@@ -974,6 +986,7 @@ class SubjectRightsApi(PreventApi):
 
     @expose("/<int:pk>/staff_record", methods=["PUT"])
     @protect()
+    @takes(BODIES["staff_record"])
     @answers
     def staff_record(self, pk: int):
         """Link a subject who is a member of staff to their staff record (Prevent Lead).
@@ -995,8 +1008,14 @@ class SubjectRightsApi(PreventApi):
         ---
         get:
           summary: Subject access export (format=json|pdf); audited
+          parameters:
+            - {name: format, in: query, required: true, schema: {type: string, enum: [json, pdf]}}
           responses:
-            200: {description: the file}
+            200:
+              description: the file
+              content:
+                application/json: {schema: {type: object}}
+                application/pdf: {schema: {type: string, format: binary}}
             422: {description: unknown format}
         """
         made = retention.subject_access_export(g.user, pk, dict(request.args))
@@ -1028,6 +1047,7 @@ class RetentionApi(PreventApi):
 
     @expose("/approve", methods=["POST"])
     @protect()
+    @takes(BODIES["approve_erasure"])
     @answers
     def approve(self):
         """Approve the erasure of records awaiting approval (Prevent Lead); the next run erases them if still due.
@@ -1041,5 +1061,5 @@ class RetentionApi(PreventApi):
         return self.response(200, approved=retention.approve(g.user, json_body()))
 
 
-API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, CaseApi, ActionApi, SubjectApi, ReferenceApi, AuditApi, EmployerApi, CoverageApi,
-               TrainingRecordApi, ComplianceApi)
+API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, CaseApi, ActionApi, SubjectApi, ReferenceApi,
+               AuditApi, EmployerApi, CoverageApi, TrainingRecordApi, ComplianceApi)

@@ -138,7 +138,8 @@ PROTECTED_FIELDS = frozenset({
     "id", "reference", "status", "version", "owner", "created_by", "created_by_id", "created_at", "updated_at",
     "reporter", "reporter_id", "recorded_at", "urgent", "restricted", "closure_outcome", "completed_at",
     "granted_by", "granted_by_id", "granted_at", "verified", "verified_by", "verified_by_id", "verified_at",
-    "staff_member_id", "case_id", "owner_id", "ack_nonce", "name_key",
+    "staff_member_id", "case_id", "owner_id", "ack_nonce", "name_key", "user_id", "opened_at", "expires_at",
+    "legal_hold", "erasure_due_on", "erasure_rule", "erasure_approved_by_id", "erasure_approved_at", "erased_at",
 })
 PROTECTED_MESSAGE = "This field cannot be set: the system sets it."
 UNKNOWN_MESSAGE = "Unknown field."

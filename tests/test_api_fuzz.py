@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-FUZZED = r"^/api/v1/(case|action|subject|report|access_log|audit|employer|training_record|reference)"
+FUZZED = r"^/api/v1/(case|action|subject|report|access_log|audit|employer|training_record|reference|retention)"
 ST = Path(sys.executable).with_name("st")
 # positive_data_acceptance expects every schema-valid request to succeed. The contract (api.md) answers 422 for
 # values that no JSON schema can judge: an id of a record that does not exist or that this user may not use

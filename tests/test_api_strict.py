@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
-    AuditEvent, Case, CaseAccessGrant, CaseAction, CaseEntry, Employer, EmployerCommunication, Subject, TrainingCourse,
+    AuditEvent, BreakGlass, Case, CaseAccessGrant, CaseAction, CaseEntry, Employer, EmployerCommunication, Subject, TrainingCourse,
     TrainingRecord,
 )
 from app.services import access, actions, employers
@@ -21,7 +21,7 @@ from app.validation import PROTECTED_MESSAGE, UNKNOWN_MESSAGE
 from tests.conftest import PASSWORD, concern_payload, make_case, user
 
 TODAY = date.today().isoformat()
-COUNTED = (AuditEvent, Case, Subject, CaseEntry, CaseAction, CaseAccessGrant, Employer, EmployerCommunication,
+COUNTED = (AuditEvent, BreakGlass, Case, Subject, CaseEntry, CaseAction, CaseAccessGrant, Employer, EmployerCommunication,
            TrainingRecord)
 
 
@@ -105,6 +105,18 @@ def _communication():
 _days_ago = itertools.count(1)
 
 
+def _break_glass():
+    from tests.test_break_glass import Sealed
+    case_id = Sealed().case
+    return f"/api/v1/case/{case_id}/break_glass", {"reason": "The police need an answer today"}, (Case, case_id)
+
+
+def _legal_hold():
+    subject_id = db.session.get(Case, make_case()).subject_id
+    return f"/api/v1/subject/{subject_id}/legal_hold", {"hold": True, "reason": "A claim is pending"}, \
+        (Subject, subject_id)
+
+
 def _completion():
     """A completion on a day not recorded before: the same course twice on one day is refused."""
     return "/api/v1/training_record/", \
@@ -133,6 +145,8 @@ WRITES = (
     Write("update an employer", "lead", "put", _update_employer, "created_by"),
     Write("log a communication", "lead", "post", _communication, "created_by_id"),
     Write("record a training completion", "staff", "post", _completion, "staff_member_id"),
+    Write("break glass", "lead", "post", _break_glass, "expires_at"),
+    Write("put a subject on legal hold", "lead", "put", _legal_hold, "erased_at"),
 )
 
 

@@ -41,6 +41,7 @@ from app.validation import Form, choice_parser, parse_bool, parse_int, text_pars
 
 SYSTEM = "system:retention"
 REASON_MAX = 2_000
+STAFF_KEY_MAX = 320  # an email address or an employee reference
 ERASED_NAME = "(erased)"
 CHILD, STAFF, OTHER = "child_dob_plus_25", "staff_left_plus_10", "other_after_closure"
 CHILD_YEARS, STAFF_YEARS = 25, 10
@@ -230,7 +231,7 @@ def _erase(session: Session, subject: Subject, item: DueItem) -> None:
 # --- the Prevent Lead's decisions -------------------------------------------------------------------------------
 
 def _subject_ids(form: Form) -> list[int]:
-    raw = form.payload.get("subject_ids")
+    raw = form.raw("subject_ids")
     if not isinstance(raw, list) or not raw:
         form.error("subject_ids", "Choose at least one record to approve.")
         return []
@@ -313,7 +314,7 @@ def link_staff_record(actor, subject_id: int, payload: Any) -> Subject:
     with unit_of_work("subject") as session:
         subject = _subject_for_lead(session, subject_id)
         form = Form(payload)
-        key = form.field("staff", text_parser(320))
+        key = form.field("staff", text_parser(STAFF_KEY_MAX))
         staff = session.scalar(sa.select(StaffMember).where(sa.or_(
             sa.func.lower(StaffMember.email) == key.strip().lower(), StaffMember.employee_ref == key.strip()))
         ) if key else None
