@@ -145,6 +145,14 @@ def test_recovery_codes_are_stored_hashed(ctx):
         assert typed not in dump and typed.replace("-", "") not in dump
 
 
+@pytest.mark.parametrize("enrolled", [False, True])
+def test_the_second_step_offers_no_menu_of_what_it_has_not_opened(app, ctx, enrolled):
+    client = password_sign_in(app, person(OFFICER, pyotp.random_base32() if enrolled else None))
+    page = client.get("/two-step/verify" if enrolled else "/two-step/enrol").get_data(as_text=True)
+    assert "Sign out" in page
+    assert not any(link in page for link in ('href="/cases/"', 'href="/concerns/new"', 'href="/concerns/mine"'))
+
+
 def test_a_user_who_must_enrol_can_reach_nothing_else(app, ctx):
     """Every GET route the app serves (with 1 for each id) and a few writes: the set-up page or 401, nothing else."""
     case_id = make_case()
