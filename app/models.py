@@ -638,7 +638,7 @@ class SecondFactor(Model):
 
     __tablename__ = "mfa_totp"
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True)
-    secret: Mapped[str] = mapped_column(sa.String(64))
+    secret_sealed: Mapped[str] = mapped_column(sa.String(255))  # encrypted (app/services/mfa.py), never plain
     enrolled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_step: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
     # Wrong codes in a row at the web sign-in: kept here, not in the session cookie, which could be replayed.

@@ -204,9 +204,10 @@ def totp_code(username: str) -> Optional[str]:
     from app.services import mfa
     person = user(username)
     with db.engine.begin() as connection:
-        secret = connection.execute(
+        sealed = connection.execute(
             sa.update(SecondFactor).where(SecondFactor.user_id == person.id, SecondFactor.enrolled_at.is_not(None))
-            .values(last_step=None, failed_attempts=0).returning(SecondFactor.secret)).scalar()
+            .values(last_step=None, failed_attempts=0).returning(SecondFactor.secret_sealed)).scalar()
+    secret = mfa.open_secret(sealed) if sealed else None
     if secret is None and mfa_required(person):
         with current_app.app_context():  # a session of its own: the test's is left as it is
             mfa.enrol_with_secret(person, TOTP_SECRET, actor="system:tests")

@@ -132,17 +132,20 @@ def test_enrolment_shows_a_qr_code_drawn_here_and_needs_a_valid_code(app, ctx):
         assert not any(typed.replace("-", "") in value or typed in value for value in stored)
 
 
-def test_recovery_codes_are_stored_hashed(ctx):
+def test_the_secret_is_stored_encrypted_and_the_recovery_codes_hashed(ctx):
     username = person(LEAD)
     enrolment = mfa.start_enrolment(user(username))
     _, codes = mfa.confirm_enrolment(user(username), {"code": code(enrolment.secret)})
     with db.engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT * FROM mfa_recovery_code WHERE user_id = :id"),
                                   {"id": user(username).id}).all()
+        factor = connection.execute(sa.text("SELECT * FROM mfa_totp WHERE user_id = :id"),
+                                    {"id": user(username).id}).all()
     dump = repr(rows)
     assert len(rows) == 10
     for typed in codes:
         assert typed not in dump and typed.replace("-", "") not in dump
+    assert len(factor) == 1 and enrolment.secret not in repr(factor) and enrolment.secret.lower() not in repr(factor)
 
 
 @pytest.mark.parametrize("enrolled", [False, True])
@@ -452,7 +455,7 @@ def test_demo_users_who_need_it_are_enrolled_with_the_demo_secret(app, ctx):
         enrol_demo_second_factors([user(officer), user(staff)])
     finally:
         app.config["DEMO_TOTP_SECRET"] = None
-    assert factor_of(officer).secret == secret and mfa.is_enrolled(factor_of(officer))
+    assert mfa.open_secret(factor_of(officer).secret_sealed) == secret and mfa.is_enrolled(factor_of(officer))
     assert factor_of(staff) is None
     assert sent_to(second_step(password_sign_in(app, officer), code(secret))) == "/"
 

@@ -19,6 +19,9 @@ from datetime import datetime
 from typing import Any, Optional
 
 import pyotp
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -53,6 +56,26 @@ class TooManyWrongCodes(SecondFactorRefused):
 class Enrolment:
     secret: str
     uri: str  # otpauth:// URI, for the QR code
+
+
+def _cipher() -> Fernet:
+    """TOTP secrets are kept encrypted, so that a copy of the database gives nobody codes. The key is derived from
+    SECRET_KEY and never stored: changing SECRET_KEY means everyone with a second factor sets it up again."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"prevent-casework: TOTP secrets") \
+        .derive(current_app.config["SECRET_KEY"].encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal_secret(secret: str) -> str:
+    return _cipher().encrypt(secret.encode()).decode()
+
+
+def open_secret(sealed: str) -> str:
+    try:
+        return _cipher().decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        raise SecondFactorRefused("Your two-step sign-in cannot be read since the server's key changed. Ask the Admin "
+                                  "to reset it, then set it up again.") from None
 
 
 def second_factor(session: Session, user) -> Optional[SecondFactor]:
@@ -116,9 +139,10 @@ def start_enrolment(user) -> Enrolment:
         if is_enrolled(factor):
             raise Conflict("Two-step sign-in is set up already. An Admin can reset it if you lost your phone.")
         if factor is None:
-            factor = SecondFactor(user_id=user.id, secret=pyotp.random_base32(), failed_attempts=0)
+            factor = SecondFactor(user_id=user.id, secret_sealed=seal_secret(pyotp.random_base32()),
+                                  failed_attempts=0)
             session.add(factor)
-        secret = factor.secret
+        secret = open_secret(factor.secret_sealed)
     return Enrolment(secret, pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=_issuer()))
 
 
@@ -131,7 +155,7 @@ def confirm_enrolment(user, payload: Any) -> tuple[str, list[str]]:
         form = Form(payload)
         code = form.field("code", text_parser(20))
         form.check()
-        step = _matching_step(factor.secret, code.replace(" ", ""), utcnow())
+        step = _matching_step(open_secret(factor.secret_sealed), code.replace(" ", ""), utcnow())
         if step is None:
             raise InvalidData({"code": [WRONG_CODE]})
         factor.last_step = step
@@ -151,7 +175,8 @@ def enrol_with_secret(user, secret: str, actor: str) -> None:
                          "makes.") from None
     with unit_of_work("second factor") as session:
         factor = second_factor(session, user) or SecondFactor(user_id=user.id)
-        factor.secret, factor.enrolled_at, factor.last_step, factor.failed_attempts = secret, utcnow(), None, 0
+        factor.secret_sealed, factor.enrolled_at, factor.last_step, factor.failed_attempts = \
+            seal_secret(secret), utcnow(), None, 0
         session.add(factor)
         session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
         audit.record(session, actor, "mfa_enrolled", _account(session, user))
@@ -201,7 +226,7 @@ def _check(session: Session, user, code: Any) -> Optional[str]:
         return None
     compact = code.replace(" ", "")
     if TOTP_CODE.fullmatch(compact):
-        step = _matching_step(factor.secret, compact, utcnow())
+        step = _matching_step(open_secret(factor.secret_sealed), compact, utcnow())
         accepted = step is not None and _accept_step(session, user.id, step)
     else:
         accepted = _use_recovery_code(session, user, _normalised_recovery_code(code))

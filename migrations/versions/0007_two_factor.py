@@ -20,7 +20,7 @@ depends_on = None
 def upgrade():
     op.create_table('mfa_totp',
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('secret', sa.String(length=64), nullable=False),
+    sa.Column('secret_sealed', sa.String(length=255), nullable=False),
     sa.Column('enrolled_at', app.models.UTCDateTime(), nullable=True),
     sa.Column('last_step', sa.BigInteger(), nullable=True),
     sa.Column('failed_attempts', sa.Integer(), nullable=False),
