@@ -138,7 +138,11 @@ def reminders_command(today) -> None:
 def retention_command(today) -> None:
     """Erase what the Prevent Lead approved and is still due, then list what has newly fallen due for approval."""
     from app.services import retention
-    click.echo(str(retention.run(today.date() if today else date.today())))
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"Checked {done} of {total} people's records.", err=True)
+
+    click.echo(str(retention.run(today.date() if today else date.today(), progress)))
 
 
 def register(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""How the officers' case list and the Lead's dashboard hold up with many cases, as ratios measured in one run.
+"""How the officers' case list, the Lead's dashboard and the nightly retention run hold up with many cases, as ratios
+measured in one run.
 
     .venv/bin/python bench/case_list.py [--cases 100000] [--database-url postgresql://postgres@127.0.0.1:5432/bench]
 
@@ -116,7 +117,7 @@ def fill(app, count: int) -> None:
 def measure(app, repeat: int) -> None:
     from app.extensions import db
     from app.models import Case
-    from app.services import cases, oversight
+    from app.services import cases, oversight, retention
     from app.services.cases import CaseFilters
 
     officer = app.appbuilder.sm.find_user("officer")
@@ -141,6 +142,7 @@ def measure(app, repeat: int) -> None:
         "search: a reference": lambda: cases.list_cases(db.session, officer, CaseFilters(search="PC-2026-54321")),
         "search: part of a name": lambda: cases.list_cases(db.session, officer, CaseFilters(search="person 4321")),
         "the Lead's dashboard": lambda: oversight.dashboard(db.session, lead),
+        "the nightly retention run, nothing due": lambda: retention.run(date.today()),
     }
     print(f"baseline count(*) of cases: {baseline * 1000:.2f} ms (median of {repeat})")
     for name, work in checks.items():

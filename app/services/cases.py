@@ -110,7 +110,9 @@ def _concern_subject(session: Session, actor, form: Form) -> tuple[Subject, bool
     """The subject named by id, or a new one from the details given; and whether it is new."""
     subject_id = form.field("subject_id", parse_int, required=False)
     if subject_id is not None:
-        if _has_details(form.raw("subject")):
+        details = form.raw("subject")
+        # The page sends its empty boxes with a chosen person; an API client sends a subject or null, never both.
+        if _has_details(details) or (form.strict and details is not None):
             form.error("subject", "Choose a person from the list or enter their details, not both.")
         # Only a subject the user may look up, or one they recorded themselves: ids must not reveal who else is of
         # concern (to staff at all, to officers where the case about them is restricted).

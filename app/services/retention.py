@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import sqlalchemy as sa
 from flask import current_app
@@ -152,28 +152,52 @@ def _item(session: Session, subject: Subject) -> DueItem:
                    _references(session, subject.id), approver.username if approver else None)
 
 
-def run(today: date) -> RunReport:
+RUN_BATCH = 500  # subjects judged per query round; only those whose records change get a transaction
+
+
+def _decision(subject: Subject, retention: Retention, today: date) -> Optional[str]:
+    """What tonight's run does with a subject's records: withdraw a proposal, erase, propose, or nothing."""
+    due = retention.is_due(today)
+    if subject.erasure_due_on is not None and not due:
+        return "withdraw"
+    if due and subject.erasure_approved_at is not None:
+        return "erase"
+    if due and subject.erasure_due_on is None:
+        return "propose"
+    return None
+
+
+def run(today: date, progress: Callable[[int, int], None] = lambda done, total: None,
+        batch: int = RUN_BATCH) -> RunReport:
     """Erases what the Lead approved that is still due and not on hold, then proposes what has newly fallen due.
-    One transaction per subject: an erasure and its tombstone land together or not at all. Idempotent."""
+    Subjects are judged `batch` at a time; each one whose records change is judged again and changed in a
+    transaction of its own, so an erasure and its tombstone land together or not at all. Idempotent. `progress`
+    hears (subjects judged, subjects in all) after each batch."""
     report = RunReport()
     session = db.session
     pending = session.scalars(sa.select(Subject.id).where(Subject.erased_at.is_(None)).order_by(Subject.id)).all()
-    for subject_id in pending:
-        with unit_of_work("subject") as work:
-            subject = work.get(Subject, subject_id)
-            retention = _retentions(work, [subject])[subject.id]
-            due = retention.is_due(today)
-            if subject.erasure_due_on is not None and not due:
-                _withdraw(work, subject, retention.why_not or "no longer due")
-                report.withdrawn.append(subject.id)
-            elif due and subject.erasure_approved_at is not None:
-                item = _item(work, subject)
-                _erase(work, subject, item)
-                report.erased.append(item)
-            elif due and subject.erasure_due_on is None:
-                subject.erasure_due_on, subject.erasure_rule = retention.due_on, retention.rule
-                audit.record(work, SYSTEM, "retention_proposed", subject)
-                report.proposed.append(_item(work, subject))
+    for start in range(0, len(pending), batch):
+        subjects = session.scalars(sa.select(Subject).where(Subject.id.in_(pending[start:start + batch]))).all()
+        retentions = _retentions(session, subjects)
+        changing = [s.id for s in subjects if _decision(s, retentions[s.id], today)]
+        session.rollback()
+        for subject_id in changing:
+            with unit_of_work("subject") as work:
+                subject = work.get(Subject, subject_id)
+                retention = _retentions(work, [subject])[subject.id]
+                decision = _decision(subject, retention, today)
+                if decision == "withdraw":
+                    _withdraw(work, subject, retention.why_not or "no longer due")
+                    report.withdrawn.append(subject.id)
+                elif decision == "erase":
+                    item = _item(work, subject)
+                    _erase(work, subject, item)
+                    report.erased.append(item)
+                elif decision == "propose":
+                    subject.erasure_due_on, subject.erasure_rule = retention.due_on, retention.rule
+                    audit.record(work, SYSTEM, "retention_proposed", subject)
+                    report.proposed.append(_item(work, subject))
+        progress(min(start + batch, len(pending)), len(pending))
     report.awaiting = awaiting_approval(session)
     session.rollback()
     return report
