@@ -96,7 +96,7 @@ class TwoStepView(BaseView):
     route_base = "/two-step"
     class_permission_name = "TwoStepSignIn"
     method_permission_name = {"index": "use", "enrol": "use", "verify": "use", "renew_codes": "use",
-                              "users": "reset", "reset": "reset"}
+                              "users": "reset", "reset": "reset", "unlock": "reset"}
     default_view = "index"
 
     @expose("/")
@@ -160,7 +160,7 @@ class TwoStepView(BaseView):
     @expose("/users/")
     @has_access
     def users(self):
-        return self.render_template("two_step_users.html", rows=mfa.users_second_factors(db.session, g.user))
+        return self.render_template("two_step_users.html", rows=mfa.users_sign_in(db.session, g.user))
 
     @expose("/users/<int:pk>/reset", methods=["POST"])
     @has_access
@@ -174,6 +174,19 @@ class TwoStepView(BaseView):
         else:
             flash(f"Two-step sign-in is reset for {person.username}: they set it up again when they next sign in.",
                   "success")
+        return redirect(url_for("TwoStepView.users"))
+
+    @expose("/users/<int:pk>/unlock", methods=["POST"])
+    @has_access
+    def unlock(self, pk: int):
+        try:
+            person = mfa.lift_lock(g.user, pk, {"reason": request.form.get("reason")})
+        except InvalidData:
+            flash("Give the reason for lifting the lock: it goes in the audit trail.", "warning")
+        except Conflict as exc:
+            flash(str(exc), "warning")
+        else:
+            flash(f"{person.username} can sign in again.", "success")
         return redirect(url_for("TwoStepView.users"))
 
 
@@ -194,7 +207,7 @@ def reset_command(username: str, reason: str) -> None:
 
 def register_views(builder) -> None:
     builder.add_view(TwoStepView, "Two-step sign-in", icon="fa-key")
-    builder.add_link("Reset two-step sign-in", href="/two-step/users/", category="Security", icon="fa-key")
+    builder.add_link("Sign-in help", href="/two-step/users/", category="Security", icon="fa-key")
 
 
 def register(app: Flask) -> None:

@@ -124,7 +124,7 @@ ADMIN_PERMISSIONS: list[Permission] = EMPLOYEE + [
     ("can_get", "OpenApi"), ("can_show", "SwaggerView"), ("menu_access", "API documentation"),
     ("can_read", "Outbox"), ("can_retry", "Outbox"), ("menu_access", "Email outbox"),
     # Reset someone's second factor (a lost phone): they set it up again at their next sign-in. Audited.
-    ("can_reset", "TwoStepSignIn"), ("menu_access", "Reset two-step sign-in"),
+    ("can_reset", "TwoStepSignIn"), ("menu_access", "Sign-in help"),
 ]
 
 ROLE_MATRIX: dict[str, list[Permission]] = {

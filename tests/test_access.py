@@ -127,10 +127,11 @@ NOT_CASE_ROUTES: dict[str, set[str]] = {
         *_crud("UserDBModelView"), "UserDBModelView.userinfo", *_crud("RoleModelView"), *_crud("UserGroupModelView"),
         *_crud("PermissionModelView"), *_crud("PermissionViewModelView"), *_crud("ViewMenuModelView"),
         "UserStatsChartView.chart", "ResetPasswordView.this_form_get", "ResetPasswordView.this_form_post"},
-    "two-step sign-in: one's own set-up, second step and recovery codes, and the Admin's reset (users, not cases); "
+    "two-step sign-in: one's own set-up, second step and recovery codes, and the Admin's sign-in help (a reset, a "
+    "lock lifted: users, not cases); "
     "tested in tests/test_mfa.py": {
         "TwoStepView.index", "TwoStepView.enrol", "TwoStepView.verify", "TwoStepView.renew_codes",
-        "TwoStepView.users", "TwoStepView.reset"},
+        "TwoStepView.users", "TwoStepView.reset", "TwoStepView.unlock"},
     "one's own profile and password (every signed-in user)": {
         "ResetMyPasswordView.this_form_get", "ResetMyPasswordView.this_form_post",
         "UserInfoEditView.this_form_get", "UserInfoEditView.this_form_post"},

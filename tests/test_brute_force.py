@@ -110,6 +110,32 @@ def test_when_the_lock_expires_the_right_password_signs_in_and_the_count_starts_
     assert api_sign_in(client, name, PASSWORD).status_code == 200
 
 
+def test_the_admin_lifts_a_lock_with_a_reason_audited_and_the_count_starts_again(app, ctx, person, web):
+    name = person()
+    client = app.test_client()
+    for attempt in range(5):
+        api_sign_in(client, name, WRONG)
+    account = app.appbuilder.sm.find_user(name)
+    admin = web("admin")
+    page = admin.get("/two-step/users/").get_data(as_text=True)
+    assert f'/two-step/users/{account.id}/unlock' in page  # the locked account is shown with its button
+    token = csrf_token(page)
+    admin.post(f"/two-step/users/{account.id}/unlock", data={"reason": " ", "csrf_token": token})
+    assert api_sign_in(client, name, PASSWORD).status_code == 401, "no reason, no lifting"
+
+    answer = admin.post(f"/two-step/users/{account.id}/unlock", data={"reason": "Rang them back on their desk phone",
+                                                                       "csrf_token": token})
+    assert answer.status_code == 302
+    unlocked = [event for event in events_about(account.id) if event.action == "account_unlocked"]
+    assert len(unlocked) == 1 and unlocked[0].reason == "Rang them back on their desk phone"
+    assert unlocked[0].actor_id == app.appbuilder.sm.find_user("admin").id
+    assert api_sign_in(client, name, PASSWORD).status_code == 200
+    assert audit.verify(db.session).ok
+    # Lifting a lock that is not there changes nothing.
+    again = admin.post(f"/two-step/users/{account.id}/unlock", data={"reason": "Again", "csrf_token": token})
+    assert again.status_code == 302 and len([e for e in events_about(account.id) if e.action == "account_unlocked"]) == 1
+
+
 def test_the_lock_holds_for_the_set_time(app, ctx, person):
     name = person()
     for attempt in range(5):

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from app import audit, sign_in
 from app.errors import Conflict, Forbidden, InvalidData, NotFound
-from app.models import RecoveryCode, SecondFactor, User, utcnow
+from app.models import AccountState, RecoveryCode, SecondFactor, User, utcnow
 from app.security import can, mfa_required
 from app.security_api import MFA_CLAIM
 from app.services.uow import unit_of_work
@@ -275,22 +275,48 @@ def api_sign_in_claims(user, code: Any) -> dict[str, str]:
     return {MFA_CLAIM: verified}
 
 
-# --- the Admin's reset ----------------------------------------------------------------------------------------
+# --- the Admin's sign-in help: reset a second factor, lift a lock ---------------------------------------------
 
 @dataclass(frozen=True)
-class UserSecondFactor:
+class UserSignIn:
     user: User
     required: bool
     enrolled_at: Optional[datetime]
+    locked_until: Optional[datetime]  # only while the lock holds
 
 
-def users_second_factors(session: Session, actor) -> list[UserSecondFactor]:
+def users_sign_in(session: Session, actor) -> list[UserSignIn]:
     if not can(actor, "can_reset", "TwoStepSignIn"):
         raise Forbidden()
-    rows = session.execute(sa.select(User, SecondFactor.enrolled_at)
+    rows = session.execute(sa.select(User, SecondFactor.enrolled_at, AccountState.locked_until)
                            .outerjoin(SecondFactor, SecondFactor.user_id == User.id)
+                           .outerjoin(AccountState, AccountState.user_id == User.id)
                            .order_by(User.first_name, User.last_name, User.id)).all()
-    return [UserSecondFactor(person, mfa_required(person), enrolled_at) for person, enrolled_at in rows]
+    now = utcnow()
+    return [UserSignIn(person, mfa_required(person), enrolled_at, locked if locked and locked > now else None)
+            for person, enrolled_at, locked in rows]
+
+
+def lift_lock(actor, user_id: int, payload: Any) -> User:
+    """Ends a lock from failed sign-ins before its time (someone locked out by another's guessing), with a reason,
+    audited. The failure count starts again."""
+    if not can(actor, "can_reset", "TwoStepSignIn"):
+        raise Forbidden()
+    with unit_of_work("account") as session:
+        target = session.get(User, user_id)
+        if target is None:
+            raise NotFound("user")
+        form = Form(payload)
+        reason = form.field("reason", text_parser(REASON_MAX))
+        form.check()
+        state = session.get(AccountState, user_id)
+        if state is None or state.locked_until is None or state.locked_until <= utcnow():
+            raise Conflict(f"{target.username} is not locked.")
+        audit.record(session, actor, "account_unlocked", target, reason=reason,
+                     extra_changes={"locked_until": (state.locked_until, None)})
+        state.locked_until = None
+        target.fail_login_count = 0
+        return target
 
 
 def _reset(session: Session, actor, target: User, reason: str) -> None:
