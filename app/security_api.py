@@ -10,6 +10,8 @@ from flask_appbuilder.security.schemas import login_post
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, get_jwt_identity, jwt_required
 from marshmallow import ValidationError
 
+from app import sessions
+
 MFA_CLAIM = "mfa"  # in API tokens: the stamp of the enrolment the second factor was checked against
 
 
@@ -120,3 +122,30 @@ class SecurityApi(fab_security_api.SecurityApi):
         claims = {MFA_CLAIM: get_jwt()[MFA_CLAIM]} if MFA_CLAIM in get_jwt() else {}
         return self.response(200, **{API_SECURITY_ACCESS_TOKEN_KEY: create_access_token(
             identity=get_jwt_identity(), fresh=False, additional_claims=claims)})
+
+    @expose("/logout", methods=["POST"])
+    @jwt_required()
+    @safe
+    def logout(self) -> Response:
+        """Sign out: this token and every other session and token of the user end at once
+        ---
+        post:
+          responses:
+            200:
+              description: Signed out
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      message:
+                        type: string
+            401:
+              $ref: '#/components/responses/401'
+            500:
+              $ref: '#/components/responses/500'
+          security:
+            - jwt: []
+        """
+        sessions.sign_out_everywhere(int(get_jwt_identity()))
+        return self.response(200, message="Signed out: every session and token of yours has ended.")

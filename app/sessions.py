@@ -64,6 +64,12 @@ def _end_sessions_on_account_change(session: Session, flush_context, instances) 
                 end_all_sessions(session, obj.id)
 
 
+def sign_out_everywhere(user_id: int) -> None:
+    """The API's sign-out: as on the web, every session and token of the user ends."""
+    end_all_sessions(db.session, user_id)
+    db.session.commit()
+
+
 def continue_own_session(user_id: int) -> None:
     """After users change their own password, the session they did it in goes on (stamped with the new version);
     all their others have ended. (Outside a request, from the CLI, there is no such session.)"""
@@ -83,8 +89,7 @@ def _start_session(sender, user) -> None:
 def _signed_out(sender, user) -> None:
     if not getattr(user, "is_authenticated", False):
         return
-    end_all_sessions(db.session, user.id)
-    db.session.commit()
+    sign_out_everywhere(user.id)
     remember = session.get("_remember")  # Flask-Login's note to delete a remember-me cookie, if one was ever sent
     session.clear()
     if remember:

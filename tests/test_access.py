@@ -135,8 +135,9 @@ NOT_CASE_ROUTES: dict[str, set[str]] = {
     "one's own profile and password (every signed-in user)": {
         "ResetMyPasswordView.this_form_get", "ResetMyPasswordView.this_form_post",
         "UserInfoEditView.this_form_get", "UserInfoEditView.this_form_post"},
-    "FAB security REST API: token login and refresh, users, roles, permissions, groups": {
-        "SecurityApi.login", "SecurityApi.refresh", *_rest("UserApi"), *_rest("GroupApi"), *_rest("ViewMenuApi"),
+    "FAB security REST API: token sign-in, refresh and sign-out, users, roles, permissions, groups": {
+        "SecurityApi.login", "SecurityApi.refresh", "SecurityApi.logout", *_rest("UserApi"), *_rest("GroupApi"),
+        *_rest("ViewMenuApi"),
         "PermissionApi.get_list", "PermissionApi.get", "PermissionApi.info", *_rest("PermissionViewMenuApi"),
         *_rest("RoleApi", "update_role_groups", "add_role_permissions", "list_role_permissions",
                "update_role_users")},

@@ -64,6 +64,17 @@ def test_sign_out_ends_a_captured_cookie_and_the_users_api_tokens(app, web, pers
     assert refused.status_code == 401 and "Sign in again" in refused.get_json()["message"]
 
 
+def test_api_sign_out_ends_the_token_and_every_other_session(app, web, person):
+    name = person()
+    browser = web(name)
+    token, other = token_of(app, name)["access_token"], token_of(app, name)["access_token"]
+    answer = app.test_client().post("/api/v1/security/logout", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200
+    assert api_get(app, token).status_code == 401 and api_get(app, other).status_code == 401
+    assert not signed_in(browser)
+    assert app.test_client().post("/api/v1/security/logout").status_code == 401  # no token, nothing to end
+
+
 def test_changing_ones_own_password_ends_every_other_session_and_token_and_keeps_this_one(app, web, person):
     name = person()
     browser, elsewhere = web(name), web(name)
