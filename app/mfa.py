@@ -165,28 +165,23 @@ class TwoStepView(BaseView):
     @expose("/users/<int:pk>/reset", methods=["POST"])
     @has_access
     def reset(self, pk: int):
-        try:
-            person = mfa.reset_second_factor(g.user, pk, {"reason": request.form.get("reason")})
-        except InvalidData:
-            flash("Give the reason for the reset: it goes in the audit trail.", "warning")
-        except Conflict as exc:
-            flash(str(exc), "warning")
-        else:
-            flash(f"Two-step sign-in is reset for {person.username}: they set it up again when they next sign in.",
-                  "success")
-        return redirect(url_for("TwoStepView.users"))
+        return self._sign_in_help(mfa.reset_second_factor, pk, "the reset",
+                                  "Two-step sign-in is reset for {}: they set it up again when they next sign in.")
 
     @expose("/users/<int:pk>/unlock", methods=["POST"])
     @has_access
     def unlock(self, pk: int):
+        return self._sign_in_help(mfa.lift_lock, pk, "lifting the lock", "{} can sign in again.")
+
+    def _sign_in_help(self, help_with, pk: int, what: str, done: str):
         try:
-            person = mfa.lift_lock(g.user, pk, {"reason": request.form.get("reason")})
+            person = help_with(g.user, pk, {"reason": request.form.get("reason")})
         except InvalidData:
-            flash("Give the reason for lifting the lock: it goes in the audit trail.", "warning")
+            flash(f"Give the reason for {what}: it goes in the audit trail.", "warning")
         except Conflict as exc:
             flash(str(exc), "warning")
         else:
-            flash(f"{person.username} can sign in again.", "success")
+            flash(done.format(person.username), "success")
         return redirect(url_for("TwoStepView.users"))
 
 

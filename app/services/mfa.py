@@ -297,18 +297,24 @@ def users_sign_in(session: Session, actor) -> list[UserSignIn]:
             for person, enrolled_at, locked in rows]
 
 
+def _sign_in_help(session: Session, actor, user_id: int, payload: Any) -> tuple[User, str]:
+    """The Admin's help with someone's sign-in: who it is for, and the reason, which the audit trail needs."""
+    if not can(actor, "can_reset", "TwoStepSignIn"):
+        raise Forbidden()
+    target = session.get(User, user_id)
+    if target is None:
+        raise NotFound("user")
+    form = Form(payload)
+    reason = form.field("reason", text_parser(REASON_MAX))
+    form.check()
+    return target, reason
+
+
 def lift_lock(actor, user_id: int, payload: Any) -> User:
     """Ends a lock from failed sign-ins before its time (someone locked out by another's guessing), with a reason,
     audited. The failure count starts again."""
-    if not can(actor, "can_reset", "TwoStepSignIn"):
-        raise Forbidden()
     with unit_of_work("account") as session:
-        target = session.get(User, user_id)
-        if target is None:
-            raise NotFound("user")
-        form = Form(payload)
-        reason = form.field("reason", text_parser(REASON_MAX))
-        form.check()
+        target, reason = _sign_in_help(session, actor, user_id, payload)
         state = session.get(AccountState, user_id)
         if state is None or state.locked_until is None or state.locked_until <= utcnow():
             raise Conflict(f"{target.username} is not locked.")
@@ -330,15 +336,8 @@ def _reset(session: Session, actor, target: User, reason: str) -> None:
 
 def reset_second_factor(actor, user_id: int, payload: Any) -> User:
     """Removes a user's secret and recovery codes (a lost phone): they set it up again at their next sign-in."""
-    if not can(actor, "can_reset", "TwoStepSignIn"):
-        raise Forbidden()
     with unit_of_work("second factor") as session:
-        target = session.get(User, user_id)
-        if target is None:
-            raise NotFound("user")
-        form = Form(payload)
-        reason = form.field("reason", text_parser(REASON_MAX))
-        form.check()
+        target, reason = _sign_in_help(session, actor, user_id, payload)
         _reset(session, actor, target, reason)
         return target
 
