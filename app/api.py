@@ -17,6 +17,7 @@ from werkzeug.exceptions import BadRequest
 
 from app import audit, workflow
 from app.errors import Conflict, DomainError, InvalidData
+from app.errors_web import is_api_request
 from app.extensions import db
 from app.models import CaseStatus, ConcernType, Indicator
 from app.presenters import (
@@ -79,7 +80,7 @@ def guard_rison_arguments(app) -> None:
 
     @app.before_request
     def refuse_malformed_q():
-        if request.path.startswith("/api/") and request.args.get("q"):
+        if is_api_request() and request.args.get("q"):
             try:
                 _parse_rison(request.args["q"])
             except BadQuery as exc:

@@ -26,9 +26,14 @@ MESSAGES = {
 }
 
 
+def is_api_request() -> bool:
+    """The REST API answers in JSON; everything else is a page."""
+    return request.path.startswith("/api/")
+
+
 def _answer(code: int, message: str | None = None):
     message = message or MESSAGES.get(code, "Something went wrong.")
-    if request.path.startswith("/api/"):
+    if is_api_request():
         return jsonify(message=message), code
     # A request refused early (CSRF is checked before Flask-AppBuilder loads the user) still shows the menu.
     g.user = getattr(g, "user", None) or current_user

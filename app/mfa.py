@@ -22,6 +22,7 @@ from flask_login import current_user, logout_user, user_logged_in, user_logged_o
 from jwt.exceptions import PyJWTError
 
 from app.errors import Conflict, DomainError, InvalidData
+from app.errors_web import is_api_request
 from app.extensions import appbuilder, db
 from app.services import mfa
 
@@ -38,7 +39,7 @@ TOKEN_WITHOUT_SECOND_FACTOR = ("This token was issued without the second factor.
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.is_json
+    return is_api_request() or request.is_json
 
 
 def _bearer_token() -> Optional[str]:

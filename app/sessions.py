@@ -25,6 +25,7 @@ from flask_login import user_logged_in, user_logged_out
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.errors_web import is_api_request
 from app.extensions import appbuilder, db
 from app.models import AccountState
 
@@ -121,7 +122,7 @@ def check_session():
         session[SEEN_AT] = now
         return None
     session.clear()
-    if request.path.startswith("/api/"):
+    if is_api_request():
         return jsonify(message=reason), 401
     flash(reason, "info")
     return redirect(url_for(f"{appbuilder.sm.auth_view.endpoint}.login"))

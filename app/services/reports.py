@@ -123,11 +123,15 @@ def _percentile(values: list[float], share: float) -> Optional[float]:
     return ordered[int(rank) - 1]
 
 
+def suppresses_small_counts(actor) -> bool:
+    """Case workers see exact counts; readers of figures only (Governance) see counts from 1 to 4 suppressed."""
+    return not can(actor, "can_read_all")
+
+
 def board_report(session: Session, actor, start: date, end: date, today: Optional[date] = None) -> BoardReport:
     if not can(actor, "can_read", "BoardReport"):
         raise Forbidden()
-    exact = can(actor, "can_read_all")  # case workers see exact counts; Governance sees small ones suppressed
-    shown = (lambda n: n) if exact else suppress
+    shown = suppress if suppresses_small_counts(actor) else (lambda n: n)
     today = today or date.today()
     low, high = _bounds(start, end)
     cases = session.scalars(sa.select(Case).where(Case.recorded_at >= low, Case.recorded_at < high)
