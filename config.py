@@ -176,3 +176,7 @@ class TestConfig(Config):
     MAIL_DEFAULT_SENDER = "Prevent Casework <prevent-casework@example.org>"
     # The suite signs in hundreds of times from one address: the tests of the limits switch them on for themselves.
     SIGN_IN_RATE_LIMITED = False
+    # The suite also checks thousands of passwords: a cheap hash here only (production keeps FAB's scrypt). The
+    # timing test of the sign-in answers puts scrypt back for itself (tests/test_brute_force.py).
+    FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
+    AUTH_DB_FAKE_PASSWORD_HASH_CHECK = "pbkdf2:sha256:1$dummysalt$" + "0" * 64
