@@ -55,14 +55,28 @@ def local(at: datetime) -> str:
     return at.astimezone(UK).strftime("%d %b %Y %H:%M")
 
 
-def to_csv(rows: Iterable[ExportRow]) -> bytes:
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection"): words typed by
+# staff, such as a programme's name or a reason, must never run on the Lead's or Governance's machine.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """The cell as text a spreadsheet shows and never runs: a leading apostrophe, as OWASP advises."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def _csv(header: Iterable[str], rows: Iterable[Iterable[str]]) -> bytes:
+    """The one CSV writer: every cell made safe for spreadsheets, with a BOM so that Excel reads UTF-8."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([row.at.isoformat(), row.kind, row.by, row.summary, row.from_status, row.to_status,
-                         row.reason, row.details])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
+    writer.writerow(header)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_csv(rows: Iterable[ExportRow]) -> bytes:
+    return _csv(COLUMNS, ([row.at.isoformat(), row.kind, row.by, row.summary, row.from_status, row.to_status,
+                           row.reason, row.details] for row in rows))
 
 
 def _document() -> FPDF:
@@ -135,11 +149,7 @@ def report_lines(report) -> list[tuple[str, str, str]]:
 
 
 def report_csv(report) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(("section", "item", "figure"))
-    writer.writerows(report_lines(report))
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return _csv(("section", "item", "figure"), report_lines(report))
 
 
 def report_pdf(report, note: str) -> bytes:

