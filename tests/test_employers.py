@@ -10,7 +10,6 @@ import io
 import re
 import time
 import uuid
-import zipfile
 from datetime import date, timedelta
 from typing import Any, Optional
 from urllib.parse import urlparse
@@ -27,18 +26,9 @@ from app.models import AuditEvent, CommunicationAttachment, Employer, EmployerCo
 from app.services import cases, employers, subjects
 from app.services.uow import unit_of_work
 from tests.conftest import PASSWORD, concern_payload, csrf_token, deliver, user
+from tests.sample_files import DOCUMENT_XML, JPEG, PDF, PNG, docx_bytes
 
 TODAY = date.today()
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-def docx_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
-    return buffer.getvalue()
 
 
 # --- making records -----------------------------------------------------------------------------------------------
@@ -441,8 +431,7 @@ def test_attachments_of_the_allowed_types_are_kept_and_downloaded_by_those_who_k
     communication_id = log(director, employer_id, TODAY)
     client = web(director)
     for data, name, kind in ((PDF, "Briefing pack.pdf", "briefing"), (PNG, "signed.png", "signed_acknowledgement"),
-                             (docx_bytes(), "notes.docx", "other"), (b"\xff\xd8\xff\xe0" + b"\x00" * 32, "scan.jpg",
-                                                                    "signed_acknowledgement")):
+                             (docx_bytes(), "notes.docx", "other"), (JPEG, "scan.jpg", "signed_acknowledgement")):
         assert upload(client, employer_id, communication_id, data, name, kind).status_code == 302, name
     assert [(name, kind) for name, kind, _ in stored_files(communication_id)] == [
         ("Briefing_pack.pdf", "application/pdf"), ("signed.png", "image/png"),
@@ -470,7 +459,16 @@ def test_attachments_of_the_allowed_types_are_kept_and_downloaded_by_those_who_k
     (b"PK\x03\x04not really a zip", "letter.docx", "Only PDF, PNG, JPEG, DOCX files can be attached."),
     (PNG, "briefing.pdf", "The file's name does not match its content (PNG): rename it .png."),
     (b"", "empty.pdf", "Choose a file: this one is empty."),
-], ids=["script", "html", "broken zip", "renamed", "empty"])
+    (b"%PDF-1.7\n<script>alert(document.cookie)</script>\n", "briefing.pdf",
+     "This file could not be read as a PDF file: it may be damaged."),
+    (PNG[:40], "signed.png", "This file could not be read as a PNG file: it may be damaged."),
+    (b"\x89PNG\r\n\x1a\n" + b"<script>alert(1)</script>", "signed.png",
+     "This file could not be read as a PNG file: it may be damaged."),
+    (b"\xff\xd8\xff\xe0" + b"\x00" * 32, "scan.jpg", "This file could not be read as a JPEG file: it may be damaged."),
+    (docx_bytes(DOCUMENT_XML.replace("<w:body/>", "<w:body>")), "notes.docx",
+     "This file could not be read as a DOCX file: it may be damaged."),
+], ids=["script", "html", "broken zip", "renamed", "empty", "pdf header then script", "truncated png",
+        "png header then script", "jpeg header only", "docx with broken xml"])
 def test_files_of_other_types_are_refused(web, ctx, data, name, message):
     director = new_director()
     employer_id = make_employer(director)

@@ -28,11 +28,10 @@ from app.services import training
 from app.services.uow import unit_of_work
 from tests.conftest import PASSWORD, csrf_token, user
 from tests.conftest import deliver
+from tests.sample_files import PDF, PNG
 from tests.test_pages import section
 
 ELEARNING, CHANNEL, REFRESHER = TRAINING_COURSES
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 _days_back = itertools.count(400)
 
 
