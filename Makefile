@@ -7,6 +7,8 @@ PORT ?= 8080
 WORKERS ?= 2
 DEMO_MAIL_PORT ?= 8025
 export FLASK_APP := run.py
+# Links in emails point where `make run` serves (HOST and PORT), unless PUBLIC_URL is set.
+export PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run setup test lock clean
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 
@@ -250,3 +251,22 @@ def test_a_stalled_case_is_flagged_on_the_list_and_the_page(api, web, app):
     stalled = officer.get("/api/v1/case/?q=(filters:!((col:stalled,value:true)),page_size:100)").get_json()
     assert case_id in stalled["ids"]
     assert 'title="No entry in the chronology' in web("officer").get(f"/cases/{case_id}").get_data(as_text=True)
+
+
+def test_links_in_emails_point_at_public_url(app, inbox, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://prevent.example.org/")
+    case_id = make_case("staff")
+    assert f"https://prevent.example.org/cases/{case_id}" in deliver(inbox)[0].get_payload()
+
+
+@pytest.mark.parametrize("environment,expected", [
+    ({}, "http://127.0.0.1:9123"),  # `make run PORT=9123`: links point where the app is served
+    ({"PUBLIC_URL": "https://prevent.example.org"}, "https://prevent.example.org"),  # set: kept as it is
+])
+def test_make_run_sets_public_url_from_the_port_it_serves_unless_given(environment, expected):
+    import os
+    import subprocess
+    env = {key: value for key, value in os.environ.items() if key != "PUBLIC_URL"} | environment
+    shown = subprocess.run(["make", "-s", "--eval", "show-public-url: ; @echo $$PUBLIC_URL", "show-public-url",
+                            "PORT=9123"], env=env, capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == expected
