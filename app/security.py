@@ -173,13 +173,26 @@ class PreventSecurityManager(SecurityManager):
     def auth_user_db(self, username, password):
         return sign_in.authenticate(username, password, super().auth_user_db)
 
+    def noop_user_update(self, user):
+        sign_in.unknown_name(user)
+
     def update_user_auth_stat(self, user, success=True):
-        if success:
-            sign_in.clear_lock(user)
-            super().update_user_auth_stat(user, success)
-        else:
+        """After FAB's password check. The right password completes the sign-in only for users with no second step;
+        for the others it completes at the second step (app/services/mfa.py), and until then the count of failures
+        stands."""
+        from app.services import mfa  # here, not at the top: app.services.mfa imports this module
+
+        if not success:
             sign_in.record_failure(user)
             self.on_user_login_failed(user)
+        elif not mfa.needs_second_factor(user, mfa.second_factor(self.session, user)):
+            self.sign_in_completed(user)
+
+    def sign_in_completed(self, user):
+        """Every step of a sign-in done: FAB's statistics, an expired lock cleared, and the count of failures
+        starts again."""
+        sign_in.clear_lock(user)
+        super().update_user_auth_stat(user, True)
 
 
 def permissions_of(user) -> frozenset[Permission]:

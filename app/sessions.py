@@ -7,7 +7,8 @@ user API, the CLI, our code): a flush listener sees the change. Signing out rais
 
 A cookie session also ends after SESSION_IDLE_MINUTES without a request and SESSION_MAX_HOURS after sign-in. Both are
 checked here on the server from times kept in the (signed) session, so a captured cookie does not outlive them. API
-access tokens expire after JWT_ACCESS_TOKEN_EXPIRES; refresh tokens after SESSION_MAX_HOURS.
+access tokens expire after JWT_ACCESS_TOKEN_EXPIRES (half the idle limit); refresh tokens after SESSION_MAX_HOURS,
+and sooner when not used for SESSION_IDLE_MINUTES: each is kept by its id with the time it was last used.
 
 At sign-in the session starts afresh: whatever it held before (planted by someone else, say) is dropped, and it gets
 a new random id. Flask-Login's remember-me cookie is never issued: its marker is dropped with the rest.
@@ -16,18 +17,20 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import timedelta
 from typing import Optional
 
 import sqlalchemy as sa
 from flask import Flask, current_app, flash, has_request_context, jsonify, redirect, request, session, url_for
 from flask_appbuilder.security.sqla.models import User
+from flask_jwt_extended import get_jti
 from flask_login import user_logged_in, user_logged_out
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.errors_web import is_api_request
 from app.extensions import appbuilder, db
-from app.models import AccountState
+from app.models import AccountState, RefreshToken, utcnow
 
 # What Flask-Login keeps in the session for a signed-in user; everything else is dropped at sign-in. "_remember" is
 # not among them, so no remember-me cookie is ever set, whatever a login view asks for.
@@ -126,6 +129,30 @@ def check_session():
         return jsonify(message=reason), 401
     flash(reason, "info")
     return redirect(url_for(f"{appbuilder.sm.auth_view.endpoint}.login"))
+
+
+def refresh_token_issued(user_id: int, token: str) -> None:
+    """Keeps a new refresh token's id, used now. Tokens idle for longer than the limit can never be used again:
+    they go."""
+    now = utcnow()
+    db.session.execute(sa.delete(RefreshToken).where(RefreshToken.last_used_at < now - _idle_limit()))
+    db.session.add(RefreshToken(jti=get_jti(token), user_id=user_id, last_used_at=now))
+    db.session.commit()
+
+
+def refresh_token_used(jti: str) -> bool:
+    """Marks the refresh token used now; False, and nothing changed, when it was not used for SESSION_IDLE_MINUTES
+    (or was never issued here). One conditional update, so that two workers agree."""
+    now = utcnow()
+    used = db.session.execute(sa.update(RefreshToken)
+                              .where(RefreshToken.jti == jti, RefreshToken.last_used_at >= now - _idle_limit())
+                              .values(last_used_at=now))
+    db.session.commit()
+    return used.rowcount == 1
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
 
 
 def _token_claims(identity) -> dict:

@@ -206,7 +206,7 @@ def totp_code(username: str) -> Optional[str]:
     with db.engine.begin() as connection:
         sealed = connection.execute(
             sa.update(SecondFactor).where(SecondFactor.user_id == person.id, SecondFactor.enrolled_at.is_not(None))
-            .values(last_step=None, failed_attempts=0).returning(SecondFactor.secret_sealed)).scalar()
+            .values(last_step=None).returning(SecondFactor.secret_sealed)).scalar()
     secret = mfa.open_secret(sealed) if sealed else None
     if secret is None and mfa_required(person):
         with current_app.app_context():  # a session of its own: the test's is left as it is
