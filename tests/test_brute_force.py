@@ -1,5 +1,6 @@
-"""Brute force on the sign-ins: lockout (audited, in the database), rate limits on the web and the API (per address
-and per username), one answer for every failure, and limits that hold across two gunicorn workers."""
+"""Brute force on the sign-ins: lockout (audited, in the database), one count of failures for the password and the
+second step together, rate limits on the web, the second step and the API (per address and per username), one answer
+for every failure, and limits that hold across two gunicorn workers."""
 import itertools
 import os
 import statistics
@@ -7,9 +8,10 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pyotp
 import pytest
 import redis
 import requests
@@ -18,8 +20,8 @@ from werkzeug.security import generate_password_hash
 
 from app import audit
 from app.extensions import db
-from app.models import AccountState, AuditEvent, utcnow
-from tests.conftest import PASSWORD, _free_port, csrf_token, totp_code
+from app.models import AccountState, AuditEvent, User, utcnow
+from tests.conftest import PASSWORD, TOTP_SECRET, _free_port, csrf_token, totp_code
 
 WRONG = "not-the-password-at-all-1"
 TOO_MANY = "Too many sign-in attempts. Wait a few minutes and try again."
@@ -144,6 +146,143 @@ def test_the_lock_holds_for_the_set_time(app, ctx, person):
     state = db.session.get(AccountState, app.appbuilder.sm.find_user(name).id)
     minutes = (state.locked_until - utcnow()).total_seconds() / 60
     assert app.config["LOCKOUT_MINUTES"] - 1 < minutes <= app.config["LOCKOUT_MINUTES"]
+
+
+# --- the second step: one count with the password -----------------------------------------------------------------
+
+@pytest.fixture()
+def officer(new_user):
+    """An officer of the test's own, enrolled with the tests' TOTP secret: signing in takes a password and a code."""
+    name = new_user("Safeguarding Officer", "bf")
+    totp_code(name)
+    return name
+
+
+def wrong_code() -> str:
+    right = {pyotp.TOTP(TOTP_SECRET).at(datetime.now(timezone.utc) + timedelta(seconds=30 * steps))
+             for steps in (-1, 0, 1)}
+    return next(code for code in ("000000", "111111", "222222") if code not in right)
+
+
+def second_step(client, code, **environ):
+    page = client.get("/two-step/verify", environ_base=environ).get_data(as_text=True)
+    return client.post("/two-step/verify", environ_base=environ, data={"code": code, "csrf_token": csrf_token(page)})
+
+
+def api_sign_in_with_code(client, username, code, **environ):
+    return client.post("/api/v1/security/login", environ_base=environ,
+                       json={"username": username, "password": PASSWORD, "provider": "db", "totp": code})
+
+
+def failures_of(name) -> int:
+    db.session.expire_all()
+    return db.session.get(User, db.session.scalar(sa.select(User.id).where(User.username == name))).fail_login_count
+
+
+def lock_passes(name) -> None:
+    user_id = db.session.scalar(sa.select(User.id).where(User.username == name))
+    db.session.get(AccountState, user_id).locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+
+
+def test_right_password_then_wrong_codes_signing_in_again_and_again_on_the_page_locks_the_account(app, ctx, officer):
+    """Issue 10's attack: the right password, a few wrong codes, sign in again, repeat. Signing in again used to
+    reset the count (331 wrong codes in 20 s, no lock); now the codes of every sign-in add up to the lockout."""
+    threshold = app.config["LOCKOUT_THRESHOLD"]
+    guesses = 0
+    while guesses < threshold - 1:
+        attacker = app.test_client()
+        assert web_sign_in(attacker, officer, PASSWORD).headers["Location"] == "/"  # the password is right
+        for attempt in range(2):
+            if guesses < threshold - 1:
+                assert second_step(attacker, wrong_code()).status_code == 422
+                guesses += 1
+        assert failures_of(officer) == guesses, "the right password reset the count"
+    last = second_step(attacker, wrong_code())
+    assert last.status_code == 302 and last.headers["Location"] == "/login/"
+    assert "signed out after too many failed attempts" in attacker.get("/login/").get_data(as_text=True)
+
+    # Locked: the right password is refused, and so are the right password and the right code on the API.
+    assert INVALID_LOGIN in web_message(attacker, web_sign_in(attacker, officer, PASSWORD))
+    assert api_sign_in_with_code(app.test_client(), officer, totp_code(officer)).status_code == 401
+
+    lock_passes(officer)
+    owner = app.test_client()
+    assert web_sign_in(owner, officer, PASSWORD).status_code == 302
+    assert second_step(owner, totp_code(officer)).headers["Location"] == "/"
+    assert failures_of(officer) == 0  # the completed sign-in starts the count again
+    assert audit.verify(db.session).ok
+
+
+def test_right_password_and_wrong_totp_over_and_over_on_the_api_locks_the_account(app, ctx, officer):
+    """The same attack on the API: the right password with a wrong "totp" used to reset the count (after 7 wrong
+    codes it was 1)."""
+    threshold = app.config["LOCKOUT_THRESHOLD"]
+    client = app.test_client()
+    for attempt in range(threshold):
+        assert api_sign_in_with_code(client, officer, wrong_code()).status_code == 401
+        assert failures_of(officer) == attempt + 1
+    user_id = app.appbuilder.sm.find_user(officer).id
+    assert db.session.get(AccountState, user_id).locked_until > utcnow()
+
+    refused = api_sign_in_with_code(client, officer, totp_code(officer))
+    assert refused.status_code == 401 and refused.get_json() == {"message": "Not authorized"}
+    lock_passes(officer)
+    assert api_sign_in_with_code(client, officer, totp_code(officer)).status_code == 200
+    assert failures_of(officer) == 0
+
+
+def test_a_sign_in_begun_before_the_lock_gets_no_more_guesses_not_even_the_right_code(app, ctx, officer):
+    waiting = app.test_client()
+    assert web_sign_in(waiting, officer, PASSWORD).status_code == 302  # the password step done, the code to come
+    for attempt in range(app.config["LOCKOUT_THRESHOLD"]):
+        api_sign_in_with_code(app.test_client(), officer, wrong_code())
+
+    refused = second_step(waiting, totp_code(officer))
+    assert refused.status_code == 302 and refused.headers["Location"] == "/login/"
+    assert waiting.get("/cases/").headers["Location"].startswith("/login/")  # signed out, not signed in
+    user_id = app.appbuilder.sm.find_user(officer).id
+    assert [event.action for event in events_about(user_id)][-1] == "sign_in_refused"
+
+
+def test_only_a_completed_sign_in_starts_the_count_again(app, ctx, officer, person):
+    client = app.test_client()
+    web_sign_in(client, officer, PASSWORD)
+    for attempt in range(3):
+        second_step(client, wrong_code())
+    web_sign_in(app.test_client(), officer, PASSWORD)
+    assert failures_of(officer) == 3  # the password alone is half a sign-in
+    assert second_step(client, totp_code(officer)).headers["Location"] == "/"
+    assert failures_of(officer) == 0
+    # For users who sign in with a password alone, the password completes the sign-in.
+    staff = person()
+    api_sign_in(client, staff, WRONG)
+    assert api_sign_in(client, staff, PASSWORD).status_code == 200 and failures_of(staff) == 0
+
+
+def test_wrong_codes_on_the_page_get_429_per_address_counted_with_failed_passwords(app, ctx, officer, monkeypatch,
+                                                                                  rate_limits_on):
+    monkeypatch.setitem(app.config, "LOCKOUT_THRESHOLD", 1000)  # the rate limit alone, not the lockout, is tested
+    client = app.test_client()
+    web_sign_in(client, officer, PASSWORD)
+    for attempt in range(5):
+        assert api_sign_in(client, new_name("nobody"), WRONG).status_code == 401
+        assert second_step(client, wrong_code()).status_code == 422
+    refused = second_step(client, totp_code(officer))
+    assert refused.status_code == 429 and TOO_MANY in refused.get_data(as_text=True)
+    assert second_step(client, totp_code(officer), REMOTE_ADDR="192.0.2.9").headers["Location"] == "/"
+
+
+def test_wrong_codes_on_the_page_get_429_per_user_from_any_address(app, ctx, officer, monkeypatch, rate_limits_on):
+    monkeypatch.setitem(app.config, "LOCKOUT_THRESHOLD", 1000)
+    client = app.test_client()
+    web_sign_in(client, officer, PASSWORD)
+    for attempt in range(10):
+        assert second_step(client, wrong_code(), REMOTE_ADDR=f"192.0.2.{attempt + 1}").status_code == 422
+    refused = second_step(client, totp_code(officer), REMOTE_ADDR="198.51.100.1")
+    assert refused.status_code == 429
+    # The per-user count is the sign-in's: the password is refused too, from yet another address.
+    assert web_sign_in(app.test_client(), officer, PASSWORD, REMOTE_ADDR="198.51.100.2").status_code == 429
 
 
 # --- one answer for every failure ----------------------------------------------------------------------------------
