@@ -3,10 +3,13 @@ deactivation and a role change; sessions end after the idle timeout and the abso
 session starts at sign-in, with nothing carried over from before."""
 import functools
 import time
+from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from app.extensions import db
+from app.models import RefreshToken, utcnow
 from tests.conftest import PASSWORD, csrf_token, totp_code
 
 NEW_PASSWORD = "lantern-orchard-wheelbarrow-93"
@@ -217,6 +220,45 @@ def test_a_refresh_token_carries_the_session_and_ends_with_it(app, web, person):
                                    headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
     assert again.status_code == 401
     assert api_get(app, refresh.get_json()["access_token"]).status_code == 401
+
+
+def _refresh(app, token):
+    return app.test_client().post("/api/v1/security/refresh", headers={"Authorization": f"Bearer {token}"})
+
+
+def _refresh_token_idle_for(token, minutes):
+    """Moves the token's last use back, as the clock moving on would."""
+    from flask_jwt_extended import get_jti
+
+    db.session.execute(sa.update(RefreshToken).where(RefreshToken.jti == get_jti(token))
+                       .values(last_used_at=utcnow() - timedelta(minutes=minutes)))
+    db.session.commit()
+
+
+def test_a_refresh_token_not_used_for_the_idle_limit_is_refused(app, person):
+    name = person()
+    refresh_token = token_of(app, name, refresh=True)["refresh_token"]
+    _refresh_token_idle_for(refresh_token, 29)
+    assert _refresh(app, refresh_token).status_code == 200  # in time: a use, which starts the idle time again
+    _refresh_token_idle_for(refresh_token, 31)
+
+    refused = _refresh(app, refresh_token)
+    assert refused.status_code == 401
+    assert refused.get_json() == {"message": "This refresh token was not used for 30 minutes, so it has ended. "
+                                             "Sign in again."}
+    assert _refresh(app, refresh_token).status_code == 401  # and for good: a refusal is not a use
+
+
+def test_an_access_token_lasts_half_the_idle_limit_so_a_client_that_refreshes_when_it_expires_stays_signed_in(
+        app, person):
+    from flask_jwt_extended import decode_token
+
+    tokens = token_of(app, person(), refresh=True)
+    with app.app_context():
+        claims = decode_token(tokens["access_token"])
+    assert claims["exp"] - claims["iat"] == app.config["SESSION_IDLE_MINUTES"] * 60 / 2
+    _refresh_token_idle_for(tokens["refresh_token"], app.config["SESSION_IDLE_MINUTES"] / 2 + 1)
+    assert _refresh(app, tokens["refresh_token"]).status_code == 200
 
 
 def _move_back(client, key, seconds):
