@@ -148,9 +148,10 @@ def fab_roles() -> dict[str, list[list[str]]]:
 class PreventSecurityManager(SecurityManager):
     """FAB's manager; roles come from ROLE_MATRIX via FAB_ROLES. Every password set through it obeys the rule in
     app/passwords.py, including FAB's CLI (create-admin, create-user, reset-password), which skips its forms.
-    The API sign-in asks for the second factor (app/security_api.py)."""
+    The API sign-in asks for the second factor (app/security_api.py); signing out takes a POST (app/sessions.py)."""
 
     security_api = SecurityApi
+    authdbview = sessions.AuthDBView
 
     def add_user(self, username, first_name, last_name, email, role=None, password="", hashed_password="",
                  groups=None, commit=True):

@@ -12,6 +12,9 @@ and sooner when not used for SESSION_IDLE_MINUTES: each is kept by its id with t
 
 At sign-in the session starts afresh: whatever it held before (planted by someone else, say) is dropped, and it gets
 a new random id. Flask-Login's remember-me cookie is never issued: its marker is dropped with the rest.
+
+Signing out takes a POST with the form token (AuthDBView below), so that a link or an image on another site cannot
+sign anyone out; a GET shows a page with the button.
 """
 from __future__ import annotations
 
@@ -22,9 +25,11 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask import Flask, current_app, flash, has_request_context, jsonify, redirect, request, session, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.sqla.models import User
 from flask_jwt_extended import get_jti
-from flask_login import user_logged_in, user_logged_out
+from flask_login import current_user, user_logged_in, user_logged_out
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -98,6 +103,19 @@ def _signed_out(sender, user) -> None:
     session.clear()
     if remember:
         session["_remember"] = remember
+
+
+class AuthDBView(fab_views.AuthDBView):
+    """FAB's sign-in and sign-out pages; signing out by POST only (CSRFProtect checks its form token). Named as FAB's
+    class, so that its endpoints keep their names (AuthDBView.login, AuthDBView.logout)."""
+
+    @expose("/logout/", methods=["GET", "POST"])
+    def logout(self):
+        if request.method == "POST":
+            return super().logout()
+        if not current_user.is_authenticated:
+            return redirect(self.appbuilder.get_url_for_login)
+        return self.render_template("sign_out.html")
 
 
 def _why_ended(now: int) -> Optional[str]:

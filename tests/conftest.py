@@ -226,6 +226,12 @@ def complete_second_step(client, username: str, **request_options) -> None:
     assert response.status_code == 302, "second step failed"
 
 
+def sign_out(client):
+    """Signs the client out as the Sign out button does: a POST with the form token (a GET only shows the button)."""
+    page = client.get("/logout/", follow_redirects=True).get_data(as_text=True)
+    return client.post("/logout/", data={"csrf_token": csrf_token(page)})
+
+
 def sign_in_browser(page, app, username: str) -> None:
     """Signs a Playwright page in through the login form, and through the second step where the user has one."""
     page.goto("/login/")
@@ -237,8 +243,8 @@ def sign_in_browser(page, app, username: str) -> None:
     if code is not None:
         page.get_by_label("Code").fill(code)
         page.get_by_role("button", name="Continue").click()
-    # The sign-out link (in the user menu) is there only once signed in.
-    page.wait_for_selector("a[href*='logout']", state="attached")
+    # Sign out in the user menu (a form's button) is there only once signed in: the second step's bar has no menu.
+    page.wait_for_selector(".dropdown-menu form[action*='logout']", state="attached")
 
 
 def deactivate(usernames: list[str]) -> None:

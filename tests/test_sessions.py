@@ -2,6 +2,7 @@
 deactivation and a role change; sessions end after the idle timeout and the absolute lifetime, on the server; a new
 session starts at sign-in, with nothing carried over from before."""
 import functools
+import re
 import time
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import RefreshToken, utcnow
-from tests.conftest import PASSWORD, csrf_token, totp_code
+from tests.conftest import PASSWORD, csrf_token, sign_out, totp_code
 
 NEW_PASSWORD = "lantern-orchard-wheelbarrow-93"
 SIGNED_IN_PAGE = "/users/userinfo/"  # anyone's own profile: 200 signed in, a redirect to the sign-in page if not
@@ -59,12 +60,37 @@ def test_sign_out_ends_a_captured_cookie_and_the_users_api_tokens(app, web, pers
     token = token_of(app, name)["access_token"]
     assert signed_in(thief) and api_get(app, token).status_code == 200
 
-    browser.get("/logout/")
+    sign_out(browser)
 
     assert not signed_in(thief)
     assert not signed_in(browser)
     refused = api_get(app, token)
     assert refused.status_code == 401 and "Sign in again" in refused.get_json()["message"]
+
+
+def test_a_get_to_the_sign_out_address_from_another_site_signs_nobody_out(app, web, person):
+    """An image or link elsewhere (<img src=".../logout/">) used to sign the user out: only a POST with the form
+    token does now. A GET shows the Sign out button; a POST without the token is refused."""
+    browser = web(person())
+    page = browser.get("/logout/", headers={"Referer": "https://elsewhere.example/", "Sec-Fetch-Site": "cross-site"})
+    assert page.status_code == 200 and 'form="sign-out"' in page.get_data(as_text=True)
+    assert signed_in(browser)
+    refused = browser.post("/logout/", headers={"Origin": "https://elsewhere.example"})
+    assert refused.status_code == 400
+    assert signed_in(browser)
+
+    answer = sign_out(browser)
+    assert answer.status_code == 302
+    assert not signed_in(browser)
+    assert app.test_client().get("/logout/").headers["Location"].startswith("/login/")  # nobody to sign out
+
+
+def test_every_signed_in_page_signs_out_by_a_form_not_a_link(web):
+    for page in (web("staff").get("/").get_data(as_text=True),
+                 web("staff2").get("/two-step/").get_data(as_text=True)):
+        assert 'href="/logout/"' not in page
+        assert re.search(r'<form method="post" action="/logout/" id="sign-out"[^>]*>\s*<input type="hidden" '
+                         r'name="csrf_token" value="[^"]+">\s*<button type="submit"', page)
 
 
 def test_api_sign_out_ends_the_token_and_every_other_session(app, web, person):
@@ -214,7 +240,7 @@ def test_a_refresh_token_carries_the_session_and_ends_with_it(app, web, person):
     assert refresh.status_code == 200
     assert api_get(app, refresh.get_json()["access_token"]).status_code == 200
 
-    web(name).get("/logout/")
+    sign_out(web(name))
 
     again = app.test_client().post("/api/v1/security/refresh",
                                    headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
