@@ -175,6 +175,7 @@ class PreventSecurityManager(SecurityManager):
         return sign_in.authenticate(username, password, super().auth_user_db)
 
     def noop_user_update(self, user):
+        # FAB's sign-in calls this for a name with no active account, to balance the work of a wrong password.
         sign_in.unknown_name(user)
 
     def update_user_auth_stat(self, user, success=True):
