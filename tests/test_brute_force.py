@@ -420,32 +420,24 @@ def test_even_the_right_password_is_refused_while_rate_limited(app, ctx, person,
     assert api_sign_in(client, name, PASSWORD).status_code == 429
 
 
-# --- across two gunicorn workers (Redis storage) ------------------------------------------------------------------
+# --- served by gunicorn: as `make run` serves it (memory), and with two workers (Redis) -----------------------------
 
-@pytest.fixture()
-def two_workers(app, tmp_path):
-    """A real gunicorn with two workers on the test database, its limits kept in Redis under a prefix of its own."""
-    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
-    try:
-        redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
-    except redis.RedisError:
-        pytest.skip(f"the two-worker tests need Redis at {redis_url} (apt-get install redis-server; .ci/run starts it)")
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+def _gunicorn_environment(app, tmp_path, **settings) -> dict:
+    return {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": app.config["SECRET_KEY"],
+            "AUDIT_KEY": app.config["AUDIT_KEY"], "AUDIT_HEAD_PATH": app.config["AUDIT_HEAD_PATH"],
+            "INSTANCE_DIR": str(tmp_path), "SIGN_IN_RATE_LIMITED": "1", **settings}
+
+
+def _serve(environment, *options):
+    """A real gunicorn on the test database, started in the project folder (so that gunicorn.conf.py applies, as
+    under `make run`), with `options` on its command line. Yields its URL."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "AUDIT_KEY": app.config["AUDIT_KEY"],
-        "AUDIT_HEAD_PATH": app.config["AUDIT_HEAD_PATH"],
-        "INSTANCE_DIR": str(tmp_path),
-        "RATELIMIT_STORAGE_URI": redis_url,
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-        "SIGN_IN_RATE_LIMITED": "1",
-    }
-    root = Path(__file__).resolve().parent.parent
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    server = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "run:app"],
-                              cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen([str(GUNICORN), "--bind", f"127.0.0.1:{port}", *options, "run:app"], cwd=ROOT,
+                              env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -462,6 +454,25 @@ def two_workers(app, tmp_path):
     server.wait(timeout=30)
 
 
+@pytest.fixture()
+def as_make_run(app, tmp_path):
+    """gunicorn as `make run` starts it, with its default of sign-in limits counted in memory."""
+    yield from _serve(_gunicorn_environment(app, tmp_path, RATELIMIT_STORAGE_URI="memory://", WORKERS="2"),
+                      "--access-logfile", "-")
+
+
+@pytest.fixture()
+def two_workers(app, tmp_path):
+    """A real gunicorn with two workers on the test database, its limits kept in Redis under a prefix of its own."""
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
+    try:
+        redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
+    except redis.RedisError:
+        pytest.skip(f"the two-worker tests need Redis at {redis_url} (apt-get install redis-server; .ci/run starts it)")
+    yield from _serve(_gunicorn_environment(app, tmp_path, RATELIMIT_STORAGE_URI=redis_url,
+                                            RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}"), "--workers", "2")
+
+
 def _live_web_sign_in(url, username, password):
     browser = requests.Session()
     page = browser.get(f"{url}/login/", timeout=10).text
@@ -473,6 +484,23 @@ def _live_api_sign_in(url, username, password):
     # A new connection each time, so that gunicorn hands the attempts to either worker.
     return requests.post(f"{url}/api/v1/security/login", timeout=10,
                          json={"username": username, "password": password, "provider": "db"})
+
+
+def test_under_make_run_failures_from_one_address_get_429_by_the_eleventh(as_make_run):
+    """Finding 6: `make run` served two worker processes each counting in its own memory, so one address had 20
+    tries, not 10. With the counts in memory it now serves one process (with threads): the eleventh is refused
+    whichever connection carries it."""
+    url = as_make_run
+    codes = [_live_api_sign_in(url, new_name("nobody"), WRONG).status_code for attempt in range(11)]
+    assert codes == [401] * 10 + [429], codes
+
+
+def test_gunicorn_refuses_several_workers_counting_in_memory(app, tmp_path):
+    started = subprocess.run([str(GUNICORN), "--bind", f"127.0.0.1:{_free_port()}", "--workers", "2", "run:app"],
+                             cwd=ROOT, env=_gunicorn_environment(app, tmp_path, RATELIMIT_STORAGE_URI="memory://"),
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert started.returncode != 0
+    assert "run one worker (with threads), or set RATELIMIT_STORAGE_URI to a Redis server" in started.stderr
 
 
 def test_across_two_workers_five_failures_on_web_and_api_lock_the_account(app, ctx, two_workers, person):
