@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 WORKERS ?= 2
+THREADS ?= 8
 DEMO_MAIL_PORT ?= 8025
 export FLASK_APP := run.py
 # Links in emails point where `make run` serves (HOST and PORT), unless PUBLIC_URL is set.
@@ -29,6 +30,8 @@ setup: $(BIN)/.installed instance/prevent.env
 
 # The web app, the outbox delivery worker and, unless MAIL_SERVER is set, a local demo mailbox that keeps every
 # email as a file in instance/mailbox/new/ (so the demo's email works without a mail server). Ctrl-C stops all three.
+# gunicorn.conf.py sets the processes: one with THREADS threads while the sign-in rate limits are counted in memory
+# (the default), WORKERS when RATELIMIT_STORAGE_URI names a Redis server that they all share.
 run: setup
 	@echo "Prevent Casework on http://$(HOST):$(PORT)"
 	@set -e; trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
@@ -38,7 +41,7 @@ run: setup
 	  export MAIL_SERVER=127.0.0.1 MAIL_PORT=$(DEMO_MAIL_PORT); \
 	fi; \
 	$(BIN)/flask outbox deliver --loop & \
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - run:app
+	WORKERS=$(WORKERS) THREADS=$(THREADS) $(BIN)/gunicorn --bind $(HOST):$(PORT) --access-logfile - run:app
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

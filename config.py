@@ -68,15 +68,17 @@ class Config:
     FAB_BASE_TEMPLATE = "prevent_base.html"
     FAB_INDEX_VIEW = "app.views.HomeView"
     FAB_API_SHOW_STACKTRACE = False
-    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=30)
 
     # Sessions (app/sessions.py): a signed-in session ends after this long without a request, and this long after
-    # signing in, whatever happens. API refresh tokens last no longer than a session.
+    # signing in, whatever happens. API refresh tokens last no longer than a session, and end as soon as they are
+    # not used for SESSION_IDLE_MINUTES: an access token lasts half that, so that a client that refreshes when its
+    # access token expires is never idle for that long.
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
     SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=min(30, SESSION_IDLE_MINUTES / 2))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(hours=SESSION_MAX_HOURS)
-    # Sign-in brute force (app/sign_in.py): every LOCKOUT_THRESHOLD failed sign-ins in a row lock the account for
-    # LOCKOUT_MINUTES (0 turns lockout off). Failed sign-ins (web and API together) are also rate limited per client address and per
+    # Sign-in brute force (app/sign_in.py): every LOCKOUT_THRESHOLD failed sign-ins in a row (wrong passwords and
+    # wrong second-step codes together) lock the account for LOCKOUT_MINUTES (0 turns lockout off). Failed sign-ins (web and API together) are also rate limited per client address and per
     # username; the limits are kept in RATELIMIT_STORAGE_URI: memory:// holds for one process only, so with several
     # gunicorn workers use Redis (redis://host:6379/0).
     LOCKOUT_THRESHOLD = int(os.environ.get("LOCKOUT_THRESHOLD", "5"))
@@ -97,9 +99,8 @@ class Config:
     FAB_PASSWORD_COMPLEXITY_ENABLED = True  # FAB's forms and user API call app.passwords.check_password
 
     # Two-step sign-in (app/mfa.py). Safeguarding Officers, the Prevent Lead and Admins always use it; true here makes
-    # everyone use it. After this many wrong codes in a row the sign-in is ended and the password is asked again.
+    # everyone use it. Wrong codes count with wrong passwords towards LOCKOUT_THRESHOLD.
     MFA_REQUIRED_FOR_ALL = _env_bool("MFA_REQUIRED_FOR_ALL", False)
-    MFA_MAX_ATTEMPTS = int(os.environ.get("MFA_MAX_ATTEMPTS", "5"))
     # A base32 TOTP secret: on a new demo database, the demo users who must use a second factor are enrolled with it
     # (put it in your authenticator app once). Unset, they set up their own at first sign-in. Never for production.
     DEMO_TOTP_SECRET = os.environ.get("DEMO_TOTP_SECRET")

@@ -138,7 +138,7 @@ class TwoStepView(BaseView):
         if request.method == "POST":
             try:
                 session[VERIFIED] = mfa.verify_sign_in(g.user, request.form.get("code", ""))
-            except mfa.TooManyWrongCodes as exc:
+            except mfa.SignInLocked as exc:
                 logout_user()
                 flash(str(exc), "warning")
                 return redirect(self.appbuilder.get_url_for_login)

@@ -632,6 +632,16 @@ class AccountState(Model):
     locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
+class RefreshToken(Model):
+    """An API refresh token issued at sign-in, by its JWT id: refused once not used for SESSION_IDLE_MINUTES
+    (app/sessions.py), as a web session is."""
+
+    __tablename__ = "api_refresh_token"
+    jti: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE"), index=True)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class SecondFactor(Model):
     """A user's TOTP second factor, kept apart from FAB's ab_user. `enrolled_at` is empty until the user confirms the
     secret with a code; `last_step` is the last time-step accepted, so that each code is accepted once only."""
@@ -641,8 +651,6 @@ class SecondFactor(Model):
     secret_sealed: Mapped[str] = mapped_column(sa.String(255))  # encrypted (app/services/mfa.py), never plain
     enrolled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_step: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
-    # Wrong codes in a row at the web sign-in: kept here, not in the session cookie, which could be replayed.
-    failed_attempts: Mapped[int] = mapped_column(default=0)
 
 
 class RecoveryCode(Model):

@@ -148,9 +148,10 @@ def fab_roles() -> dict[str, list[list[str]]]:
 class PreventSecurityManager(SecurityManager):
     """FAB's manager; roles come from ROLE_MATRIX via FAB_ROLES. Every password set through it obeys the rule in
     app/passwords.py, including FAB's CLI (create-admin, create-user, reset-password), which skips its forms.
-    The API sign-in asks for the second factor (app/security_api.py)."""
+    The API sign-in asks for the second factor (app/security_api.py); signing out takes a POST (app/sessions.py)."""
 
     security_api = SecurityApi
+    authdbview = sessions.AuthDBView
 
     def add_user(self, username, first_name, last_name, email, role=None, password="", hashed_password="",
                  groups=None, commit=True):
@@ -173,13 +174,27 @@ class PreventSecurityManager(SecurityManager):
     def auth_user_db(self, username, password):
         return sign_in.authenticate(username, password, super().auth_user_db)
 
+    def noop_user_update(self, user):
+        # FAB's sign-in calls this for a name with no active account, to balance the work of a wrong password.
+        sign_in.unknown_name(user)
+
     def update_user_auth_stat(self, user, success=True):
-        if success:
-            sign_in.clear_lock(user)
-            super().update_user_auth_stat(user, success)
-        else:
+        """After FAB's password check. The right password completes the sign-in only for users with no second step;
+        for the others it completes at the second step (app/services/mfa.py), and until then the count of failures
+        stands."""
+        from app.services import mfa  # here, not at the top: app.services.mfa imports this module
+
+        if not success:
             sign_in.record_failure(user)
             self.on_user_login_failed(user)
+        elif not mfa.needs_second_factor(user, mfa.second_factor(self.session, user)):
+            self.sign_in_completed(user)
+
+    def sign_in_completed(self, user):
+        """Every step of a sign-in done: FAB's statistics, an expired lock cleared, and the count of failures
+        starts again."""
+        sign_in.clear_lock(user)
+        super().update_user_auth_stat(user, True)
 
 
 def permissions_of(user) -> frozenset[Permission]:

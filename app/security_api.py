@@ -2,7 +2,7 @@
 `security_api` in app/security.py."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.const import API_SECURITY_ACCESS_TOKEN_KEY, API_SECURITY_REFRESH_TOKEN_KEY
 from flask_appbuilder.security import api as fab_security_api
@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 from app import sessions
 
 MFA_CLAIM = "mfa"  # in API tokens: the stamp of the enrolment the second factor was checked against
+IDLE_REFRESH_TOKEN = "This refresh token was not used for {minutes} minutes, so it has ended. Sign in again."
 
 
 class SecurityApi(fab_security_api.SecurityApi):
@@ -93,13 +94,15 @@ class SecurityApi(fab_security_api.SecurityApi):
         if credentials.get("refresh"):
             tokens[API_SECURITY_REFRESH_TOKEN_KEY] = create_refresh_token(identity=str(user.id),
                                                                           additional_claims=claims)
+            sessions.refresh_token_issued(user.id, tokens[API_SECURITY_REFRESH_TOKEN_KEY])
         return self.response(200, **tokens)
 
     @expose("/refresh", methods=["POST"])
     @jwt_required(refresh=True)
     @safe
     def refresh(self) -> Response:
-        """A new access token from a refresh token, with the second factor's claim only if that token had it
+        """A new access token from a refresh token, with the second factor's claim only if that token had it; a refresh
+        token not used for SESSION_IDLE_MINUTES is refused, as an idle web session is
         ---
         post:
           responses:
@@ -119,6 +122,9 @@ class SecurityApi(fab_security_api.SecurityApi):
           security:
             - jwt_refresh: []
         """
+        if not sessions.refresh_token_used(get_jwt()["jti"]):
+            return self.response(401, message=IDLE_REFRESH_TOKEN.format(minutes=current_app.config[
+                "SESSION_IDLE_MINUTES"]))
         claims = {MFA_CLAIM: get_jwt()[MFA_CLAIM]} if MFA_CLAIM in get_jwt() else {}
         return self.response(200, **{API_SECURITY_ACCESS_TOKEN_KEY: create_access_token(
             identity=get_jwt_identity(), fresh=False, additional_claims=claims)})

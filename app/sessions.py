@@ -7,27 +7,35 @@ user API, the CLI, our code): a flush listener sees the change. Signing out rais
 
 A cookie session also ends after SESSION_IDLE_MINUTES without a request and SESSION_MAX_HOURS after sign-in. Both are
 checked here on the server from times kept in the (signed) session, so a captured cookie does not outlive them. API
-access tokens expire after JWT_ACCESS_TOKEN_EXPIRES; refresh tokens after SESSION_MAX_HOURS.
+access tokens expire after JWT_ACCESS_TOKEN_EXPIRES (half the idle limit); refresh tokens after SESSION_MAX_HOURS,
+and sooner when not used for SESSION_IDLE_MINUTES: each is kept by its id with the time it was last used.
 
 At sign-in the session starts afresh: whatever it held before (planted by someone else, say) is dropped, and it gets
 a new random id. Flask-Login's remember-me cookie is never issued: its marker is dropped with the rest.
+
+Signing out takes a POST with the form token (AuthDBView below), so that a link or an image on another site cannot
+sign anyone out; a GET shows a page with the button.
 """
 from __future__ import annotations
 
 import secrets
 import time
+from datetime import timedelta
 from typing import Optional
 
 import sqlalchemy as sa
 from flask import Flask, current_app, flash, has_request_context, jsonify, redirect, request, session, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.sqla.models import User
-from flask_login import user_logged_in, user_logged_out
+from flask_jwt_extended import get_jti
+from flask_login import current_user, user_logged_in, user_logged_out
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.errors_web import is_api_request
 from app.extensions import appbuilder, db
-from app.models import AccountState
+from app.models import AccountState, RefreshToken, utcnow
 
 # What Flask-Login keeps in the session for a signed-in user; everything else is dropped at sign-in. "_remember" is
 # not among them, so no remember-me cookie is ever set, whatever a login view asks for.
@@ -97,6 +105,19 @@ def _signed_out(sender, user) -> None:
         session["_remember"] = remember
 
 
+class AuthDBView(fab_views.AuthDBView):
+    """FAB's sign-in and sign-out pages; signing out by POST only (CSRFProtect checks its form token). Named as FAB's
+    class, so that its endpoints keep their names (AuthDBView.login, AuthDBView.logout)."""
+
+    @expose("/logout/", methods=["GET", "POST"])
+    def logout(self):
+        if request.method == "POST":
+            return super().logout()
+        if not current_user.is_authenticated:
+            return redirect(self.appbuilder.get_url_for_login)
+        return self.render_template("sign_out.html")
+
+
 def _why_ended(now: int) -> Optional[str]:
     """Why the signed-in session in this request has ended, or None while it holds."""
     config = current_app.config
@@ -126,6 +147,30 @@ def check_session():
         return jsonify(message=reason), 401
     flash(reason, "info")
     return redirect(url_for(f"{appbuilder.sm.auth_view.endpoint}.login"))
+
+
+def refresh_token_issued(user_id: int, token: str) -> None:
+    """Keeps a new refresh token's id, used now. Tokens idle for longer than the limit can never be used again:
+    they go."""
+    now = utcnow()
+    db.session.execute(sa.delete(RefreshToken).where(RefreshToken.last_used_at < now - _idle_limit()))
+    db.session.add(RefreshToken(jti=get_jti(token), user_id=user_id, last_used_at=now))
+    db.session.commit()
+
+
+def refresh_token_used(jti: str) -> bool:
+    """Marks the refresh token used now; False, and nothing changed, when it was not used for SESSION_IDLE_MINUTES
+    (or was never issued here). One conditional update, so that two workers agree."""
+    now = utcnow()
+    used = db.session.execute(sa.update(RefreshToken)
+                              .where(RefreshToken.jti == jti, RefreshToken.last_used_at >= now - _idle_limit())
+                              .values(last_used_at=now))
+    db.session.commit()
+    return used.rowcount == 1
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
 
 
 def _token_claims(identity) -> dict:

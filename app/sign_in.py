@@ -5,12 +5,19 @@ that they hold across workers): failed sign-ins per client address and per usern
 together. Only failures count, so that colleagues behind one address can all sign in at nine o'clock. A username
 counts whether or not such a user exists, so a refusal tells nothing about who has an account.
 
-Lockout (in the database, so it holds across workers): every LOCKOUT_THRESHOLD failed sign-ins in a row lock the
-account for LOCKOUT_MINUTES; during that time even the right password does not sign in. Each failure, the lock and
-each refused attempt on a locked account are audited. A successful sign-in resets the count.
+The second step (a code, app/services/mfa.py) is part of the same sign-in: a wrong code is a failed sign-in, its
+page has the same two rate limits (the same counts: per address, and per username), and it is refused while the
+account is locked.
+
+Lockout (in the database, so it holds across workers): every LOCKOUT_THRESHOLD failed sign-ins in a row, wrong
+passwords and wrong codes together, lock the account for LOCKOUT_MINUTES; during that time even the right password
+and the right code do not sign in. Each failure, the lock and each refused attempt on a locked account are audited.
+Only a completed sign-in (the password, and the code for those who have a second step) resets the count, so that
+signing in again with a known password buys no new guesses at the code.
 
 The answer is the same for an unknown user, a wrong password and a locked account (FAB's "Invalid login" message on
-the page, 401 on the API), and takes about as long: every path checks one password hash and writes once.
+the page, 401 on the API), and takes about as long: every path checks one password hash, writes an audit event and
+commits once.
 """
 from __future__ import annotations
 
@@ -20,14 +27,16 @@ from typing import Callable, Optional
 import sqlalchemy as sa
 from flask import Flask, current_app, g, request
 from flask_appbuilder.security.sqla.models import User
+from flask_login import current_user
 from werkzeug.security import check_password_hash
 
 from app import audit
 from app.extensions import appbuilder, db
 from app.models import AccountState, utcnow
 
-# The sign-in forms, wherever the views that serve them come from.
+# The sign-in forms, wherever the views that serve them come from, and the web sign-in's second step.
 SIGN_IN_PATHS = ("/login/", "/api/v1/security/login")
+SECOND_STEP_PATH = "/two-step/verify"
 
 
 def _failed(response) -> bool:
@@ -44,56 +53,95 @@ def _username_key() -> str:
     return "username:" + (name.strip().lower() if isinstance(name, str) else "")
 
 
+def _signing_in_user_key() -> str:
+    # The second step's user, counted under their username as at the first step: one count per person.
+    return "username:" + (current_user.username.lower() if current_user.is_authenticated else "")
+
+
 def register(app: Flask) -> None:
-    """Puts both rate limits on every sign-in route. Limits and the switch are read at each request."""
+    """Puts both rate limits on every sign-in route and on the second step. Limits and the switch are read at each
+    request."""
     limiter = appbuilder.sm.limiter
     common = dict(methods=["POST"], exempt_when=_limits_off, deduct_when=_failed)
     per_address = limiter.shared_limit(lambda: current_app.config["SIGN_IN_RATE_LIMIT"], "sign-in-address",
                                        **common)
-    per_username = limiter.shared_limit(lambda: current_app.config["SIGN_IN_USERNAME_RATE_LIMIT"],
-                                        "sign-in-username", key_func=_username_key, **common)
+
+    def per_user(key_func):
+        return limiter.shared_limit(lambda: current_app.config["SIGN_IN_USERNAME_RATE_LIMIT"], "sign-in-username",
+                                    key_func=key_func, **common)
+
+    per_user_of = {**dict.fromkeys(SIGN_IN_PATHS, per_user(_username_key)),
+                   SECOND_STEP_PATH: per_user(_signing_in_user_key)}
     limited = 0
     for rule in app.url_map.iter_rules():
-        if rule.rule in SIGN_IN_PATHS:
-            app.view_functions[rule.endpoint] = per_username(per_address(app.view_functions[rule.endpoint]))
+        if rule.rule in per_user_of:
+            view = app.view_functions[rule.endpoint]
+            app.view_functions[rule.endpoint] = per_user_of[rule.rule](per_address(view))
             limited += 1
-    if limited != len(SIGN_IN_PATHS):
+    if limited != len(per_user_of):
         raise RuntimeError("A sign-in route was not found: it would have no rate limit.")
 
 
 # --- lockout ------------------------------------------------------------------------------------------------------
 
-def _locked_user(username: str) -> Optional[User]:
-    """The active user signing in under this name or email, if their account is locked now."""
+def _locked_user(who: sa.ColumnElement[bool]) -> Optional[User]:
+    """The active user matching `who`, if their account is locked now."""
     found = db.session.execute(
         sa.select(User, AccountState.locked_until).join(AccountState, AccountState.user_id == User.id)
-        .where(sa.or_(User.username == username, User.email == username), User.active.is_(True))
+        .where(who, User.active.is_(True))
     ).first()
     if found is None or found.locked_until is None or found.locked_until <= utcnow():
         return None
     return found.User
 
 
+def _refuse(locked: User) -> None:
+    audit.record(db.session, locked, "sign_in_refused", locked,
+                 reason="Sign-in refused: the account is locked after repeated failed sign-ins.")
+    db.session.commit()
+    g.sign_in_failed = True
+
+
 def authenticate(username: str, password: str, check: Callable[[str, str], Optional[User]]) -> Optional[User]:
     """FAB's password check (`check`), refused outright while the account is locked."""
-    locked = _locked_user(username) if username else None
+    locked = _locked_user(sa.or_(User.username == username, User.email == username)) if username else None
     if locked is not None:
         # The same work as a wrong password: one hash check and one audited write.
         check_password_hash(current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"], password or "")
-        audit.record(db.session, locked, "sign_in_refused", locked,
-                     reason="Sign-in refused: the account is locked after repeated failed sign-ins.")
-        db.session.commit()
-        user = None
-    else:
-        user = check(username, password)
+        _refuse(locked)
+        return None
+    user = check(username, password)
     g.sign_in_failed = user is None
     return user
 
 
-def record_failure(user: User, reason: str = "Wrong password.") -> None:
+def refused_while_locked(user: User) -> bool:
+    """At the second step: whether the account is locked, in which case the attempt is refused (audited) without
+    looking at the code, so that a sign-in begun before the lock gets no more guesses than a new one."""
+    locked = _locked_user(User.id == user.id)
+    if locked is not None:
+        _refuse(locked)
+    return locked is not None
+
+
+def unknown_name(some_user: User) -> None:
+    """FAB's answer to a name with no active account (it checks a dummy password hash, then calls this on its first
+    user to balance the work): the same writes as a wrong password, an update of a user row and an audit event in
+    one commit, so that the answer takes as long. The name typed is not kept (it may be a password typed in the
+    wrong box); `some_user` is not the subject of the event."""
+    g.sign_in_failed = True
+    db.session.execute(sa.update(User).where(User.id == some_user.id)
+                       .values(fail_login_count=User.fail_login_count))
+    audit.record(db.session, "anonymous", "sign_in_failed", User(),
+                 reason="Sign-in under a name that has no active account.")
+    db.session.commit()
+
+
+def record_failure(user: User, reason: str = "Wrong password.") -> bool:
     """Counts a failed sign-in (in SQL, so that attempts at several workers all count), and locks the account at
-    every LOCKOUT_THRESHOLD-th failure in a row. Audited. A wrong second-step code counts too (app/services/mfa.py),
-    so that a guessed or stolen password does not buy unlimited guesses at the code."""
+    every LOCKOUT_THRESHOLD-th failure in a row: True when this failure locked it. Audited. A wrong second-step code
+    counts too (app/services/mfa.py), so that a guessed or stolen password does not buy unlimited guesses at the
+    code."""
     g.sign_in_failed = True
     config = current_app.config
     count = db.session.execute(
@@ -104,7 +152,8 @@ def record_failure(user: User, reason: str = "Wrong password.") -> None:
     audit.record(db.session, user, "sign_in_failed", user, reason=reason,
                  extra_changes={"fail_login_count": (count - 1, count)})
     threshold = config["LOCKOUT_THRESHOLD"]
-    if threshold and count % threshold == 0:
+    locks = bool(threshold) and count % threshold == 0
+    if locks:
         state = db.session.get(AccountState, user.id) or AccountState(user_id=user.id, session_version=0)
         db.session.add(state)
         state.locked_until = utcnow() + timedelta(minutes=config["LOCKOUT_MINUTES"])
@@ -112,10 +161,11 @@ def record_failure(user: User, reason: str = "Wrong password.") -> None:
                      reason=f"{count} failed sign-ins in a row: locked for {config['LOCKOUT_MINUTES']} minutes.",
                      extra_changes={"locked_until": (None, state.locked_until)})
     db.session.commit()
+    return locks
 
 
 def clear_lock(user: User) -> None:
-    """A successful sign-in ends any expired lock (FAB resets the failure count in the same commit)."""
+    """A completed sign-in ends any expired lock (FAB resets the failure count in the same commit)."""
     state = db.session.get(AccountState, user.id)
     if state is not None and state.locked_until is not None:
         state.locked_until = None

@@ -206,7 +206,7 @@ def totp_code(username: str) -> Optional[str]:
     with db.engine.begin() as connection:
         sealed = connection.execute(
             sa.update(SecondFactor).where(SecondFactor.user_id == person.id, SecondFactor.enrolled_at.is_not(None))
-            .values(last_step=None, failed_attempts=0).returning(SecondFactor.secret_sealed)).scalar()
+            .values(last_step=None).returning(SecondFactor.secret_sealed)).scalar()
     secret = mfa.open_secret(sealed) if sealed else None
     if secret is None and mfa_required(person):
         with current_app.app_context():  # a session of its own: the test's is left as it is
@@ -226,6 +226,12 @@ def complete_second_step(client, username: str, **request_options) -> None:
     assert response.status_code == 302, "second step failed"
 
 
+def sign_out(client):
+    """Signs the client out as the Sign out button does: a POST with the form token (a GET only shows the button)."""
+    page = client.get("/logout/", follow_redirects=True).get_data(as_text=True)
+    return client.post("/logout/", data={"csrf_token": csrf_token(page)})
+
+
 def sign_in_browser(page, app, username: str) -> None:
     """Signs a Playwright page in through the login form, and through the second step where the user has one."""
     page.goto("/login/")
@@ -237,8 +243,8 @@ def sign_in_browser(page, app, username: str) -> None:
     if code is not None:
         page.get_by_label("Code").fill(code)
         page.get_by_role("button", name="Continue").click()
-    # The sign-out link (in the user menu) is there only once signed in.
-    page.wait_for_selector("a[href*='logout']", state="attached")
+    # Sign out in the user menu (a form's button) is there only once signed in: the second step's bar has no menu.
+    page.wait_for_selector(".dropdown-menu form[action*='logout']", state="attached")
 
 
 def deactivate(usernames: list[str]) -> None:

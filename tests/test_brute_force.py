@@ -1,25 +1,29 @@
-"""Brute force on the sign-ins: lockout (audited, in the database), rate limits on the web and the API (per address
-and per username), one answer for every failure, and limits that hold across two gunicorn workers."""
+"""Brute force on the sign-ins: lockout (audited, in the database), one count of failures for the password and the
+second step together, rate limits on the web, the second step and the API (per address and per username), one answer
+for every failure, and limits that hold across two gunicorn workers."""
 import itertools
 import os
+import re
 import statistics
 import subprocess
 import sys
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pyotp
 import pytest
 import redis
 import requests
 import sqlalchemy as sa
+from sqlalchemy import event
 from werkzeug.security import generate_password_hash
 
 from app import audit
 from app.extensions import db
-from app.models import AccountState, AuditEvent, utcnow
-from tests.conftest import PASSWORD, _free_port, csrf_token, totp_code
+from app.models import AccountState, AuditEvent, User, utcnow
+from tests.conftest import PASSWORD, TOTP_SECRET, _free_port, csrf_token, totp_code
 
 WRONG = "not-the-password-at-all-1"
 TOO_MANY = "Too many sign-in attempts. Wait a few minutes and try again."
@@ -146,6 +150,143 @@ def test_the_lock_holds_for_the_set_time(app, ctx, person):
     assert app.config["LOCKOUT_MINUTES"] - 1 < minutes <= app.config["LOCKOUT_MINUTES"]
 
 
+# --- the second step: one count with the password -----------------------------------------------------------------
+
+@pytest.fixture()
+def officer(new_user):
+    """An officer of the test's own, enrolled with the tests' TOTP secret: signing in takes a password and a code."""
+    name = new_user("Safeguarding Officer", "bf")
+    totp_code(name)
+    return name
+
+
+def wrong_code() -> str:
+    right = {pyotp.TOTP(TOTP_SECRET).at(datetime.now(timezone.utc) + timedelta(seconds=30 * steps))
+             for steps in (-1, 0, 1)}
+    return next(code for code in ("000000", "111111", "222222") if code not in right)
+
+
+def second_step(client, code, **environ):
+    page = client.get("/two-step/verify", environ_base=environ).get_data(as_text=True)
+    return client.post("/two-step/verify", environ_base=environ, data={"code": code, "csrf_token": csrf_token(page)})
+
+
+def api_sign_in_with_code(client, username, code, **environ):
+    return client.post("/api/v1/security/login", environ_base=environ,
+                       json={"username": username, "password": PASSWORD, "provider": "db", "totp": code})
+
+
+def failures_of(name) -> int:
+    db.session.expire_all()
+    return db.session.get(User, db.session.scalar(sa.select(User.id).where(User.username == name))).fail_login_count
+
+
+def lock_passes(name) -> None:
+    user_id = db.session.scalar(sa.select(User.id).where(User.username == name))
+    db.session.get(AccountState, user_id).locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+
+
+def test_right_password_then_wrong_codes_signing_in_again_and_again_on_the_page_locks_the_account(app, ctx, officer):
+    """Issue 10's attack: the right password, a few wrong codes, sign in again, repeat. Signing in again used to
+    reset the count (331 wrong codes in 20 s, no lock); now the codes of every sign-in add up to the lockout."""
+    threshold = app.config["LOCKOUT_THRESHOLD"]
+    guesses = 0
+    while guesses < threshold - 1:
+        attacker = app.test_client()
+        assert web_sign_in(attacker, officer, PASSWORD).headers["Location"] == "/"  # the password is right
+        for attempt in range(2):
+            if guesses < threshold - 1:
+                assert second_step(attacker, wrong_code()).status_code == 422
+                guesses += 1
+        assert failures_of(officer) == guesses, "the right password reset the count"
+    last = second_step(attacker, wrong_code())
+    assert last.status_code == 302 and last.headers["Location"] == "/login/"
+    assert "signed out after too many failed attempts" in attacker.get("/login/").get_data(as_text=True)
+
+    # Locked: the right password is refused, and so are the right password and the right code on the API.
+    assert INVALID_LOGIN in web_message(attacker, web_sign_in(attacker, officer, PASSWORD))
+    assert api_sign_in_with_code(app.test_client(), officer, totp_code(officer)).status_code == 401
+
+    lock_passes(officer)
+    owner = app.test_client()
+    assert web_sign_in(owner, officer, PASSWORD).status_code == 302
+    assert second_step(owner, totp_code(officer)).headers["Location"] == "/"
+    assert failures_of(officer) == 0  # the completed sign-in starts the count again
+    assert audit.verify(db.session).ok
+
+
+def test_right_password_and_wrong_totp_over_and_over_on_the_api_locks_the_account(app, ctx, officer):
+    """The same attack on the API: the right password with a wrong "totp" used to reset the count (after 7 wrong
+    codes it was 1)."""
+    threshold = app.config["LOCKOUT_THRESHOLD"]
+    client = app.test_client()
+    for attempt in range(threshold):
+        assert api_sign_in_with_code(client, officer, wrong_code()).status_code == 401
+        assert failures_of(officer) == attempt + 1
+    user_id = app.appbuilder.sm.find_user(officer).id
+    assert db.session.get(AccountState, user_id).locked_until > utcnow()
+
+    refused = api_sign_in_with_code(client, officer, totp_code(officer))
+    assert refused.status_code == 401 and refused.get_json() == {"message": "Not authorized"}
+    lock_passes(officer)
+    assert api_sign_in_with_code(client, officer, totp_code(officer)).status_code == 200
+    assert failures_of(officer) == 0
+
+
+def test_a_sign_in_begun_before_the_lock_gets_no_more_guesses_not_even_the_right_code(app, ctx, officer):
+    waiting = app.test_client()
+    assert web_sign_in(waiting, officer, PASSWORD).status_code == 302  # the password step done, the code to come
+    for attempt in range(app.config["LOCKOUT_THRESHOLD"]):
+        api_sign_in_with_code(app.test_client(), officer, wrong_code())
+
+    refused = second_step(waiting, totp_code(officer))
+    assert refused.status_code == 302 and refused.headers["Location"] == "/login/"
+    assert waiting.get("/cases/").headers["Location"].startswith("/login/")  # signed out, not signed in
+    user_id = app.appbuilder.sm.find_user(officer).id
+    assert [event.action for event in events_about(user_id)][-1] == "sign_in_refused"
+
+
+def test_only_a_completed_sign_in_starts_the_count_again(app, ctx, officer, person):
+    client = app.test_client()
+    web_sign_in(client, officer, PASSWORD)
+    for attempt in range(3):
+        second_step(client, wrong_code())
+    web_sign_in(app.test_client(), officer, PASSWORD)
+    assert failures_of(officer) == 3  # the password alone is half a sign-in
+    assert second_step(client, totp_code(officer)).headers["Location"] == "/"
+    assert failures_of(officer) == 0
+    # For users who sign in with a password alone, the password completes the sign-in.
+    staff = person()
+    api_sign_in(client, staff, WRONG)
+    assert api_sign_in(client, staff, PASSWORD).status_code == 200 and failures_of(staff) == 0
+
+
+def test_wrong_codes_on_the_page_get_429_per_address_counted_with_failed_passwords(app, ctx, officer, monkeypatch,
+                                                                                  rate_limits_on):
+    monkeypatch.setitem(app.config, "LOCKOUT_THRESHOLD", 1000)  # the rate limit alone, not the lockout, is tested
+    client = app.test_client()
+    web_sign_in(client, officer, PASSWORD)
+    for attempt in range(5):
+        assert api_sign_in(client, new_name("nobody"), WRONG).status_code == 401
+        assert second_step(client, wrong_code()).status_code == 422
+    refused = second_step(client, totp_code(officer))
+    assert refused.status_code == 429 and TOO_MANY in refused.get_data(as_text=True)
+    assert second_step(client, totp_code(officer), REMOTE_ADDR="192.0.2.9").headers["Location"] == "/"
+
+
+def test_wrong_codes_on_the_page_get_429_per_user_from_any_address(app, ctx, officer, monkeypatch, rate_limits_on):
+    monkeypatch.setitem(app.config, "LOCKOUT_THRESHOLD", 1000)
+    client = app.test_client()
+    web_sign_in(client, officer, PASSWORD)
+    for attempt in range(10):
+        assert second_step(client, wrong_code(), REMOTE_ADDR=f"192.0.2.{attempt + 1}").status_code == 422
+    refused = second_step(client, totp_code(officer), REMOTE_ADDR="198.51.100.1")
+    assert refused.status_code == 429
+    # The per-user count is the sign-in's: the password is refused too, from yet another address.
+    assert web_sign_in(app.test_client(), officer, PASSWORD, REMOTE_ADDR="198.51.100.2").status_code == 429
+
+
 # --- one answer for every failure ----------------------------------------------------------------------------------
 
 def test_unknown_user_wrong_password_and_locked_account_get_the_same_answer(app, ctx, person):
@@ -186,6 +327,42 @@ def test_unknown_user_wrong_password_and_locked_account_take_about_as_long(app, 
             durations[kind].append(time.perf_counter() - started)
     medians = {kind: statistics.median(values) for kind, values in durations.items()}
     assert max(medians.values()) < 3 * min(medians.values()), medians
+
+
+def _statements_of(client, username, password) -> list[tuple[str, str]]:
+    """What one API sign-in does to the database: each statement's verb and first table, in order."""
+    seen = []
+
+    def note(connection, cursor, statement, *args):
+        words = re.findall(r"\b(SELECT|INSERT|UPDATE|DELETE|FROM|INTO)\s+([a-z_]+)", statement)
+        seen.append((statement.split()[0].upper(), next((table for verb, table in words
+                                                         if verb in ("FROM", "INTO", "UPDATE")), "")))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert api_sign_in(client, username, password).status_code == 401
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return seen
+
+
+def test_an_unknown_name_costs_the_same_work_as_a_wrong_password(app, ctx, person):
+    """Finding 6: unknown names were answered sooner (89 ms against 105 ms), skipping the write and the audit event
+    a wrong password costs. Now both write a user row and an audit event in one commit, statement for statement.
+    (The hash check both make is what the timing test below catches.)"""
+    known = person()
+    client = app.test_client()
+    events_before = db.session.scalar(sa.select(sa.func.max(AuditEvent.seq)))
+    unknown_name = new_name("nobody")
+    unknown = _statements_of(client, unknown_name, WRONG)
+    wrong_password = _statements_of(client, known, WRONG)
+    assert unknown == wrong_password
+    assert ("INSERT", "audit_event") in unknown and ("UPDATE", "ab_user") in unknown
+
+    unknown_event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.seq > events_before)
+                                       .order_by(AuditEvent.seq)).first()
+    assert (unknown_event.action, unknown_event.actor, unknown_event.entity_id) == ("sign_in_failed", "anonymous", None)
+    assert unknown_name not in repr((unknown_event.reason, unknown_event.changes))  # it may be a mistyped password
 
 
 # --- rate limits, in one process (memory storage) -----------------------------------------------------------------
@@ -243,32 +420,24 @@ def test_even_the_right_password_is_refused_while_rate_limited(app, ctx, person,
     assert api_sign_in(client, name, PASSWORD).status_code == 429
 
 
-# --- across two gunicorn workers (Redis storage) ------------------------------------------------------------------
+# --- served by gunicorn: as `make run` serves it (memory), and with two workers (Redis) -----------------------------
 
-@pytest.fixture()
-def two_workers(app, tmp_path):
-    """A real gunicorn with two workers on the test database, its limits kept in Redis under a prefix of its own."""
-    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
-    try:
-        redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
-    except redis.RedisError:
-        pytest.skip(f"the two-worker tests need Redis at {redis_url} (apt-get install redis-server; .ci/run starts it)")
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+def _gunicorn_environment(app, tmp_path, **settings) -> dict:
+    return {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": app.config["SECRET_KEY"],
+            "AUDIT_KEY": app.config["AUDIT_KEY"], "AUDIT_HEAD_PATH": app.config["AUDIT_HEAD_PATH"],
+            "INSTANCE_DIR": str(tmp_path), "SIGN_IN_RATE_LIMITED": "1", **settings}
+
+
+def _serve(environment, *options):
+    """A real gunicorn on the test database, started in the project folder (so that gunicorn.conf.py applies, as
+    under `make run`), with `options` on its command line. Yields its URL."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "AUDIT_KEY": app.config["AUDIT_KEY"],
-        "AUDIT_HEAD_PATH": app.config["AUDIT_HEAD_PATH"],
-        "INSTANCE_DIR": str(tmp_path),
-        "RATELIMIT_STORAGE_URI": redis_url,
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-        "SIGN_IN_RATE_LIMITED": "1",
-    }
-    root = Path(__file__).resolve().parent.parent
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    server = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "run:app"],
-                              cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen([str(GUNICORN), "--bind", f"127.0.0.1:{port}", *options, "run:app"], cwd=ROOT,
+                              env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -285,6 +454,25 @@ def two_workers(app, tmp_path):
     server.wait(timeout=30)
 
 
+@pytest.fixture()
+def as_make_run(app, tmp_path):
+    """gunicorn as `make run` starts it, with its default of sign-in limits counted in memory."""
+    yield from _serve(_gunicorn_environment(app, tmp_path, RATELIMIT_STORAGE_URI="memory://", WORKERS="2"),
+                      "--access-logfile", "-")
+
+
+@pytest.fixture()
+def two_workers(app, tmp_path):
+    """A real gunicorn with two workers on the test database, its limits kept in Redis under a prefix of its own."""
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
+    try:
+        redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
+    except redis.RedisError:
+        pytest.skip(f"the two-worker tests need Redis at {redis_url} (apt-get install redis-server; .ci/run starts it)")
+    yield from _serve(_gunicorn_environment(app, tmp_path, RATELIMIT_STORAGE_URI=redis_url,
+                                            RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}"), "--workers", "2")
+
+
 def _live_web_sign_in(url, username, password):
     browser = requests.Session()
     page = browser.get(f"{url}/login/", timeout=10).text
@@ -296,6 +484,23 @@ def _live_api_sign_in(url, username, password):
     # A new connection each time, so that gunicorn hands the attempts to either worker.
     return requests.post(f"{url}/api/v1/security/login", timeout=10,
                          json={"username": username, "password": password, "provider": "db"})
+
+
+def test_under_make_run_failures_from_one_address_get_429_by_the_eleventh(as_make_run):
+    """Finding 6: `make run` served two worker processes each counting in its own memory, so one address had 20
+    tries, not 10. With the counts in memory it now serves one process (with threads): the eleventh is refused
+    whichever connection carries it."""
+    url = as_make_run
+    codes = [_live_api_sign_in(url, new_name("nobody"), WRONG).status_code for attempt in range(11)]
+    assert codes == [401] * 10 + [429], codes
+
+
+def test_gunicorn_refuses_several_workers_counting_in_memory(app, tmp_path):
+    started = subprocess.run([str(GUNICORN), "--bind", f"127.0.0.1:{_free_port()}", "--workers", "2", "run:app"],
+                             cwd=ROOT, env=_gunicorn_environment(app, tmp_path, RATELIMIT_STORAGE_URI="memory://"),
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert started.returncode != 0
+    assert "run one worker (with threads), or set RATELIMIT_STORAGE_URI to a Redis server" in started.stderr
 
 
 def test_across_two_workers_five_failures_on_web_and_api_lock_the_account(app, ctx, two_workers, person):

@@ -21,7 +21,7 @@ from app.mfa import OPEN_ENDPOINTS
 from app.models import AccountState, AuditEvent, Case, RecoveryCode, SecondFactor
 from app.security import ADMIN, LEAD, OFFICER, STAFF
 from app.services import mfa
-from tests.conftest import PASSWORD, csrf_token, deactivate, make_case, user
+from tests.conftest import PASSWORD, csrf_token, deactivate, make_case, sign_out, user
 
 CODES_RE = re.compile(r"<li><code>([A-Z2-7]{4}(?:-[A-Z2-7]{4}){3})</code></li>")
 SECRET_RE = re.compile(r'id="two-step-secret">([A-Z2-7]+)<')
@@ -181,7 +181,7 @@ def test_a_user_who_must_enrol_can_reach_nothing_else(app, ctx):
         assert sent_to(client.post(path, data={**form, "csrf_token": token})) == "/two-step/enrol"
     assert client.post("/api/v1/case/", json={"description": "x"}).status_code == 401
     assert mfa.is_enrolled(factor_of("officer"))  # the reset above did not happen
-    assert sent_to(client.get("/logout/")) != "/two-step/enrol"  # signing out is always possible
+    assert sent_to(sign_out(client)) != "/two-step/enrol"  # signing out is always possible
 
 
 # --- the second step ------------------------------------------------------------------------------------------
@@ -243,26 +243,27 @@ def test_signing_in_again_asks_for_the_second_factor_again(app, ctx):
     username = person(LEAD, secret)
     client = password_sign_in(app, username)
     assert sent_to(second_step(client, code(secret))) == "/"
-    client.get("/logout/")
+    sign_out(client)
     page = client.get("/login/")
     client.post("/login/", data={"username": username, "password": PASSWORD,
                                  "csrf_token": csrf_token(page.get_data(as_text=True))})
     assert sent_to(client.get("/cases/")) == "/two-step/verify"
 
 
-def test_too_many_wrong_codes_in_a_row_sign_the_user_out(app, ctx):
+def test_too_many_wrong_codes_in_a_row_lock_the_account_and_sign_the_user_out(app, ctx):
     secret = pyotp.random_base32()
     username = person(OFFICER, secret)
     client = password_sign_in(app, username)
     wrong = wrong_code(secret)
-    for _ in range(app.config["MFA_MAX_ATTEMPTS"] - 1):
+    for _ in range(app.config["LOCKOUT_THRESHOLD"] - 1):
         assert second_step(client, wrong).status_code == 422
     assert sent_to(second_step(client, wrong)) == "/login/"
+    assert "signed out after too many failed attempts" in client.get("/login/").get_data(as_text=True)
     assert sent_to(client.get("/cases/")) == "/login/"  # signed out
     # Each wrong code is a failed sign-in: the account is now locked, even to the right password...
     account = user(username)
     actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.actor_id == account.id)).all()
-    assert actions.count("sign_in_failed") == app.config["MFA_MAX_ATTEMPTS"] and "account_locked" in actions
+    assert actions.count("sign_in_failed") == app.config["LOCKOUT_THRESHOLD"] and "account_locked" in actions
     assert sent_to(password_sign_in(app, username).get("/cases/")) == "/login/"
     # ...until the lock has passed; then a new sign-in starts again.
     db.session.execute(sa.update(AccountState).where(AccountState.user_id == account.id)

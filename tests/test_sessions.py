@@ -2,12 +2,16 @@
 deactivation and a role change; sessions end after the idle timeout and the absolute lifetime, on the server; a new
 session starts at sign-in, with nothing carried over from before."""
 import functools
+import re
 import time
+from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from app.extensions import db
-from tests.conftest import PASSWORD, csrf_token, totp_code
+from app.models import RefreshToken, utcnow
+from tests.conftest import PASSWORD, csrf_token, sign_out, totp_code
 
 NEW_PASSWORD = "lantern-orchard-wheelbarrow-93"
 SIGNED_IN_PAGE = "/users/userinfo/"  # anyone's own profile: 200 signed in, a redirect to the sign-in page if not
@@ -56,12 +60,37 @@ def test_sign_out_ends_a_captured_cookie_and_the_users_api_tokens(app, web, pers
     token = token_of(app, name)["access_token"]
     assert signed_in(thief) and api_get(app, token).status_code == 200
 
-    browser.get("/logout/")
+    sign_out(browser)
 
     assert not signed_in(thief)
     assert not signed_in(browser)
     refused = api_get(app, token)
     assert refused.status_code == 401 and "Sign in again" in refused.get_json()["message"]
+
+
+def test_a_get_to_the_sign_out_address_from_another_site_signs_nobody_out(app, web, person):
+    """An image or link elsewhere (<img src=".../logout/">) used to sign the user out: only a POST with the form
+    token does now. A GET shows the Sign out button; a POST without the token is refused."""
+    browser = web(person())
+    page = browser.get("/logout/", headers={"Referer": "https://elsewhere.example/", "Sec-Fetch-Site": "cross-site"})
+    assert page.status_code == 200 and 'form="sign-out"' in page.get_data(as_text=True)
+    assert signed_in(browser)
+    refused = browser.post("/logout/", headers={"Origin": "https://elsewhere.example"})
+    assert refused.status_code == 400
+    assert signed_in(browser)
+
+    answer = sign_out(browser)
+    assert answer.status_code == 302
+    assert not signed_in(browser)
+    assert app.test_client().get("/logout/").headers["Location"].startswith("/login/")  # nobody to sign out
+
+
+def test_every_signed_in_page_signs_out_by_a_form_not_a_link(web):
+    for page in (web("staff").get("/").get_data(as_text=True),
+                 web("staff2").get("/two-step/").get_data(as_text=True)):
+        assert 'href="/logout/"' not in page
+        assert re.search(r'<form method="post" action="/logout/" id="sign-out"[^>]*>\s*<input type="hidden" '
+                         r'name="csrf_token" value="[^"]+">\s*<button type="submit"', page)
 
 
 def test_api_sign_out_ends_the_token_and_every_other_session(app, web, person):
@@ -211,12 +240,51 @@ def test_a_refresh_token_carries_the_session_and_ends_with_it(app, web, person):
     assert refresh.status_code == 200
     assert api_get(app, refresh.get_json()["access_token"]).status_code == 200
 
-    web(name).get("/logout/")
+    sign_out(web(name))
 
     again = app.test_client().post("/api/v1/security/refresh",
                                    headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
     assert again.status_code == 401
     assert api_get(app, refresh.get_json()["access_token"]).status_code == 401
+
+
+def _refresh(app, token):
+    return app.test_client().post("/api/v1/security/refresh", headers={"Authorization": f"Bearer {token}"})
+
+
+def _refresh_token_idle_for(token, minutes):
+    """Moves the token's last use back, as the clock moving on would."""
+    from flask_jwt_extended import get_jti
+
+    db.session.execute(sa.update(RefreshToken).where(RefreshToken.jti == get_jti(token))
+                       .values(last_used_at=utcnow() - timedelta(minutes=minutes)))
+    db.session.commit()
+
+
+def test_a_refresh_token_not_used_for_the_idle_limit_is_refused(app, person):
+    name = person()
+    refresh_token = token_of(app, name, refresh=True)["refresh_token"]
+    _refresh_token_idle_for(refresh_token, 29)
+    assert _refresh(app, refresh_token).status_code == 200  # in time: a use, which starts the idle time again
+    _refresh_token_idle_for(refresh_token, 31)
+
+    refused = _refresh(app, refresh_token)
+    assert refused.status_code == 401
+    assert refused.get_json() == {"message": "This refresh token was not used for 30 minutes, so it has ended. "
+                                             "Sign in again."}
+    assert _refresh(app, refresh_token).status_code == 401  # and for good: a refusal is not a use
+
+
+def test_an_access_token_lasts_half_the_idle_limit_so_a_client_that_refreshes_when_it_expires_stays_signed_in(
+        app, person):
+    from flask_jwt_extended import decode_token
+
+    tokens = token_of(app, person(), refresh=True)
+    with app.app_context():
+        claims = decode_token(tokens["access_token"])
+    assert claims["exp"] - claims["iat"] == app.config["SESSION_IDLE_MINUTES"] * 60 / 2
+    _refresh_token_idle_for(tokens["refresh_token"], app.config["SESSION_IDLE_MINUTES"] / 2 + 1)
+    assert _refresh(app, tokens["refresh_token"]).status_code == 200
 
 
 def _move_back(client, key, seconds):

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from app import audit, sign_in
 from app.errors import Conflict, Forbidden, InvalidData, NotFound
+from app.extensions import appbuilder
 from app.models import AccountState, RecoveryCode, SecondFactor, User, utcnow
 from app.security import can, mfa_required
 from app.security_api import MFA_CLAIM
@@ -48,8 +49,8 @@ class SecondFactorRefused(Exception):
     """No second factor, or a wrong or used code. The message is fit for the user."""
 
 
-class TooManyWrongCodes(SecondFactorRefused):
-    """MFA_MAX_ATTEMPTS wrong codes in a row at the web sign-in: the sign-in ends."""
+class SignInLocked(SecondFactorRefused):
+    """The account is locked after repeated failed sign-ins (app/sign_in.py): the half-done web sign-in ends."""
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,7 @@ def start_enrolment(user) -> Enrolment:
         if is_enrolled(factor):
             raise Conflict("Two-step sign-in is set up already. An Admin can reset it if you lost your phone.")
         if factor is None:
-            factor = SecondFactor(user_id=user.id, secret_sealed=seal_secret(pyotp.random_base32()),
-                                  failed_attempts=0)
+            factor = SecondFactor(user_id=user.id, secret_sealed=seal_secret(pyotp.random_base32()))
             session.add(factor)
         secret = open_secret(factor.secret_sealed)
     return Enrolment(secret, pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=_issuer()))
@@ -160,10 +160,11 @@ def confirm_enrolment(user, payload: Any) -> tuple[str, list[str]]:
             raise InvalidData({"code": [WRONG_CODE]})
         factor.last_step = step
         factor.enrolled_at = utcnow()
-        factor.failed_attempts = 0
         codes = _new_recovery_codes(session, user)
         audit.record(session, user, "mfa_enrolled", _account(session, user))
-        return stamp(factor), codes
+        verified = stamp(factor)
+    appbuilder.sm.sign_in_completed(user)  # the code from the new enrolment was the sign-in's second step
+    return verified, codes
 
 
 def enrol_with_secret(user, secret: str, actor: str) -> None:
@@ -175,8 +176,7 @@ def enrol_with_secret(user, secret: str, actor: str) -> None:
                          "makes.") from None
     with unit_of_work("second factor") as session:
         factor = second_factor(session, user) or SecondFactor(user_id=user.id)
-        factor.secret_sealed, factor.enrolled_at, factor.last_step, factor.failed_attempts = \
-            seal_secret(secret), utcnow(), None, 0
+        factor.secret_sealed, factor.enrolled_at, factor.last_step = seal_secret(secret), utcnow(), None
         session.add(factor)
         session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
         audit.record(session, actor, "mfa_enrolled", _account(session, user))
@@ -203,7 +203,7 @@ def _accept_step(session: Session, user_id: int, step: int) -> bool:
         sa.update(SecondFactor)
         .where(SecondFactor.user_id == user_id, SecondFactor.enrolled_at.is_not(None),
                sa.or_(SecondFactor.last_step.is_(None), SecondFactor.last_step < step))
-        .values(last_step=step, failed_attempts=0))
+        .values(last_step=step))
     return accepted.rowcount == 1
 
 
@@ -214,7 +214,6 @@ def _use_recovery_code(session: Session, user, code: str) -> bool:
         .values(used_at=utcnow()))
     if used.rowcount != 1:
         return False
-    session.execute(sa.update(SecondFactor).where(SecondFactor.user_id == user.id).values(failed_attempts=0))
     audit.record(session, user, "mfa_recovery_code_used", _account(session, user))
     return True
 
@@ -233,25 +232,24 @@ def _check(session: Session, user, code: Any) -> Optional[str]:
     return stamp(factor) if accepted else None
 
 
+def _locked_out() -> SignInLocked:
+    return SignInLocked(f"You have been signed out after too many failed attempts to sign in. You can sign in again "
+                        f"within {current_app.config['LOCKOUT_MINUTES']} minutes, or ask an Admin to lift the lock.")
+
+
 def verify_sign_in(user, code: Any) -> str:
-    """The web sign-in's second step: the stamp to mark the session with. A wrong code counts towards
-    MFA_MAX_ATTEMPTS; TooManyWrongCodes when the count is reached (and the count starts again)."""
+    """The web sign-in's second step: the stamp to mark the session with. A wrong code is a failed sign-in, counted
+    with wrong passwords towards the lockout (app/sign_in.py); SignInLocked while the account is locked, the code
+    unread. A right code completes the sign-in, and the count of failures starts again."""
+    if sign_in.refused_while_locked(user):
+        raise _locked_out()
     with unit_of_work("second factor") as session:
         verified = _check(session, user, code)
-        failures = 0
-        if verified is None:
-            session.execute(sa.update(SecondFactor).where(SecondFactor.user_id == user.id)
-                            .values(failed_attempts=SecondFactor.failed_attempts + 1))
-            failures = session.scalar(sa.select(SecondFactor.failed_attempts)
-                                      .where(SecondFactor.user_id == user.id)) or 0
-            if failures >= current_app.config["MFA_MAX_ATTEMPTS"]:
-                session.execute(sa.update(SecondFactor).where(SecondFactor.user_id == user.id)
-                                .values(failed_attempts=0))
     if verified is None:
-        sign_in.record_failure(user, WRONG_CODE_AUDITED)
-        if failures >= current_app.config["MFA_MAX_ATTEMPTS"]:
-            raise TooManyWrongCodes("Too many wrong codes in a row: you have been signed out. Sign in again.")
+        if sign_in.record_failure(user, WRONG_CODE_AUDITED):
+            raise _locked_out()
         raise SecondFactorRefused(WRONG_CODE)
+    appbuilder.sm.sign_in_completed(user)
     return verified
 
 
@@ -272,6 +270,7 @@ def api_sign_in_claims(user, code: Any) -> dict[str, str]:
     if verified is None:
         sign_in.record_failure(user, WRONG_CODE_AUDITED)
         raise SecondFactorRefused(WRONG_CODE)
+    appbuilder.sm.sign_in_completed(user)
     return {MFA_CLAIM: verified}
 
 
