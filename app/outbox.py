@@ -139,8 +139,9 @@ def claim(limit: int) -> Optional[Claim]:
 
 
 def _renew(claim: Claim, emails: list[OutboxEmail]) -> set[int]:
-    """Extends the lease of those of `emails` that the worker still holds; returns their ids (a row missing was taken
-    up by another worker after the lease ran out, and is theirs now)."""
+    """Extends the lease of those of `emails` that the worker still holds, and commits (with it, the result of the
+    send before); returns their ids. A row missing was taken up by another worker after the lease ran out, and is
+    theirs now."""
     held = db.session.scalars(
         sa.update(OutboxEmail).where(OutboxEmail.id.in_([email.id for email in emails]),
                                      OutboxEmail.claim_token == claim.token)
@@ -165,12 +166,11 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _record(claim: Claim, email: OutboxEmail, **values) -> bool:
-    """Records a send's result, only if the row is still this worker's: whether it was."""
+    """Records a send's result, only if the row is still this worker's: whether it was. The caller commits."""
     result = db.session.execute(
         sa.update(OutboxEmail).where(OutboxEmail.id == email.id, OutboxEmail.claim_token == claim.token)
         .values(lease_until=None, claim_token=None, **values).execution_options(synchronize_session=False)
     )
-    db.session.commit()
     if result.rowcount != 1:
         log.warning("Email %s was claimed by another worker while this one sent it: it may go twice, with the "
                     "same Message-ID %s.", email.id, email.message_id)
@@ -209,6 +209,7 @@ def deliver_due(batch_size: int = 50) -> DeliveryReport:
         except (smtplib.SMTPException, OSError) as exc:
             for email in batch.emails:
                 _mark_failed(batch, email, _error_text(exc), report)
+            db.session.commit()
             return report  # the server is down: the rest waits for the next pass
         try:
             send_claimed(batch, connection, report)
@@ -220,7 +221,8 @@ def deliver_due(batch_size: int = 50) -> DeliveryReport:
 
 
 def send_claimed(batch: Claim, connection, report: DeliveryReport) -> None:
-    """Sends the batch's emails one by one, each only while the worker still holds it."""
+    """Sends the batch's emails one by one, each only while the worker still holds it. Each result is committed with
+    the renewal of the lease on the rest, in one transaction."""
     for position, email in enumerate(batch.emails):
         if email.id not in _renew(batch, batch.emails[position:]):
             continue  # its lease ran out and another worker took it up: theirs to send
@@ -230,6 +232,7 @@ def send_claimed(batch: Claim, connection, report: DeliveryReport) -> None:
             _mark_failed(batch, email, _error_text(exc), report)
         else:
             _mark_sent(batch, email, report)
+    db.session.commit()
 
 
 def retry(actor, email_id: int) -> OutboxEmail:
