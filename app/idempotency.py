@@ -89,7 +89,7 @@ def once(key: str, work: Callable[[], Response], fingerprint: Optional[str] = No
     return Once(response, False)
 
 
-def _reserve(user_id: int, key: str, fingerprint: str) -> tuple[Optional[int], Optional[IdempotencyKey]]:
+def _reserve(user_id: int, key: str, fingerprint: str) -> tuple[Optional[int], Optional[sa.Row]]:
     """Adds the key to the session's transaction when it is new: its id (the work goes ahead and commits it). Else
     the earlier request's row, once it has its answer or WAIT_SECONDS have passed."""
     session = db.session
@@ -104,8 +104,9 @@ def _reserve(user_id: int, key: str, fingerprint: str) -> tuple[Optional[int], O
         except IntegrityError:
             session.rollback()  # holds no lock while it waits (SQLite's would stop the first request's answer)
         while True:
-            earlier = session.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.user_id == user_id,
-                                                                     IdempotencyKey.key == key))
+            earlier = session.execute(
+                sa.select(IdempotencyKey.fingerprint, IdempotencyKey.status_code, IdempotencyKey.answer)
+                .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)).first()
             session.rollback()  # the next look sees what has been committed since
             if earlier is None:
                 break  # expired and forgotten meanwhile: reserve it afresh
@@ -125,7 +126,7 @@ def _forget_expired(user_id: int, key: str) -> None:
         sa.select(IdempotencyKey.id).where(expired).limit(100).with_for_update(skip_locked=True).scalar_subquery())))
 
 
-def _replay(earlier: IdempotencyKey) -> Response:
+def _replay(earlier: sa.Row) -> Response:
     if earlier.status_code in (301, 302, 303):
         return redirect(earlier.answer, earlier.status_code)
     return Response(earlier.answer, status=earlier.status_code, mimetype="application/json")
