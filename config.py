@@ -134,8 +134,11 @@ class Config:
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))
     OUTBOX_BACKOFF_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_SECONDS", "30"))
     OUTBOX_BACKOFF_MAX_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", "3600"))
-    # How long a worker may take to send a claimed email before another worker takes it up again.
+    # A worker's claim on the emails it is sending lasts this long unless renewed (it renews before each message);
+    # then another worker takes them up. Keep it well above the time one message may take (MAIL_TIMEOUT_SECONDS).
     OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
+    # How long an API request's Idempotency-Key (and a page form's one-time token) is remembered with its answer.
+    IDEMPOTENCY_KEY_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_HOURS", "24"))
     STALLED_AFTER_DAYS = int(os.environ.get("STALLED_AFTER_DAYS", "30"))
     # The Prevent Lead's oversight: a periodic review of each open case, and a flag on unusual access.
     LEAD_REVIEW_INTERVAL_DAYS = int(os.environ.get("LEAD_REVIEW_INTERVAL_DAYS", "90"))

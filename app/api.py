@@ -15,7 +15,7 @@ from flask_appbuilder.api import BaseApi, expose
 from flask_appbuilder.security.decorators import protect
 from werkzeug.exceptions import BadRequest
 
-from app import audit, workflow
+from app import audit, idempotency, workflow
 from app.errors import Conflict, DomainError, InvalidData
 from app.errors_web import is_api_request
 from app.extensions import db
@@ -89,26 +89,47 @@ def guard_rison_arguments(app) -> None:
 
 
 def answers(view: Callable) -> Callable:
-    """Turns domain errors into the contract's answers; anything unexpected is logged and answered plainly."""
+    """Turns domain errors into the contract's answers; anything unexpected is logged and answered plainly. A POST
+    with an Idempotency-Key takes effect once: the same request again gets the first answer (app/idempotency.py)."""
 
     @functools.wraps(view)
     def wrapped(self: BaseApi, *args, **kwargs):
-        try:
-            return view(self, *args, **kwargs)
-        except InvalidData as exc:
-            return self.response(422, message=exc.errors)
-        except Conflict as exc:
-            return self.response(409, message=str(exc), status=exc.status)
-        except DomainError as exc:
-            return self.response(exc.status_code, message=str(exc))
-        except (BadRequest, BadQuery) as exc:
-            return self.response(400, message=getattr(exc, "description", None) or str(exc))
-        except Exception:
-            log.exception("API error")
-            db.session.rollback()
-            return self.response(500, message="Something went wrong on our side. Nothing was changed.")
+        def work():
+            return _answer(self, lambda: view(self, *args, **kwargs))
 
+        key = request.headers.get(idempotency.HEADER)
+        if request.method != "POST" or key is None:
+            return work()
+        return _answer(self, lambda: _idempotent(key, work))
+
+    wrapped.takes_idempotency_key = True  # for the OpenAPI document (on its POSTs)
     return wrapped
+
+
+def _idempotent(key: str, work: Callable):
+    if not 0 < len(key) <= idempotency.KEY_MAX or not key.isprintable():
+        raise BadRequest(f"The {idempotency.HEADER} header must be 1 to {idempotency.KEY_MAX} printable characters.")
+    response, repeated = idempotency.once(key, work, fingerprint=idempotency.request_fingerprint())
+    if repeated:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _answer(api: BaseApi, call: Callable):
+    try:
+        return call()
+    except InvalidData as exc:
+        return api.response(422, message=exc.errors)
+    except Conflict as exc:
+        return api.response(409, message=str(exc), status=exc.status)
+    except DomainError as exc:
+        return api.response(exc.status_code, message=str(exc))
+    except (BadRequest, BadQuery) as exc:
+        return api.response(400, message=getattr(exc, "description", None) or str(exc))
+    except Exception:
+        log.exception("API error")
+        db.session.rollback()
+        return api.response(500, message="Something went wrong on our side. Nothing was changed.")
 
 
 # --- what the OpenAPI document says of each operation -------------------------------------------------------------
@@ -232,6 +253,10 @@ def describe(operation: dict[str, Any], method: str, path: str, view: Callable) 
     declared = {p.get("name") for p in operation.setdefault("parameters", []) if isinstance(p, dict)}
     operation["parameters"] += [{"name": name, "in": "path", "required": True, "schema": ID}
                                 for name in names if name not in declared]
+    if method == "post" and getattr(view, "takes_idempotency_key", False):
+        operation["parameters"].append({"name": idempotency.HEADER, "in": "header", "required": False,
+                                        "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.KEY_MAX},
+                                        "description": "The same key again gets the first answer, and does nothing."})
     if not operation["parameters"]:
         del operation["parameters"]
     responses = operation.setdefault("responses", {})

@@ -560,6 +560,23 @@ class OutboxEmail(Model):
     recipient: Mapped[Optional[User]] = relationship()
 
 
+class IdempotencyKey(Model):
+    """A request that must take effect once: an API POST's Idempotency-Key, or a page form's one-time token. Written in
+    the transaction of the work it guards, so that it commits with that work or not at all; then it keeps the answer,
+    which the same request sent again gets instead of a second effect. A second request with the key at the same
+    time waits on the unique constraint for the first to commit, then finds this row."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key", name="uq_idempotency_key_user_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(255))
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))  # SHA-256 of the request: method, path and body
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    status_code: Mapped[Optional[int]]
+    answer: Mapped[Optional[str]] = mapped_column(sa.Text)  # the JSON body, or where a page redirected to
+
+
 class NotificationPreference(Model):
     """Whether a user takes non-urgent email as one daily digest. Urgent email always goes at once."""
 

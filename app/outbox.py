@@ -2,10 +2,18 @@
 delivers it after commit.
 
 Nothing is lost: a rolled-back change queues nothing; a refused or failed send is retried with backoff; after
-OUTBOX_MAX_ATTEMPTS it is parked as failed for the Admin to see and retry. Nothing is sent twice by design: workers
-claim rows (SKIP LOCKED on PostgreSQL, a conditional update everywhere), and an email keeps the Message-ID it got
-when queued, so that the one case left, a worker killed after sending but before marking it sent, redelivers the
-same message, which mail systems recognise as a duplicate.
+OUTBOX_MAX_ATTEMPTS it is parked as failed for the Admin to see and retry.
+
+Nothing is sent twice by design. A worker claims a batch of rows under a token of its own (SKIP LOCKED on PostgreSQL,
+a conditional update everywhere) for OUTBOX_LEASE_SECONDS; a claim whose lease runs out is taken up again by any
+worker, since its worker may have died. So while it sends, a worker renews the lease of the rows it still holds
+before each message, and skips a row it no longer holds; and it records each result (sent, or to retry) only on a row
+that still carries its token, so that a worker that lost its claim changes nothing and counts nothing.
+
+One case is left, and it is at-least-once, not exactly-once: the SMTP server accepted a message and the worker died
+(or stalled for longer than the lease) before it could mark the row sent. The row is then claimed and sent again,
+with the same Message-ID, which it got when queued: mail systems recognise it as a duplicate. Keep the lease well
+above the time one message can take (MAIL_TIMEOUT_SECONDS for each step of the SMTP exchange) to keep it rare.
 """
 from __future__ import annotations
 
@@ -85,8 +93,19 @@ def _claimable(now) -> sa.ColumnElement[bool]:
     )
 
 
-def claim(limit: int) -> list[OutboxEmail]:
-    """Takes up to `limit` due emails for this worker alone, each in a short transaction of its own.
+@dataclass
+class Claim:
+    """The due emails a worker took, and the token that marks them as its own while it holds them."""
+    token: str
+    emails: list[OutboxEmail]
+
+
+def _lease_until():
+    return utcnow() + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+
+
+def claim(limit: int) -> Optional[Claim]:
+    """Takes up to `limit` due emails for this worker alone, in a short transaction of its own; None when none is due.
 
     PostgreSQL skips rows another worker has locked; elsewhere the conditional update makes a second claim of the
     same row change nothing, and a worker that lost every row of its batch to another simply looks again.
@@ -100,20 +119,37 @@ def claim(limit: int) -> list[OutboxEmail]:
         ).all()
         if not ids:
             session.rollback()
-            return []
+            return None
         token = uuid.uuid4().hex
-        lease = now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
         session.execute(
             sa.update(OutboxEmail).where(OutboxEmail.id.in_(ids), _claimable(now))
-            .values(status=EmailStatus.sending, lease_until=lease, claim_token=token,
+            .values(status=EmailStatus.sending, lease_until=_lease_until(), claim_token=token,
                     attempts=OutboxEmail.attempts + 1)
             .execution_options(synchronize_session=False)
         )
         session.commit()
-        claimed = session.scalars(sa.select(OutboxEmail).where(OutboxEmail.claim_token == token)
+        claimed = session.scalars(sa.select(OutboxEmail)
+                                  .where(OutboxEmail.id.in_(ids), OutboxEmail.claim_token == token)
                                   .order_by(OutboxEmail.urgent.desc(), OutboxEmail.id)).all()
         if claimed:
-            return claimed
+            # Read once: the worker's commits while it sends must not reload each row (it renews by id and token).
+            for email in claimed:
+                session.expunge(email)
+            return Claim(token, claimed)
+
+
+def _renew(claim: Claim, emails: list[OutboxEmail]) -> set[int]:
+    """Extends the lease of those of `emails` that the worker still holds, and commits (with it, the result of the
+    send before); returns their ids. A row missing was taken up by another worker after the lease ran out, and is
+    theirs now."""
+    held = db.session.scalars(
+        sa.update(OutboxEmail).where(OutboxEmail.id.in_([email.id for email in emails]),
+                                     OutboxEmail.claim_token == claim.token)
+        .values(lease_until=_lease_until()).returning(OutboxEmail.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    return set(held)
 
 
 def as_message(email: OutboxEmail) -> Message:
@@ -129,25 +165,32 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), current_app.config["OUTBOX_BACKOFF_MAX_SECONDS"]))
 
 
-def _mark_sent(email: OutboxEmail) -> None:
-    email.status = EmailStatus.sent
-    email.sent_at = utcnow()
-    email.lease_until = email.claim_token = email.last_error = None
-    db.session.commit()
+def _record(claim: Claim, email: OutboxEmail, **values) -> bool:
+    """Records a send's result, only if the row is still this worker's: whether it was. The caller commits."""
+    result = db.session.execute(
+        sa.update(OutboxEmail).where(OutboxEmail.id == email.id, OutboxEmail.claim_token == claim.token)
+        .values(lease_until=None, claim_token=None, **values).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        log.warning("Email %s was claimed by another worker while this one sent it: it may go twice, with the "
+                    "same Message-ID %s.", email.id, email.message_id)
+    return result.rowcount == 1
 
 
-def _mark_failed(email: OutboxEmail, error: str, report: DeliveryReport) -> None:
-    email.last_error = error[:500]
-    email.lease_until = email.claim_token = None
+def _mark_sent(claim: Claim, email: OutboxEmail, report: DeliveryReport) -> None:
+    if _record(claim, email, status=EmailStatus.sent, sent_at=utcnow(), last_error=None):
+        report.sent += 1
+
+
+def _mark_failed(claim: Claim, email: OutboxEmail, error: str, report: DeliveryReport) -> None:
+    error = error[:500]
     if email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-        email.status = EmailStatus.failed
-        report.failed += 1
-        log.error("Email %s parked as failed after %s attempts: %s", email.id, email.attempts, error)
-    else:
-        email.status = EmailStatus.queued
-        email.next_attempt_at = utcnow() + backoff(email.attempts)
+        if _record(claim, email, status=EmailStatus.failed, last_error=error):
+            report.failed += 1
+            log.error("Email %s parked as failed after %s attempts: %s", email.id, email.attempts, error)
+    elif _record(claim, email, status=EmailStatus.queued, last_error=error,
+                 next_attempt_at=utcnow() + backoff(email.attempts)):
         report.retrying += 1
-    db.session.commit()
 
 
 def _error_text(exc: Exception) -> str:
@@ -158,29 +201,38 @@ def deliver_due(batch_size: int = 50) -> DeliveryReport:
     """One pass: sends every email due now, batch by batch, and records each result as it goes."""
     report = DeliveryReport()
     while True:
-        emails = claim(batch_size)
-        if not emails:
+        batch = claim(batch_size)
+        if batch is None:
             return report
         try:
             connection = mail.connect().__enter__()
         except (smtplib.SMTPException, OSError) as exc:
-            for email in emails:
-                _mark_failed(email, _error_text(exc), report)
+            for email in batch.emails:
+                _mark_failed(batch, email, _error_text(exc), report)
+            db.session.commit()
             return report  # the server is down: the rest waits for the next pass
         try:
-            for email in emails:
-                try:
-                    connection.send(as_message(email))
-                except (smtplib.SMTPException, OSError) as exc:
-                    _mark_failed(email, _error_text(exc), report)
-                else:
-                    _mark_sent(email)
-                    report.sent += 1
+            send_claimed(batch, connection, report)
         finally:
             try:
                 connection.__exit__(None, None, None)
             except (smtplib.SMTPException, OSError):
                 pass  # the emails are sent and marked; a failed goodbye to the server changes nothing
+
+
+def send_claimed(batch: Claim, connection, report: DeliveryReport) -> None:
+    """Sends the batch's emails one by one, each only while the worker still holds it. Each result is committed with
+    the renewal of the lease on the rest, in one transaction."""
+    for position, email in enumerate(batch.emails):
+        if email.id not in _renew(batch, batch.emails[position:]):
+            continue  # its lease ran out and another worker took it up: theirs to send
+        try:
+            connection.send(as_message(email))
+        except (smtplib.SMTPException, OSError) as exc:
+            _mark_failed(batch, email, _error_text(exc), report)
+        else:
+            _mark_sent(batch, email, report)
+    db.session.commit()
 
 
 def retry(actor, email_id: int) -> OutboxEmail:

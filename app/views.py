@@ -15,7 +15,7 @@ from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import charts, files, notify, outbox, workflow
+from app import charts, files, idempotency, notify, outbox, workflow
 from app.errors import Conflict, InvalidData
 from app.extensions import db
 from app.models import CaseStatus, ConcernType, Indicator, IndicatorKind, StoredFile, TrainingCourse, User
@@ -85,15 +85,29 @@ class ConcernView(BaseView):
     def new(self):
         payload: dict[str, Any] = {}
         errors: dict[str, list[str]] = {}
+        # One form, one case: sent twice (a double click, a reload), it raises the concern once.
+        form_token = idempotency.form_token()
         if request.method == "POST":
             payload = form_payload("indicator_ids")
+            payload.pop("form_token", None)
             payload["immediate_danger"] = "immediate_danger" in request.form
-            try:
+
+            def raise_concern():
                 case = cases.raise_concern(g.user, payload, naive_zone=UK)
+                return redirect(url_for("ConcernView.raised", pk=case.id))
+
+            try:
+                response, repeated = idempotency.once(f"concern-form:{form_token}", raise_concern)
             except InvalidData as exc:
                 errors = exc.errors
+            except idempotency.StillRunning:
+                flash("This form was already sent: your concern is in the list below.", "info")
+                return redirect(url_for("ConcernView.mine"))
             else:
-                return redirect(url_for("ConcernView.raised", pk=case.id))
+                if repeated:
+                    flash("This form was already sent: your concern was saved once, and nothing was sent twice.",
+                          "info")
+                return response
         found = []
         search = request.args.get("find", "").strip()
         if search and can(g.user, "can_read", "Subject"):
@@ -106,7 +120,7 @@ class ConcernView(BaseView):
         return self.render_template(
             "concern_form.html", payload=payload, errors=errors, grouped=grouped, types=types, found=found,
             search=search, contacts=current_app.config["SAFEGUARDING_CONTACTS"],
-            can_pick_subject=can(g.user, "can_read", "Subject"),
+            can_pick_subject=can(g.user, "can_read", "Subject"), form_token=form_token,
         ), (422 if errors else 200)
 
     @expose("/<int:pk>/raised")

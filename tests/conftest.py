@@ -5,6 +5,7 @@ the Alembic migrations, exactly as in production, and the roles and reference da
 """
 from __future__ import annotations
 
+import asyncio
 import email
 import itertools
 import os
@@ -57,14 +58,18 @@ class RequestPerAppContextClient(FlaskClient):
 
 
 class RecordingSMTPHandler:
-    """A real SMTP server's handler: keeps every message it accepts, and can be told to refuse the next few."""
+    """A real SMTP server's handler: keeps every message it accepts, can be told to refuse the next few, and to take
+    `delay` seconds over each message (a slow relay; connections are still served at the same time)."""
 
     def __init__(self):
         self.messages: list[email.message.Message] = []
         self.refuse_next = 0
+        self.delay = 0.0
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self._lock:
             if self.refuse_next > 0:
                 self.refuse_next -= 1
@@ -121,6 +126,7 @@ def inbox(ctx, smtp_server):
     smtp_server.handler.refuse_next = 0
     yield smtp_server.handler
     smtp_server.handler.refuse_next = 0
+    smtp_server.handler.delay = 0.0
 
 
 def deliver(inbox) -> list:
