@@ -221,7 +221,10 @@ def _write_pending(session: Session) -> None:
 
 def _chain_holds_anchor(session: Session, head_seq: int) -> bool:
     """Whether the chain, as this transaction sees it under the chain lock, still has the recorded head in it."""
-    anchor = read_anchor()
+    try:
+        anchor = read_anchor()
+    except (OSError, ValueError):
+        return True  # an unreadable head file must not refuse the change: writing it fails too, and is reported
     if anchor is None:
         return True
     if anchor["seq"] > head_seq:
@@ -262,7 +265,12 @@ def _anchor_head(session: Session) -> None:
     head = session.info.get(_HEAD)
     _reset(session)
     if head:
-        write_anchor(head)
+        try:
+            write_anchor(head)
+        except (OSError, ValueError):
+            # The change is committed: failing now would answer an error for a saved change, and the user would
+            # send it again. The head file stays behind the chain, which the Admin's outbox page and verify report.
+            current_app.logger.exception("Audit head file %s could not be written.", _anchor_path())
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -307,6 +315,25 @@ def write_anchor(head: dict) -> None:
         os.replace(tmp, path)
 
 
+def head_file_problem(session: Session) -> Optional[str]:
+    """What is wrong with the head file, in plain words, or None: unreadable, or behind the chain because it could
+    not be written after a commit. Read from the file and the chain, so every worker reports the same."""
+    path = _anchor_path()
+    if path is None:
+        return None
+    try:
+        anchor = read_anchor()
+    except (OSError, ValueError) as exc:
+        return f"The audit head file {path} cannot be read ({exc}). Check the file and its permissions."
+    last_seq = session.scalar(sa.select(sa.func.coalesce(sa.func.max(AuditEvent.seq), 0)))
+    behind = last_seq - (anchor["seq"] if anchor else 0)
+    if behind <= 0:
+        return None
+    return (f"The audit head file {path} is behind the audit trail by {behind} event{'s' if behind != 1 else ''}: "
+            "it could not be written. Check that the app may write to it. Until it is written, events cut off the "
+            "end of the trail would not be found.")
+
+
 # --- verification ---------------------------------------------------------------------------------------------
 
 @dataclass
@@ -344,13 +371,19 @@ def _verify(session: Session) -> Verification:
         if not hmac.compare_digest(_seal(key, ev), ev.hash) and not _erased_as_vouched(key, ev, vouched):
             return Verification(False, count, prev_hash, ev.seq, "the event does not match its seal (edited)")
         prev_hash, expected_seq, count = ev.hash, expected_seq + 1, count + 1
-    anchor = read_anchor()
+    try:
+        anchor = read_anchor()
+    except (OSError, ValueError):
+        anchor = None  # head_file_problem names it below
     if anchor and anchor["seq"] >= expected_seq:
         return Verification(False, count, prev_hash, expected_seq, "events at the end of the chain are missing")
     if anchor:
         anchored = session.execute(sa.select(AuditEvent.hash).where(AuditEvent.seq == anchor["seq"])).scalar()
         if anchored != anchor["hash"]:
             return Verification(False, count, prev_hash, anchor["seq"], "the chain differs from its recorded head")
+    head_problem = head_file_problem(session)
+    if head_problem:
+        return Verification(False, count, prev_hash, None, head_problem)
     return Verification(True, count, prev_hash if count else None, None)
 
 

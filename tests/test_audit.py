@@ -527,3 +527,45 @@ def test_a_cut_off_tail_stays_found_after_the_app_writes_past_the_old_head(app, 
     # The earliest event the app can prove wrong is the head it recorded: the chain now has another event there.
     result = assert_tampering_found(app, api, old_head)
     assert "recorded head" in result["problem"]
+
+
+# --- the head file fails softly: a saved change is never answered with an error ---------------------------------
+
+@pytest.fixture()
+def unwritable_head(app, tmp_path):
+    """AUDIT_HEAD_PATH somewhere nobody can write (its folder is a file: root can't either), then back as it was,
+    brought up to the chain's head so that later tests verify."""
+    from app import audit
+    from app.models import AuditEvent
+    kept = app.config["AUDIT_HEAD_PATH"]
+    (tmp_path / "not-a-folder").write_text("")
+    app.config["AUDIT_HEAD_PATH"] = str(tmp_path / "not-a-folder" / "audit-head.json")
+    try:
+        yield
+    finally:
+        app.config["AUDIT_HEAD_PATH"] = kept
+        db = _db()
+        head = db.session.execute(sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc())
+                                  .limit(1)).one()
+        db.session.rollback()
+        audit.write_anchor({"seq": head.seq, "hash": head.hash})
+
+
+def test_an_unwritable_head_file_still_saves_the_concern_and_the_admin_and_verify_are_told(app, api, web,
+                                                                                           unwritable_head, caplog):
+    from app.models import Case
+    payload = concern_payload()
+    response = api("staff").post("/api/v1/case/", json=payload)
+    assert response.status_code == 201, response.get_json()
+    db = _db()
+    saved = db.session.scalar(sa.select(Case).where(Case.id == response.get_json()["id"]))
+    assert saved.description == payload["description"]
+    db.session.rollback()
+    assert "Audit head file" in caplog.text and "could not be written" in caplog.text
+
+    page = web("admin").get("/outbox/").get_data(as_text=True)
+    assert 'id="audit-head-problem"' in page and "could not be written" in page
+
+    code, result = cli_verify(app)
+    assert code == 1 and result["ok"] is False, result
+    assert "behind the audit trail" in result["problem"] and "could not be written" in result["problem"]
