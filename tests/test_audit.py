@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from tests.conftest import concern_payload, make_case
 
 # The revision that last set audit_event's triggers (append-only, but for retention's erasure of content).
-MIGRATION = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0008_retention.py"
+MIGRATION = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0012_record_seals.py"
 EVENT_COLUMNS = ("seq", "at", "actor_id", "actor", "action", "entity_type", "entity_id", "case_id", "from_status",
                    "to_status", "reason", "changes", "prev_hash", "hash")
 

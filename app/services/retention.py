@@ -241,6 +241,7 @@ def _erase(session: Session, subject: Subject, item: DueItem) -> None:
         covers.append(review)
     session.execute(sa.update(CaseEntry).where(CaseEntry.case_id.in_(case_ids))
                     .values(summary="", reason=None, data=sa.null()).execution_options(synchronize_session=False))
+    covers += session.scalars(sa.select(CaseEntry).where(CaseEntry.case_id.in_(case_ids))).all()  # blanked in bulk: sealed as they are now
     session.execute(sa.update(OutboxEmail).where(OutboxEmail.case_id.in_(case_ids))
                     .values(body="").execution_options(synchronize_session=False))
     subject.full_name, subject.name_key = ERASED_NAME, ""
