@@ -530,8 +530,7 @@ def _verify_access_log(session: Session) -> list[str]:
                                .where(AccessLogEntry.seq.is_(None)))
     if unchained:
         findings.append(f"access log: {unchained} entr{'ies are' if unchained != 1 else 'y is'} outside its chain "
-                        "(added behind the app's back, or logged before it was chained: see `flask audit "
-                        "seal-existing`)")
+                        "(added behind the app's back)")
     return findings
 
 

@@ -7,7 +7,6 @@ test puts back exactly what it changed, because the whole test session shares on
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa

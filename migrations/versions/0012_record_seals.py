@@ -8,8 +8,9 @@ Revises: 0009
 triggers like every other column but `reason` and `changes` (retention's erasure empties only those).
 
 `access_log` rows carry `seq`, `prev_hash` and `hash`: an HMAC chain of its own, written under a lock of its own, so
-that an entry edited, deleted or added behind the app's back is found. Rows logged before this revision have none
-until `flask audit seal-existing` chains them.
+that an entry edited, deleted or added behind the app's back is found. The entries logged before this revision are
+chained here, in the order they were logged, under the app's AUDIT_KEY. (Records written before it are sealed by
+`flask audit seal-existing`, run once after upgrading.)
 """
 import sqlalchemy as sa
 from alembic import op
@@ -50,7 +51,26 @@ def upgrade():
         batch_op.create_unique_constraint("uq_access_log_seq", ["seq"])
         batch_op.create_unique_constraint("uq_access_log_prev_hash", ["prev_hash"])
         batch_op.create_unique_constraint("uq_access_log_hash", ["hash"])
+    _chain_existing_entries(connection)
     append_only.create_triggers(connection, "access_log")
+
+
+def _chain_existing_entries(connection: sa.engine.Connection) -> None:
+    from app import audit
+    from app.models import AccessLogEntry
+    table = AccessLogEntry.__table__
+    prev_hash = audit.GENESIS
+    rows = connection.execute(sa.select(table).order_by(table.c.id)).mappings().all()
+    for seq, row in enumerate(rows, start=1):
+        entry = AccessLogEntry(**{**row, "seq": seq, "prev_hash": prev_hash})
+        prev_hash = audit._access_seal(audit._audit_key(), entry)
+        connection.execute(table.update().where(table.c.id == row["id"])
+                           .values(seq=seq, prev_hash=entry.prev_hash, hash=prev_hash))
+    if rows:
+        try:
+            audit.write_anchor({"seq": len(rows), "hash": prev_hash}, audit.ACCESS_CHAIN)
+        except OSError as exc:  # `flask audit verify` says so until the app writes it
+            print(f"The access log's head file could not be written: {exc}")
 
 
 def downgrade():
