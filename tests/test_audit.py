@@ -534,9 +534,9 @@ def test_a_cut_off_tail_stays_found_after_the_app_writes_past_the_old_head(app, 
 @pytest.fixture()
 def unwritable_head(app, tmp_path):
     """AUDIT_HEAD_PATH somewhere nobody can write (its folder is a file: root can't either), then back as it was,
-    brought up to the chain's head so that later tests verify."""
+    its head files brought up to their chains' heads so that later tests verify."""
     from app import audit
-    from app.models import AuditEvent
+    from app.models import AccessLogEntry, AuditEvent
     kept = app.config["AUDIT_HEAD_PATH"]
     (tmp_path / "not-a-folder").write_text("")
     app.config["AUDIT_HEAD_PATH"] = str(tmp_path / "not-a-folder" / "audit-head.json")
@@ -545,10 +545,12 @@ def unwritable_head(app, tmp_path):
     finally:
         app.config["AUDIT_HEAD_PATH"] = kept
         db = _db()
-        head = db.session.execute(sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc())
-                                  .limit(1)).one()
+        for chain, model in ((audit.AUDIT_CHAIN, AuditEvent), (audit.ACCESS_CHAIN, AccessLogEntry)):
+            head = db.session.execute(sa.select(model.seq, model.hash).where(model.seq.is_not(None))
+                                      .order_by(model.seq.desc()).limit(1)).first()
+            if head:
+                audit.write_anchor({"seq": head.seq, "hash": head.hash}, chain)
         db.session.rollback()
-        audit.write_anchor({"seq": head.seq, "hash": head.hash})
 
 
 def test_an_unwritable_head_file_still_saves_the_concern_and_the_admin_and_verify_are_told(app, api, web,
@@ -569,3 +571,22 @@ def test_an_unwritable_head_file_still_saves_the_concern_and_the_admin_and_verif
     code, result = cli_verify(app)
     assert code == 1 and result["ok"] is False, result
     assert "behind the audit trail" in result["problem"] and "could not be written" in result["problem"]
+
+
+def test_an_unreadable_head_file_still_saves_the_concern_and_verify_says_so(app, api, web):
+    from app import audit
+    path = Path(app.config["AUDIT_HEAD_PATH"])
+    kept = path.read_bytes()
+    path.write_text("{not json")
+    try:
+        assert api("staff").post("/api/v1/case/", json=concern_payload()).status_code == 201
+        assert "cannot be read" in web("admin").get("/outbox/").get_data(as_text=True)
+        code, result = cli_verify(app)
+        assert code == 1 and "cannot be read" in result["problem"], result
+    finally:
+        path.write_bytes(kept)
+    audit.write_anchor(dict(zip(("seq", "hash"), _db().session.execute(
+        sa.text("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")).one())))
+    _db().session.rollback()
+    code, result = cli_verify(app)
+    assert (code, result["ok"]) == (0, True), result
