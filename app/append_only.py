@@ -13,8 +13,9 @@ def create_statements(table: str, dialect: str, erasable: tuple[str, ...] = (), 
     """The triggers' DDL. With `erasable` columns, the one UPDATE allowed sets all of them to NULL and leaves every
     column in `kept` as it was: retention erases personal data from a record whose existence stays provable."""
     message = f"{table} is append-only"
-    same = "IS NOT DISTINCT FROM" if dialect == "postgresql" else "IS"  # equal, NULLs included
-    erasure = " AND ".join([f"NEW.{c} IS NULL" for c in erasable] + [f"NEW.{c} {same} OLD.{c}" for c in kept])
+    # Equal, NULLs included; compared as text on PostgreSQL, where a json column has no equality.
+    same = "NEW.{c}::text IS NOT DISTINCT FROM OLD.{c}::text" if dialect == "postgresql" else "NEW.{c} IS OLD.{c}"
+    erasure = " AND ".join([f"NEW.{c} IS NULL" for c in erasable] + [same.format(c=c) for c in kept])
     if dialect == "postgresql":
         allow = f"IF TG_OP = 'UPDATE' AND {erasure} THEN RETURN NEW; END IF;" if erasable else ""
         return [

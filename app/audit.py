@@ -22,25 +22,28 @@ import hmac
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.models import AuditEvent, utcnow
+from app import record_seals
+from app.models import AccessLogEntry, AuditEvent, utcnow
 
 GENESIS = "0" * 64
 _PENDING = "audit_pending"
 _TOUCHED = "audit_touched"
 _INSERTED = "audit_inserted"  # entities inserted by this transaction: their audit shows every field
 _HEAD = "audit_head"
-# Any constant will do: it names the one lock that serialises appends to the chain on PostgreSQL.
+# Any constants will do: they name the locks that serialise appends to each chain on PostgreSQL.
 _CHAIN_LOCK_ID = 0x50524556
+_ACCESS_LOCK_ID = 0x50524557
+AUDIT_CHAIN, ACCESS_CHAIN = "audit", "access_log"  # the audit events' chain; the access log's own
 ERASURE = "retention_erasure"  # the action of an erasure's tombstone event
 ERASED_EVENTS = "erased_audit_events"  # in a tombstone's changes: {seq: seal of the erased event's remains}
 
@@ -101,11 +104,12 @@ def field_changes(entity: Any, created: bool) -> dict[str, dict[str, Any]]:
 
 def record(session: Session, actor, action: str, entity: Any, *, reason: Optional[str] = None,
            from_status: Optional[str] = None, to_status: Optional[str] = None, case_id: Optional[int] = None,
-           extra_changes: Optional[dict] = None) -> None:
+           extra_changes: Optional[dict] = None, covers: tuple = ()) -> None:
     """Registers an audit event for `entity`, written at commit in the same transaction.
 
     `actor` is a user, or a string naming a system process (e.g. "system:retention"). Call it after changing the
-    entity and before the next flush, so that the field-level changes are captured.
+    entity and before the next flush, so that the field-level changes are captured. The event seals `entity` and
+    the records in `covers` as the transaction leaves them.
     """
     if actor is None or (isinstance(actor, str) and not actor.strip()):
         raise ActorRequired("An audited change needs an actor.")
@@ -116,7 +120,7 @@ def record(session: Session, actor, action: str, entity: Any, *, reason: Optiona
         actor_id=None if isinstance(actor, str) else actor.id,
         actor=actor if isinstance(actor, str) else actor.username,
         action=action, entity=entity, reason=reason, from_status=from_status, to_status=to_status,
-        case_id=case_id, changes=changes,
+        case_id=case_id, changes=changes, covers=list(covers),
     ))
 
 
@@ -167,6 +171,8 @@ def _signed_content(ev: AuditEvent) -> bytes:
         "from_status": ev.from_status, "to_status": ev.to_status, "reason": ev.reason, "changes": ev.changes,
         "prev_hash": ev.prev_hash,
     }
+    if ev.seals is not None:  # events from before records were sealed are signed without it
+        content["seals"] = ev.seals
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -192,10 +198,12 @@ def _write_pending(session: Session) -> None:
         sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
     seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    keep_anchor = not _chain_holds_anchor(session, seq)
+    keep_anchor = not _chain_holds_anchor(session, seq, AUDIT_CHAIN)
     key = _audit_key()
     now = utcnow()
     audited = session.info.setdefault("audit_done", set())
+    _cover_by_case(pending, session.info.get(_TOUCHED, {}))
+    seals = record_seals.seal_records(session, key, [e for item in pending for e in (item.entity, *item.covers)])
     for item in pending:
         seq += 1
         ev = AuditEvent(
@@ -203,7 +211,7 @@ def _write_pending(session: Session) -> None:
             entity_type=type(item.entity).__name__, entity_id=_entity_id(item.entity),
             case_id=item.case_id if item.case_id is not None else getattr(item.entity, "audit_case_id", None),
             from_status=item.from_status, to_status=item.to_status, reason=item.reason, changes=item.changes,
-            prev_hash=prev_hash,
+            prev_hash=prev_hash, seals=_seals_of(item, seals),
         )
         ev.hash = _seal(key, ev)
         prev_hash = ev.hash
@@ -216,17 +224,89 @@ def _write_pending(session: Session) -> None:
         # keep that head, so that verify() goes on reporting it, instead of moving it onto the altered chain.
         current_app.logger.error("Audit chain does not hold its recorded head: head file left unchanged.")
     else:
-        session.info[_HEAD] = {"seq": seq, "hash": prev_hash}
+        session.info.setdefault(_HEAD, {})[AUDIT_CHAIN] = {"seq": seq, "hash": prev_hash}
 
 
-def _chain_holds_anchor(session: Session, head_seq: int) -> bool:
+def _cover_by_case(pending: list[_Pending], touched: dict[int, Any]) -> None:
+    """An audited record changed with no event of its own (a chronology entry) is covered, and sealed, by the event
+    of the change on its case in the same transaction; with none, the guard refuses the commit."""
+    named = {id(e) for item in pending for e in (item.entity, *item.covers)}
+    by_case: dict[int, _Pending] = {}
+    for item in pending:
+        case_id = item.case_id if item.case_id is not None else getattr(item.entity, "audit_case_id", None)
+        by_case.setdefault(case_id, item)
+    for key, obj in touched.items():
+        case_id = getattr(obj, "audit_case_id", None)
+        if key not in named and case_id is not None and case_id in by_case:
+            by_case[case_id].covers.append(obj)
+
+
+def _seals_of(item: _Pending, seals: dict[str, str]) -> Optional[dict[str, str]]:
+    mine = {}
+    for entity in (item.entity, *item.covers):
+        identity = sa.inspect(entity).identity
+        record = identity and record_seals.record_key(sa.inspect(entity).mapper, identity)
+        if record in seals:
+            mine[record] = seals[record]
+    return mine or None
+
+
+def _chain_model(chain: str):
+    return AuditEvent if chain == AUDIT_CHAIN else AccessLogEntry
+
+
+def _chain_holds_anchor(session: Session, head_seq: int, chain: str) -> bool:
     """Whether the chain, as this transaction sees it under the chain lock, still has the recorded head in it."""
-    anchor = read_anchor()
+    try:
+        anchor = read_anchor(chain)
+    except (OSError, ValueError):
+        return True  # an unreadable head file must not refuse the change: writing it fails too, and is reported
     if anchor is None:
         return True
     if anchor["seq"] > head_seq:
         return False
-    return session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.seq == anchor["seq"])) == anchor["hash"]
+    model = _chain_model(chain)
+    return session.scalar(sa.select(model.hash).where(model.seq == anchor["seq"])) == anchor["hash"]
+
+
+# --- the access log: a chain of its own, so that an entry edited, deleted or added behind the app's back shows ---
+
+def _access_content(entry: AccessLogEntry) -> bytes:
+    content = {"seq": entry.seq, "at": entry.at.astimezone(timezone.utc).isoformat(), "user_id": entry.user_id,
+               "case_id": entry.case_id, "channel": entry.channel, "what": entry.what,
+               "outside_own_work": bool(entry.outside_own_work), "prev_hash": entry.prev_hash}
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _access_seal(key: str, entry: AccessLogEntry) -> str:
+    return hmac.new(key.encode(), _access_content(entry), hashlib.sha256).hexdigest()
+
+
+@event.listens_for(Session, "before_flush")
+def _chain_access_log(session: Session, flush_context, instances) -> None:
+    """Links new access log entries onto its chain before they are inserted (the table refuses UPDATE)."""
+    entries = [obj for obj in session.new if isinstance(obj, AccessLogEntry)]
+    if not entries:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_ACCESS_LOCK_ID)))
+    else:  # SQLite: a write, though of nothing, takes the write lock before the head is read
+        session.execute(sa.text("UPDATE access_log SET seq = seq WHERE 0"))
+    head = session.execute(sa.select(AccessLogEntry.seq, AccessLogEntry.hash).where(AccessLogEntry.seq.is_not(None))
+                           .order_by(AccessLogEntry.seq.desc()).limit(1)).first()
+    seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    keep_anchor = not _chain_holds_anchor(session, seq, ACCESS_CHAIN)
+    key = _audit_key()
+    for entry in entries:
+        seq += 1
+        entry.at = entry.at or utcnow()
+        entry.outside_own_work = bool(entry.outside_own_work)
+        entry.seq, entry.prev_hash = seq, prev_hash
+        entry.hash = prev_hash = _access_seal(key, entry)
+    if keep_anchor:
+        current_app.logger.error("Access log chain does not hold its recorded head: head file left unchanged.")
+    else:
+        session.info.setdefault(_HEAD, {})[ACCESS_CHAIN] = {"seq": seq, "hash": prev_hash}
 
 
 @event.listens_for(Session, "after_flush")
@@ -259,10 +339,15 @@ def _reset(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _anchor_head(session: Session) -> None:
-    head = session.info.get(_HEAD)
+    heads = session.info.get(_HEAD, {})
     _reset(session)
-    if head:
-        write_anchor(head)
+    for chain, head in heads.items():
+        try:
+            write_anchor(head, chain)
+        except (OSError, ValueError):
+            # The change is committed: failing now would answer an error for a saved change, and the user would
+            # send it again. The head file stays behind the chain, which the Admin's outbox page and verify report.
+            current_app.logger.exception("Audit head file %s could not be written.", _anchor_path(chain))
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -275,28 +360,32 @@ def _forget(session: Session, previous_transaction) -> None:
 
 # --- the anchor: the last head, kept outside the database -------------------------------------------------------
 
-def _anchor_path() -> Optional[Path]:
+def _anchor_path(chain: str = AUDIT_CHAIN) -> Optional[Path]:
+    """AUDIT_HEAD_PATH for the audit chain; beside it, with "-access-log" added to its name, for the access log."""
     path = current_app.config.get("AUDIT_HEAD_PATH")
-    return Path(path) if path else None
+    if not path:
+        return None
+    path = Path(path)
+    return path if chain == AUDIT_CHAIN else path.with_name(f"{path.stem}-access-log{path.suffix}")
 
 
-def read_anchor() -> Optional[dict]:
-    path = _anchor_path()
+def read_anchor(chain: str = AUDIT_CHAIN) -> Optional[dict]:
+    path = _anchor_path(chain)
     if path is None or not path.exists():
         return None
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
 
 
-def write_anchor(head: dict) -> None:
+def write_anchor(head: dict, chain: str = AUDIT_CHAIN) -> None:
     """Keeps the highest head written, across processes (several gunicorn workers append to one chain)."""
-    path = _anchor_path()
+    path = _anchor_path(chain)
     if path is None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        current = read_anchor()
+        current = read_anchor(chain)
         if current and current.get("seq", 0) >= head["seq"]:
             return
         tmp = path.with_suffix(".tmp")
@@ -305,6 +394,32 @@ def write_anchor(head: dict) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+
+
+def head_file_problem(session: Session) -> Optional[str]:
+    """What is wrong with the head files, in plain words, or None: unreadable, or behind their chain because they
+    could not be written after a commit. Read from the files and the chains, so every worker reports the same."""
+    problems = [problem for chain, what in ((AUDIT_CHAIN, "audit trail"), (ACCESS_CHAIN, "access log"))
+                if (problem := _head_file_problem(session, chain, what))]
+    return " ".join(problems) or None
+
+
+def _head_file_problem(session: Session, chain: str, what: str) -> Optional[str]:
+    path = _anchor_path(chain)
+    if path is None:
+        return None
+    try:
+        anchor = read_anchor(chain)
+    except (OSError, ValueError) as exc:
+        return f"The {what}'s head file {path} cannot be read ({exc}). Check the file and its permissions."
+    model = _chain_model(chain)
+    last_seq = session.scalar(sa.select(sa.func.coalesce(sa.func.max(model.seq), 0)))
+    behind = last_seq - (anchor["seq"] if anchor else 0)
+    if behind <= 0:
+        return None
+    return (f"The {what}'s head file {path} is behind the {what} by {behind} entr{'ies' if behind != 1 else 'y'}: "
+            f"it could not be written. Check that the app may write to it. Until it is written, entries cut off the "
+            f"end of the {what} would not be found.")
 
 
 # --- verification ---------------------------------------------------------------------------------------------
@@ -316,22 +431,47 @@ class Verification:
     head: Optional[str]
     first_bad_seq: Optional[int]
     problem: Optional[str] = None
+    records: Optional[record_seals.RecordsCheck] = None  # with verify(records=True) only
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "events": self.events, "head": self.head, "first_bad_seq": self.first_bad_seq,
-                "problem": self.problem}
+        found = {"ok": self.ok, "events": self.events, "head": self.head, "first_bad_seq": self.first_bad_seq,
+                 "problem": self.problem}
+        if self.records is not None:
+            found["records"] = {"checked": self.records.checked, "differ": len(self.records.findings)}
+        return found
 
 
-def verify(session: Session) -> Verification:
-    """Checks the whole chain and its recorded head. Read-only: it ends the transaction its reads opened, whatever
-    it finds (a long-lived session must not keep audit_event locked, or the rows it read, after a failed check)."""
+def verify(session: Session, records: bool = False,
+           progress: Callable[[str, int, int], None] = lambda what, done, total: None) -> Verification:
+    """Checks the whole chain and its recorded head; with `records`, also every audited record against its last
+    seal and the access log's chain. Read-only: it ends the transaction its reads opened, whatever it finds (a
+    long-lived session must not keep audit_event locked, or the rows it read, after a failed check)."""
     try:
-        return _verify(session)
+        sealed: Optional[dict[str, str]] = {} if records else None
+        result = _verify(session, sealed)
+        if records:
+            result.records = record_seals.RecordsCheck()
+            if result.ok or result.first_bad_seq is None:  # the chain's seals can be trusted
+                result.records = record_seals.check_records(session, _audit_key(), sealed, progress)
+            result.records.findings += _verify_access_log(session)
+            if result.records.findings and result.ok:
+                result.ok, result.problem = False, "records differ from their last audited state"
+        return result
     finally:
         session.rollback()
 
 
-def _verify(session: Session) -> Verification:
+def chain_seals(session: Session) -> tuple[Verification, dict[str, str]]:
+    """The chain's verification and, per record, the last seal it holds. Read-only, like verify()."""
+    sealed: dict[str, str] = {}
+    try:
+        return _verify(session, sealed), sealed
+    finally:
+        session.rollback()
+
+
+def _verify(session: Session, sealed: Optional[dict[str, str]] = None) -> Verification:
+    """The walk; it gathers into `sealed`, when given, the last seal of each record."""
     key = _audit_key()
     vouched = _erasure_seals(session)
     expected_seq, prev_hash, count = 1, GENESIS, 0
@@ -343,15 +483,55 @@ def _verify(session: Session) -> Verification:
             return Verification(False, count, prev_hash, ev.seq, "the chain is broken (deleted or reordered)")
         if not hmac.compare_digest(_seal(key, ev), ev.hash) and not _erased_as_vouched(key, ev, vouched):
             return Verification(False, count, prev_hash, ev.seq, "the event does not match its seal (edited)")
+        if sealed is not None and ev.seals:
+            sealed.update(ev.seals)
         prev_hash, expected_seq, count = ev.hash, expected_seq + 1, count + 1
-    anchor = read_anchor()
+    try:
+        anchor = read_anchor()
+    except (OSError, ValueError):
+        anchor = None  # head_file_problem names it below
     if anchor and anchor["seq"] >= expected_seq:
         return Verification(False, count, prev_hash, expected_seq, "events at the end of the chain are missing")
     if anchor:
         anchored = session.execute(sa.select(AuditEvent.hash).where(AuditEvent.seq == anchor["seq"])).scalar()
         if anchored != anchor["hash"]:
             return Verification(False, count, prev_hash, anchor["seq"], "the chain differs from its recorded head")
+    head_problem = head_file_problem(session)
+    if head_problem:
+        return Verification(False, count, prev_hash, None, head_problem)
     return Verification(True, count, prev_hash if count else None, None)
+
+
+def _verify_access_log(session: Session) -> list[str]:
+    """The access log's chain, entry by entry, and its recorded head: what is wrong, in plain words."""
+    key = _audit_key()
+    findings: list[str] = []
+    expected_seq, prev_hash = 1, GENESIS
+    rows = session.execute(sa.select(AccessLogEntry).where(AccessLogEntry.seq.is_not(None))
+                           .order_by(AccessLogEntry.seq).execution_options(yield_per=1000))
+    for entry in rows.scalars():
+        if entry.seq != expected_seq:
+            findings.append(f"access log: entries {expected_seq} to {entry.seq - 1} of its chain are gone")
+        elif entry.prev_hash != prev_hash:
+            findings.append(f"access log: its chain is broken at entry {entry.seq} (deleted or reordered)")
+        if not hmac.compare_digest(_access_seal(key, entry), entry.hash or ""):
+            findings.append(f"access log entry {entry.id}: changed since it was logged")
+        expected_seq, prev_hash = entry.seq + 1, entry.hash
+    try:
+        anchor = read_anchor(ACCESS_CHAIN)
+    except (OSError, ValueError):
+        anchor = None  # head_file_problem names it
+    if anchor and anchor["seq"] >= expected_seq:
+        findings.append(f"access log: its last {anchor['seq'] - expected_seq + 1} entries are gone")
+    elif anchor and session.scalar(sa.select(AccessLogEntry.hash).where(AccessLogEntry.seq == anchor["seq"])
+                                   ) != anchor["hash"]:
+        findings.append("access log: its chain differs from its recorded head")
+    unchained = session.scalar(sa.select(sa.func.count()).select_from(AccessLogEntry)
+                               .where(AccessLogEntry.seq.is_(None)))
+    if unchained:
+        findings.append(f"access log: {unchained} entr{'ies are' if unchained != 1 else 'y is'} outside its chain "
+                        "(added behind the app's back)")
+    return findings
 
 
 def _erasure_seals(session: Session) -> dict[int, str]:

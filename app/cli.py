@@ -18,6 +18,7 @@ from flask.cli import AppGroup
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 
 from app import audit, notify, outbox
+from app.errors import Conflict
 from app.extensions import db
 from app.passwords import check_password
 from app.security import ROLE_MATRIX, all_permissions
@@ -86,11 +87,35 @@ def setup_command(ctx: click.Context) -> None:
 
 
 @audit_cli.command("verify")
-def verify_command() -> None:
-    """Check the audit chain; exit 0 when it holds, 1 when it does not."""
-    result = audit.verify(db.session)
+@click.option("--records", is_flag=True,
+              help="Also check every audited record against its last audited state, and the access log's chain.")
+def verify_command(records: bool) -> None:
+    """Check the audit chain; exit 0 when it holds, 1 when it does not. With --records, each record that differs is
+    named on a line of its own (progress goes to stderr)."""
+    def progress(model: str, done: int, total: int) -> None:
+        click.echo(f"{model}: {done} of {total} checked", err=True)
+
+    result = audit.verify(db.session, records=records, progress=progress)
+    for finding in result.records.findings if result.records else []:
+        click.echo(finding)
     click.echo(json.dumps(result.as_dict()))
     sys.exit(0 if result.ok else 1)
+
+
+@audit_cli.command("seal-existing")
+def seal_existing_command() -> None:
+    """Once, after upgrading to sealed records: seal, as they are now, the records no audit event seals yet."""
+    from app.services import sealing
+
+    def progress(model: str, done: int, total: int) -> None:
+        click.echo(f"{model}: {done} of {total} sealed", err=True)
+
+    try:
+        count = sealing.seal_existing(progress)
+    except Conflict as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"Sealed {count} records.")
 
 
 @outbox_cli.command("deliver")

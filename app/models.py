@@ -403,9 +403,11 @@ def parse_reference(reference: str) -> Optional[int]:
 
 
 class CaseEntry(Model):
-    """One line of a case's chronology: the narrative officers read, in time order."""
+    """One line of a case's chronology: the narrative officers read, in time order. Audited by the event of the
+    change it tells on its case (app/audit.py), which seals it."""
 
     __tablename__ = "case_entry"
+    __audited__ = True
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("prevent_case.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -517,6 +519,9 @@ class AuditEvent(Model):
     # Each event names its predecessor's hash; UNIQUE makes a fork (two events claiming one predecessor) impossible.
     prev_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The records' state after the change, per record ("Case/42"): an HMAC of its row, or "deleted". NULL in events
+    # written before records were sealed.
+    seals: Mapped[Optional[dict]] = mapped_column(sa.JSON)
 
 
 class EmailStatus(StrEnum):
@@ -586,10 +591,14 @@ class NotificationPreference(Model):
 
 
 class AccessLogEntry(Model):
-    """Every time someone opens a case (page or API) or exports it: who, when, how, and whether it was their work."""
+    """Every time someone opens a case (page or API) or exports it: who, when, how, and whether it was their work.
+    Append-only, and an HMAC chain of its own (`seq`, `prev_hash`, `hash`, written by app/audit.py)."""
 
     __tablename__ = "access_log"
-    __table_args__ = (sa.Index("ix_access_log_user_at", "user_id", "at"),)
+    __table_args__ = (sa.Index("ix_access_log_user_at", "user_id", "at"),
+                      sa.UniqueConstraint("seq", name="uq_access_log_seq"),
+                      sa.UniqueConstraint("prev_hash", name="uq_access_log_prev_hash"),
+                      sa.UniqueConstraint("hash", name="uq_access_log_hash"))
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
@@ -598,6 +607,9 @@ class AccessLogEntry(Model):
     what: Mapped[str] = mapped_column(sa.String(32))  # case, chronology, audit, export_pdf, export_csv ...
     # Not the reporter, nobody who has written on the case, owned an action on it or been granted it.
     outside_own_work: Mapped[bool] = mapped_column(default=False)
+    seq: Mapped[Optional[int]]
+    prev_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
 
     user: Mapped[User] = relationship()
 

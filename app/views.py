@@ -15,7 +15,7 @@ from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import charts, files, idempotency, notify, outbox, workflow
+from app import audit, charts, files, idempotency, notify, outbox, workflow
 from app.errors import Conflict, InvalidData
 from app.extensions import db
 from app.models import CaseStatus, ConcernType, Indicator, IndicatorKind, StoredFile, TrainingCourse, User
@@ -378,7 +378,8 @@ class OutboxView(BaseView):
     @has_access
     def index(self):
         failed, recent = outbox.failed_and_recent(db.session, g.user)
-        return self.render_template("outbox.html", failed=failed, recent=recent)
+        return self.render_template("outbox.html", failed=failed, recent=recent,
+                                    audit_head_problem=audit.head_file_problem(db.session))
 
     @expose("/<int:pk>/retry", methods=["POST"])
     @has_access

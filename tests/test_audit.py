@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from tests.conftest import concern_payload, make_case
 
 # The revision that last set audit_event's triggers (append-only, but for retention's erasure of content).
-MIGRATION = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0008_retention.py"
+MIGRATION = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0012_record_seals.py"
 EVENT_COLUMNS = ("seq", "at", "actor_id", "actor", "action", "entity_type", "entity_id", "case_id", "from_status",
                    "to_status", "reason", "changes", "prev_hash", "hash")
 
@@ -527,3 +527,66 @@ def test_a_cut_off_tail_stays_found_after_the_app_writes_past_the_old_head(app, 
     # The earliest event the app can prove wrong is the head it recorded: the chain now has another event there.
     result = assert_tampering_found(app, api, old_head)
     assert "recorded head" in result["problem"]
+
+
+# --- the head file fails softly: a saved change is never answered with an error ---------------------------------
+
+@pytest.fixture()
+def unwritable_head(app, tmp_path):
+    """AUDIT_HEAD_PATH somewhere nobody can write (its folder is a file: root can't either), then back as it was,
+    its head files brought up to their chains' heads so that later tests verify."""
+    from app import audit
+    from app.models import AccessLogEntry, AuditEvent
+    kept = app.config["AUDIT_HEAD_PATH"]
+    (tmp_path / "not-a-folder").write_text("")
+    app.config["AUDIT_HEAD_PATH"] = str(tmp_path / "not-a-folder" / "audit-head.json")
+    try:
+        yield
+    finally:
+        app.config["AUDIT_HEAD_PATH"] = kept
+        db = _db()
+        for chain, model in ((audit.AUDIT_CHAIN, AuditEvent), (audit.ACCESS_CHAIN, AccessLogEntry)):
+            head = db.session.execute(sa.select(model.seq, model.hash).where(model.seq.is_not(None))
+                                      .order_by(model.seq.desc()).limit(1)).first()
+            if head:
+                audit.write_anchor({"seq": head.seq, "hash": head.hash}, chain)
+        db.session.rollback()
+
+
+def test_an_unwritable_head_file_still_saves_the_concern_and_the_admin_and_verify_are_told(app, api, web,
+                                                                                           unwritable_head, caplog):
+    from app.models import Case
+    payload = concern_payload()
+    response = api("staff").post("/api/v1/case/", json=payload)
+    assert response.status_code == 201, response.get_json()
+    db = _db()
+    saved = db.session.scalar(sa.select(Case).where(Case.id == response.get_json()["id"]))
+    assert saved.description == payload["description"]
+    db.session.rollback()
+    assert "Audit head file" in caplog.text and "could not be written" in caplog.text
+
+    page = web("admin").get("/outbox/").get_data(as_text=True)
+    assert 'id="audit-head-problem"' in page and "could not be written" in page
+
+    code, result = cli_verify(app)
+    assert code == 1 and result["ok"] is False, result
+    assert "behind the audit trail" in result["problem"] and "could not be written" in result["problem"]
+
+
+def test_an_unreadable_head_file_still_saves_the_concern_and_verify_says_so(app, api, web):
+    from app import audit
+    path = Path(app.config["AUDIT_HEAD_PATH"])
+    kept = path.read_bytes()
+    path.write_text("{not json")
+    try:
+        assert api("staff").post("/api/v1/case/", json=concern_payload()).status_code == 201
+        assert "cannot be read" in web("admin").get("/outbox/").get_data(as_text=True)
+        code, result = cli_verify(app)
+        assert code == 1 and "cannot be read" in result["problem"], result
+    finally:
+        path.write_bytes(kept)
+    audit.write_anchor(dict(zip(("seq", "hash"), _db().session.execute(
+        sa.text("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")).one())))
+    _db().session.rollback()
+    code, result = cli_verify(app)
+    assert (code, result["ok"]) == (0, True), result

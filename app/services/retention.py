@@ -241,6 +241,8 @@ def _erase(session: Session, subject: Subject, item: DueItem) -> None:
         covers.append(review)
     session.execute(sa.update(CaseEntry).where(CaseEntry.case_id.in_(case_ids))
                     .values(summary="", reason=None, data=sa.null()).execution_options(synchronize_session=False))
+    # The entries were blanked in bulk, past the ORM: the tombstone seals them as they are now.
+    covers += session.scalars(sa.select(CaseEntry).where(CaseEntry.case_id.in_(case_ids))).all()
     session.execute(sa.update(OutboxEmail).where(OutboxEmail.case_id.in_(case_ids))
                     .values(body="").execution_options(synchronize_session=False))
     subject.full_name, subject.name_key = ERASED_NAME, ""
@@ -410,7 +412,8 @@ def subject_record(session: Session, actor, subject: Subject) -> dict:
                 sa.select(CaseReview).where(CaseReview.case_id == case.id).order_by(CaseReview.id))],
             "attachments": [],  # cases carry no files in this system
         } for case in cases],
-        "audit_events": [{k: v for k, v in _columns(ev).items() if k not in ("prev_hash", "hash")} for ev in events],
+        "audit_events": [{k: v for k, v in _columns(ev).items() if k not in ("prev_hash", "hash", "seals")}
+                         for ev in events],
         "emails": [{k: _columns(e)[k] for k in ("created_at", "kind", "to_address", "subject", "body", "status",
                                                  "case_id", "sent_at")} for e in emails],
     }

@@ -1,0 +1,72 @@
+"""How `flask audit verify --records` holds up with many cases: the same database as bench/case_list.py, its rows
+sealed by `flask audit seal-existing` (as after an upgrade), then verified, with the time of each and of a plain
+`count(*)` of every sealed table for scale.
+
+    .venv/bin/python bench/record_seals.py [--cases 100000] [--database-url postgresql://...]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.case_list import fill, reset  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'bench' / 'out' / 'seals.db'}")
+    args = parser.parse_args()
+    (ROOT / "bench" / "out").mkdir(exist_ok=True)
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    os.environ.setdefault("AUDIT_KEY", "bench-only")
+    os.environ["AUDIT_HEAD_PATH"] = str(ROOT / "bench" / "out" / "seals-audit-head.json")
+    Path(os.environ["AUDIT_HEAD_PATH"]).unlink(missing_ok=True)
+    from config import Config, _sqlalchemy_url
+
+    url = _sqlalchemy_url(args.database_url)
+    reset(url)
+
+    class BenchConfig(Config):
+        SQLALCHEMY_DATABASE_URI = url
+
+    from app import create_app
+
+    app = create_app(BenchConfig)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        from app import audit, record_seals
+        from app.cli import sync_roles
+        from app.extensions import db
+        from app.seed import seed_reference
+        from app.services import sealing
+
+        upgrade()
+        sync_roles()
+        seed_reference()
+        fill(app, args.cases)
+        started = time.perf_counter()
+        for mapper in record_seals.sealed_mappers():
+            db.session.scalar(sa.select(sa.func.count()).select_from(mapper.local_table))
+        counted = time.perf_counter() - started
+        started = time.perf_counter()
+        sealed = sealing.seal_existing()
+        print(f"seal-existing: {sealed} records in {time.perf_counter() - started:.1f} s", flush=True)
+        started = time.perf_counter()
+        result = audit.verify(db.session, records=True)
+        took = time.perf_counter() - started
+        print(f"verify --records: {result.records.checked} records, {result.events} events, ok={result.ok}, "
+              f"{took:.1f} s ({took / counted:.0f} x counting the tables)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
