@@ -158,6 +158,7 @@ class PreventSecurityManager(SecurityManager):
     security_api = SecurityApi
     userdbmodelview = security_views.UserDBModelView
     resetpasswordview = security_views.ResetPasswordView
+    userinfoeditview = security_views.UserInfoEditView
     rolemodelview = security_views.RoleModelView
     groupmodelview = security_views.UserGroupModelView
     permissionmodelview = security_views.PermissionModelView

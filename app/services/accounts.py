@@ -195,6 +195,15 @@ def set_password(actor: Actor, user_id: int, password: str, reason: Any = None) 
         return person
 
 
+def edit_own_details(actor: User, details: dict[str, str]) -> User:
+    """One's own first and last name (FAB's "Edit User" page)."""
+    with unit_of_work("user") as session:
+        person = session.get(User, actor.id)
+        person.first_name, person.last_name = details["first_name"], details["last_name"]
+        audit.record(session, actor, "user_details_changed", person)
+        return person
+
+
 # --- role grants ----------------------------------------------------------------------------------------------
 
 def pending_grants(session: Session, actor: User) -> list[RoleGrantRequest]:
