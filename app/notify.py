@@ -42,7 +42,8 @@ KINDS = {
     "training_due_soon": "their Prevent training refresher falls due within 30 days",
     "training_overdue": "their Prevent training is overdue",
     "training_overdue_staff": "someone they manage (or with no manager) has overdue Prevent training",
-    "account_change": "a user account or role changed, or a role that opens case data waits for approval",
+    "account_change": "a user account or role changed, or a role waits for approval; or an Admin changed their own "
+                      "account's email address or password",
 }
 
 
@@ -108,6 +109,15 @@ def account_changed(session: Session, what: str) -> None:
         outbox.queue(session, kind="account_change", recipient=lead, subject="A user account or role changed",
                      body=(f"{what}\n\nRead who did it, for whom and why, and decide any request waiting for "
                            f"approval: {public_url('/role-grants/')}\n\nThis email deliberately carries no names."))
+
+
+
+def own_account_changed(session: Session, address: str, what: str) -> None:
+    """The person whose email address or password an Admin changed hears of it (at the address they had), so that
+    nobody takes over an account unnoticed."""
+    outbox.queue(session, kind="account_change", to_address=address, subject="Your account was changed",
+                 body=(f"{what}\n\nIf you did not ask for this, tell the Prevent Lead at once."
+                       "\n\nThis email deliberately carries no names."))
 
 
 # --- reminders: worked out once a day by `flask reminders run` --------------------------------------------------
@@ -341,7 +351,7 @@ RECEIVES = (
     ("can_record", "Training", "Your Prevent training refresher falls due within 30 days, and again if it is overdue."),
     ("can_record", "Training", "Someone you manage on the staff list has overdue Prevent training."),
     ("can_manage", "Training", "Someone with no manager on the staff list has overdue Prevent training."),
-    ("can_review", "Case", "Any change to user accounts or roles, and any role that opens case data waiting for "
+    ("can_review", "Case", "Any change to user accounts or roles, and any role waiting for a second person's "
                            "approval."),
 )
 

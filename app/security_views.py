@@ -109,7 +109,7 @@ class ResetPasswordView(fab.ResetPasswordView):
         except (DomainError, PasswordComplexityValidationError) as exc:
             flash(str(exc), "danger")
         else:
-            flash("The password is changed. The Prevent Lead is told.", "info")
+            flash("The password is changed. The Prevent Lead and the person are told.", "info")
 
 
 class UserInfoEditView(fab.UserInfoEditView):

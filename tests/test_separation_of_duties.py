@@ -67,8 +67,13 @@ def flashed(response) -> str:
     return " ".join(html.unescape(" ".join(message.split())) for message in messages)
 
 
-def lead_told(inbox) -> list:
-    return [m for m in deliver(inbox) if m["To"] == LEAD_EMAIL and m["Subject"] == "A user account or role changed"]
+def lead_told(inbox, messages: Optional[list] = None) -> list:
+    return [m for m in (deliver(inbox) if messages is None else messages)
+            if m["To"] == LEAD_EMAIL and m["Subject"] == "A user account or role changed"]
+
+
+def person_told(messages: list, address: str) -> list:
+    return [m for m in messages if m["To"] == address and m["Subject"] == "Your account was changed"]
 
 
 # --- the attack: an Admin makes themselves Lead -------------------------------------------------------------------
@@ -181,6 +186,19 @@ def test_the_lead_role_is_given_only_when_a_second_person_approves(web, new_user
     assert roles_of(staff_name) == ["Prevent Lead", "Staff"]
 
 
+def test_one_admin_cannot_make_a_second_admin_account_to_approve_through(web, new_user):
+    admin = web(new_user("Admin", prefix="admin"))
+    name = f"second-admin-{next(_numbers)}"
+    admin.post("/users/add", data={
+        "first_name": "Second", "last_name": "Account", "username": name, "email": f"{name}@example.org",
+        "active": "y", "roles": [str(role_id("Admin"))], "password": PASSWORD, "conf_password": PASSWORD,
+        "reason": "Extra pair of hands", "csrf_token": token(admin)})
+    assert roles_of(name) == []
+    assert db.session.scalar(sa.select(RoleGrantRequest.status).where(RoleGrantRequest.user_id == fresh(name).id)) \
+        is RoleGrantStatus.pending
+    deactivate([name])
+
+
 def test_a_second_admin_may_decline_a_request_and_nothing_is_given(web, new_user):
     asking, second = new_user("Admin", prefix="admin"), new_user("Admin", prefix="admin")
     staff_name = new_user("Staff", prefix="staff")
@@ -239,7 +257,9 @@ def test_every_change_an_admin_makes_to_a_user_is_audited_with_the_reason_and_to
     assert (event.action, event.actor, event.reason) == ("user_updated", "admin", "Joined the Board")
     assert event.changes["roles"] == {"old": ["Staff"], "new": ["Governance", "Staff"]}
     assert event.changes["email"]["new"] == f"moved-{staff_name}@example.org"
-    assert len(lead_told(inbox)) == 1
+    messages = deliver(inbox)
+    assert len(lead_told(inbox, messages)) == 1
+    assert len(person_told(messages, f"{staff_name}@example.org")) == 1  # at the address they had
 
     before = last_seq()
     edit_user(admin, staff_name, roles=["Staff"], active="", reason="Left the college")
@@ -256,7 +276,9 @@ def test_every_change_an_admin_makes_to_a_user_is_audited_with_the_reason_and_to
     [event] = events_since(before)
     assert (event.action, event.reason) == ("password_reset", "Locked out, checked by phone")
     assert event.changes == {"password": {"old": None, "new": "changed"}}
-    assert len(lead_told(inbox)) == 1
+    messages = deliver(inbox)
+    assert len(lead_told(inbox, messages)) == 1
+    assert len(person_told(messages, f"moved-{staff_name}@example.org")) == 1
 
     # The Lead reads who, what and why on the role grants page.
     page = web("lead").get("/role-grants/").get_data(as_text=True)

@@ -37,8 +37,9 @@ from app.security import ADMIN, LEAD, OFFICER, can
 from app.services.uow import unit_of_work
 from app.validation import Form, text_parser
 
-# Roles that open case data: given only with a second person's approval.
-APPROVAL_ROLES = frozenset({LEAD, OFFICER})
+# Roles that open case data, and the Admin's (who could otherwise approve through a second account of their own):
+# given only with a second person's approval.
+APPROVAL_ROLES = frozenset({LEAD, OFFICER, ADMIN})
 REASON_MAX = 500
 # Changes to these columns of a user are audited; logins (counts, times) are not changes anyone makes.
 AUDITED_USER_COLUMNS = ("username", "email", "active", "password", "first_name", "last_name")
@@ -46,8 +47,8 @@ ACCOUNT_ENTITIES = ("User", "RoleGrantRequest")
 _CLEARED = "accounts_cleared_grants"  # session.info: (id(user), role name) pairs a use case has cleared
 
 OWN_ROLES = "You cannot change your own roles. Ask another Admin."
-NEEDS_APPROVAL = ("The Prevent Lead and Safeguarding Officer roles are given only when a second person approves: "
-                  "ask for them by editing the user, then another Admin or the Prevent Lead approves.")
+NEEDS_APPROVAL = ("The Prevent Lead, Safeguarding Officer and Admin roles are given only when a second person "
+                  "approves: ask for them by editing the user, then another Admin or the Prevent Lead approves.")
 ROLES_IN_CODE = ("Roles and their permissions are set in the application's code and put in place by `flask prevent "
                  "sync-roles`. They cannot be changed here.")
 NO_GROUPS = "Groups are not used here. Give the person a role instead."
@@ -139,8 +140,11 @@ def _save(session: Session, actor: User, person: User, reason: str, created: boo
     active = sa.inspect(person).attrs.active.history
     action = "user_created" if created else (
         "user_deactivated" if active.has_changes() and not person.active else "user_updated")
+    email = sa.inspect(person).attrs.email.history
     audit.record(session, actor, action, person, reason=reason, extra_changes=changes)
     notify.account_changed(session, _WORDS[action])
+    if email.deleted and email.deleted[0] != person.email:  # the person hears at the address they had
+        notify.own_account_changed(session, email.deleted[0], "The email address of your account was changed.")
     session.flush()  # the new user's id, for the requests
     return [_request_grant(session, actor, person, role, reason) for role in waiting]
 
@@ -150,10 +154,11 @@ _WORDS = {
     "user_updated": "An Admin changed a user account.",
     "user_deactivated": "An Admin deactivated a user account.",
     "password_reset": "An Admin reset someone's password.",
-    "role_grant_requested": "An Admin asks for a role that opens case data to be given to someone: it needs a second "
-                            "person's approval.",
-    "role_grant_approved": "A role that opens case data was given to someone, with a second person's approval.",
-    "role_grant_declined": "A request for a role that opens case data was declined.",
+    "role_grant_requested": "An Admin asks for the Prevent Lead, Safeguarding Officer or Admin role to be given to "
+                            "someone: it needs a second person's approval.",
+    "role_grant_approved": "The Prevent Lead, Safeguarding Officer or Admin role was given to someone, with a second "
+                           "person's approval.",
+    "role_grant_declined": "A request for the Prevent Lead, Safeguarding Officer or Admin role was declined.",
 }
 
 
@@ -192,6 +197,7 @@ def set_password(actor: Actor, user_id: int, password: str, reason: Any = None) 
         audit.record(session, actor, "password_changed" if own else "password_reset", person, reason=reason or None)
         if by_admin:
             notify.account_changed(session, _WORDS["password_reset"])
+            notify.own_account_changed(session, person.email, "An Admin set a new password for your account.")
         return person
 
 
