@@ -402,3 +402,18 @@ def test_every_security_route_the_admin_reaches_leaves_an_audit_event_or_changes
     db.session.get(User, victim_id).username = victim
     db.session.commit()
     deactivate([person.username for person in walked_users if person.id != victim_id])
+
+
+def test_syncing_the_roles_from_the_code_audits_each_role_it_changes(app, ctx):
+    from app.cli import sync_roles
+    sm = app.appbuilder.sm
+    governance = sm.find_role("Governance")
+    governance.permissions.remove(sm.find_permission_view_menu("can_read", "BoardReport"))
+    db.session.commit()  # as a database superuser might: set-up code, outside any request
+    before = last_seq()
+    sync_roles()
+    [event] = events_since(before)
+    assert (event.action, event.entity_type, event.actor[:4]) == ("role_permissions_synced", "Role", "cli:")
+    assert event.changes["permissions_added"]["new"] == ["can read on BoardReport"]
+    sync_roles()
+    assert events_since(event.seq) == []

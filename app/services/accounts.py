@@ -43,7 +43,7 @@ APPROVAL_ROLES = frozenset({LEAD, OFFICER, ADMIN})
 REASON_MAX = 500
 # Changes to these columns of a user are audited; logins (counts, times) are not changes anyone makes.
 AUDITED_USER_COLUMNS = ("username", "email", "active", "password", "first_name", "last_name")
-ACCOUNT_ENTITIES = ("User", "RoleGrantRequest")
+ACCOUNT_ENTITIES = ("User", "Role", "RoleGrantRequest")
 _CLEARED = "accounts_cleared_grants"  # session.info: (id(user), role name) pairs a use case has cleared
 
 OWN_ROLES = "You cannot change your own roles. Ask another Admin."
