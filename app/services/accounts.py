@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from app import audit, notify
-from app.errors import Conflict, Forbidden, InvalidData, NotFound
+from app.errors import Conflict, Forbidden, NotFound
 from app.models import AuditEvent, RoleGrantRequest, RoleGrantStatus, utcnow
 from app.passwords import check_password
 from app.security import ADMIN, LEAD, OFFICER, can
@@ -51,6 +51,7 @@ NEEDS_APPROVAL = ("The Prevent Lead, Safeguarding Officer and Admin roles are gi
                   "approves: ask for them by editing the user, then another Admin or the Prevent Lead approves.")
 ROLES_IN_CODE = ("Roles and their permissions are set in the application's code and put in place by `flask prevent "
                  "sync-roles`. They cannot be changed here.")
+SIGN_IN = "Sign in as an Admin to change someone's roles."
 NO_GROUPS = "Groups are not used here. Give the person a role instead."
 
 
@@ -82,7 +83,7 @@ def _refusal(session: Session, actor: Optional[Actor], person: User, added: list
     """Why `actor` may not change `person`'s roles, adding `added`, or None when they may: the one statement of the
     rules, used by the use cases and by the guard."""
     if actor is None:
-        return OWN_ROLES
+        return SIGN_IN
     if not isinstance(actor, str) and person.id is not None and actor.id == person.id:
         return OWN_ROLES
     cleared = session.info.get(_CLEARED, set())
@@ -93,6 +94,13 @@ def _refusal(session: Session, actor: Optional[Actor], person: User, added: list
 
 def _clear(session: Session, person: User, role: Role) -> None:
     session.info.setdefault(_CLEARED, set()).add((id(person), role.name))
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_clearances(session: Session) -> None:
+    # A clearance holds for the transaction of the use case that gave it, no longer.
+    session.info.pop(_CLEARED, None)
 
 
 def _role_names(roles) -> list[str]:
