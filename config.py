@@ -98,6 +98,10 @@ class Config:
     PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "12"))
     FAB_PASSWORD_COMPLEXITY_ENABLED = True  # FAB's forms and user API call app.passwords.check_password
 
+    # Separation of duties (app/services/accounts.py): the Prevent Lead and Safeguarding Officer roles are given only
+    # with a second person's approval, except by this one Admin account (a username), for emergencies. Unset: none.
+    BREAK_GLASS_ADMIN = os.environ.get("BREAK_GLASS_ADMIN") or None
+
     # Two-step sign-in (app/mfa.py). Safeguarding Officers, the Prevent Lead and Admins always use it; true here makes
     # everyone use it. Wrong codes count with wrong passwords towards LOCKOUT_THRESHOLD.
     MFA_REQUIRED_FOR_ALL = _env_bool("MFA_REQUIRED_FOR_ALL", False)

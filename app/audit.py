@@ -46,6 +46,8 @@ _ACCESS_LOCK_ID = 0x50524557
 AUDIT_CHAIN, ACCESS_CHAIN = "audit", "access_log"  # the audit events' chain; the access log's own
 ERASURE = "retention_erasure"  # the action of an erasure's tombstone event
 ERASED_EVENTS = "erased_audit_events"  # in a tombstone's changes: {seq: seal of the erased event's remains}
+# Columns whose value never goes in the trail (a password hash): only that they changed.
+SECRET_COLUMNS = frozenset({"password"})
 
 
 class AuditMissing(RuntimeError):
@@ -90,6 +92,10 @@ def field_changes(entity: Any, created: bool) -> dict[str, dict[str, Any]]:
         if attr.key == "version":
             continue
         history = state.attrs[attr.key].history
+        if attr.key in SECRET_COLUMNS:
+            if history.has_changes():
+                changes[attr.key] = {"old": None, "new": "changed"}
+            continue
         if created or state.pending or state.transient:
             value = getattr(entity, attr.key)
             if value is not None:
@@ -122,6 +128,12 @@ def record(session: Session, actor, action: str, entity: Any, *, reason: Optiona
         action=action, entity=entity, reason=reason, from_status=from_status, to_status=to_status,
         case_id=case_id, changes=changes, covers=list(covers),
     ))
+
+
+def require(session: Session, entity: Any) -> None:
+    """Marks a change to `entity` (of a model not `__audited__` as a whole) as one that needs an audit event in this
+    transaction: the commit is refused without one, as for audited models."""
+    session.info.setdefault(_TOUCHED, {})[id(entity)] = entity
 
 
 def erase_events(session: Session, events: list[AuditEvent]) -> dict[str, str]:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
-from flask_appbuilder.security.sqla.models import User
+from flask_appbuilder.security.sqla.models import Role, User
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from app.validation import LARGEST_INT
@@ -691,3 +691,32 @@ class RecoveryCode(Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(sa.String(64))
     used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class RoleGrantStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    declined = "declined"
+
+
+class RoleGrantRequest(Model):
+    """An Admin's request to give someone the Prevent Lead or Safeguarding Officer role: it takes effect only when a
+    second person (another Admin, or the Prevent Lead) approves it (app/services/accounts.py)."""
+
+    __tablename__ = "role_grant_request"
+    __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), index=True)
+    role_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_role.id"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[RoleGrantStatus] = enum_column(RoleGrantStatus, default=RoleGrantStatus.pending, index=True)
+    decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    role: Mapped[Role] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[Optional[User]] = relationship(foreign_keys=[decided_by_id])

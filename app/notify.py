@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from app import outbox
 from app.models import (
-    ActionStatus, Case, CaseAction, CaseEntry, CaseStatus, EmailStatus, OutboxEmail, User, stalled_clause, utcnow,
+    ActionStatus, Case, CaseAction, CaseEntry, CaseStatus, EmailStatus, OutboxEmail, Role, User, stalled_clause,
+    utcnow,
 )
-from app.security import CaseAccess, can, case_access, case_workers, full_access_clause
+from app.security import LEAD, CaseAccess, can, case_access, case_workers, full_access_clause
 from app.services import employers, training
 
 FOOTER = "\n\nThis email deliberately carries no personal details. Sign in to read the case."
@@ -41,6 +42,8 @@ KINDS = {
     "training_due_soon": "their Prevent training refresher falls due within 30 days",
     "training_overdue": "their Prevent training is overdue",
     "training_overdue_staff": "someone they manage (or with no manager) has overdue Prevent training",
+    "account_change": "a user account or role changed, or a role waits for approval; or an Admin changed their own "
+                      "account's email address or password",
 }
 
 
@@ -95,6 +98,26 @@ def action_assigned(session: Session, action: CaseAction, case: Case) -> None:
                  subject=f"An action for you on {case.reference}",
                  body=(f"An action on case {case.reference} was given to you, due {action.due_date:%d %b %Y}."
                        f"\n\n{case_link(case.id)}" + FOOTER))
+
+
+def account_changed(session: Session, what: str) -> None:
+    """Every change to users and roles is told to the Prevent Lead(s): what kind of change, and where to read who
+    made it, for whom and why (app/services/accounts.py). No names here either."""
+    leads = session.scalars(sa.select(User).where(User.active.is_(True), User.roles.any(Role.name == LEAD))
+                            .order_by(User.id)).all()
+    for lead in leads:
+        outbox.queue(session, kind="account_change", recipient=lead, subject="A user account or role changed",
+                     body=(f"{what}\n\nRead who did it, for whom and why, and decide any request waiting for "
+                           f"approval: {public_url('/role-grants/')}\n\nThis email deliberately carries no names."))
+
+
+
+def own_account_changed(session: Session, address: str, what: str) -> None:
+    """The person whose email address or password an Admin changed hears of it (at the address they had), so that
+    nobody takes over an account unnoticed."""
+    outbox.queue(session, kind="account_change", to_address=address, subject="Your account was changed",
+                 body=(f"{what}\n\nIf you did not ask for this, tell the Prevent Lead at once."
+                       "\n\nThis email deliberately carries no names."))
 
 
 # --- reminders: worked out once a day by `flask reminders run` --------------------------------------------------
@@ -328,6 +351,8 @@ RECEIVES = (
     ("can_record", "Training", "Your Prevent training refresher falls due within 30 days, and again if it is overdue."),
     ("can_record", "Training", "Someone you manage on the staff list has overdue Prevent training."),
     ("can_manage", "Training", "Someone with no manager on the staff list has overdue Prevent training."),
+    ("can_review", "Case", "Any change to user accounts or roles, and any role waiting for a second person's "
+                           "approval."),
 )
 
 

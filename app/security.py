@@ -16,7 +16,7 @@ from flask import current_app, g, has_request_context
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
-from app import sessions, sign_in
+from app import security_views, sessions, sign_in
 from app.models import BreakGlass, Case, CaseAccessGrant, Employer, StaffMember, Subject, utcnow
 from app.passwords import check_password
 from app.security_api import SecurityApi
@@ -84,6 +84,10 @@ EMPLOYER_KEEPER: list[Permission] = [
 ]
 # Employer awareness coverage as figures: the overdue list of employers comes with employer access, not with this.
 COVERAGE_READER: list[Permission] = [("can_read", "Coverage"), ("menu_access", "Employer coverage")]
+# Separation of duties: the roles that open case data are given only when a second person (another Admin, or the
+# Lead) approves an Admin's request; both see the requests waiting and the latest changes to users.
+ROLE_GRANT_DECIDER: list[Permission] = [("can_read", "RoleGrant"), ("can_approve", "RoleGrant"),
+                                        ("menu_access", "Security"), ("menu_access", "Role grants")]
 LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COVERAGE_READER + [
     ("can_read_all", "Employer"),
     ("can_reopen", "Case"),
@@ -97,6 +101,7 @@ LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COV
     ("can_read_access_log", "Case"),
     ("menu_access", "Oversight"),
     ("can_verify", "Audit"),
+    *ROLE_GRANT_DECIDER,
     # Retention: approve erasures, legal hold, and the subject access export (app/services/retention.py).
     ("can_read", "Retention"), ("can_approve", "Retention"), ("can_legal_hold", "Retention"),
     ("can_access_export", "Retention"), ("can_link_staff", "Retention"), ("menu_access", "Retention"),
@@ -112,9 +117,8 @@ DIRECTOR_PERMISSIONS: list[Permission] = EMPLOYEE + EMPLOYER_KEEPER
 GOVERNANCE_PERMISSIONS: list[Permission] = EMPLOYEE + COVERAGE_READER + COMPLIANCE_READER + BOARD_REPORT_READER
 # Separation of duties: the Admin runs users, roles and reference settings, and reads no case content.
 ADMIN_PERMISSIONS: list[Permission] = EMPLOYEE + [
-    ("menu_access", "Security"),
-    *[(p, "UserDBModelView") for p in ("can_add", "can_delete", "can_edit", "can_list", "can_show",
-                                         "resetpasswords")],
+    # Users are deactivated, never deleted; each change needs a reason, and the Lead is told (app/services/accounts.py).
+    *[(p, "UserDBModelView") for p in ("can_add", "can_edit", "can_list", "can_show", "resetpasswords")],
     ("can_this_form_get", "ResetPasswordView"), ("can_this_form_post", "ResetPasswordView"),
     *[(p, "RoleModelView") for p in ("can_list", "can_show")],
     *[("menu_access", m) for m in ("List Users", "List Roles")],
@@ -125,6 +129,7 @@ ADMIN_PERMISSIONS: list[Permission] = EMPLOYEE + [
     ("can_read", "Outbox"), ("can_retry", "Outbox"), ("menu_access", "Email outbox"),
     # Reset someone's second factor (a lost phone): they set it up again at their next sign-in. Audited.
     ("can_reset", "TwoStepSignIn"), ("menu_access", "Sign-in help"),
+    *ROLE_GRANT_DECIDER,
 ]
 
 ROLE_MATRIX: dict[str, list[Permission]] = {
@@ -152,6 +157,14 @@ class PreventSecurityManager(SecurityManager):
 
     security_api = SecurityApi
     authdbview = sessions.AuthDBView
+    userdbmodelview = security_views.UserDBModelView
+    resetpasswordview = security_views.ResetPasswordView
+    userinfoeditview = security_views.UserInfoEditView
+    rolemodelview = security_views.RoleModelView
+    groupmodelview = security_views.UserGroupModelView
+    permissionmodelview = security_views.PermissionModelView
+    viewmenumodelview = security_views.ViewMenuModelView
+    permissionviewmodelview = security_views.PermissionViewModelView
 
     def add_user(self, username, first_name, last_name, email, role=None, password="", hashed_password="",
                  groups=None, commit=True):
@@ -165,8 +178,12 @@ class PreventSecurityManager(SecurityManager):
                                 commit)
 
     def reset_password(self, userid, password):
-        check_password(password)
-        super().reset_password(userid, password)
+        """One's own new password (FAB's page), or anyone's from FAB's CLI: audited (app/services/accounts.py)."""
+        from app.services import accounts  # here: app.services.accounts imports this module
+
+        actor = g.user if has_request_context() and getattr(g.get("user"), "is_authenticated", False) \
+            else accounts.command_line_actor()
+        accounts.set_password(actor, int(userid), password)
         # The change ended every session of the user (app/sessions.py); the one they changed it in goes on.
         sessions.continue_own_session(int(userid))
 

@@ -12,8 +12,11 @@ import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, IndexView, ModelView, expose, has_access
 from flask_appbuilder.exceptions import DatabaseException
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy.exc import SQLAlchemyError
+from wtforms import SelectField
+from wtforms.validators import DataRequired
 
 from app import audit, charts, files, idempotency, notify, outbox, workflow
 from app.errors import Conflict, InvalidData
@@ -21,7 +24,7 @@ from app.extensions import db
 from app.models import CaseStatus, ConcernType, Indicator, IndicatorKind, StoredFile, TrainingCourse, User
 from app.security import CaseAccess, can, case_workers
 from app.services import (
-    access, actions, cases, employers, oversight, preferences, reports, retention, subjects, training,
+    access, accounts, actions, cases, employers, oversight, preferences, reports, retention, subjects, training,
 )
 from app.services.cases import CaseFilters
 
@@ -418,12 +421,20 @@ class ReferenceDataInterface(SQLAInterface):
             raise DatabaseException(self.SAVE_FAILED) from None
 
 
+def enum_select(enum_cls, label: str) -> SelectField:
+    """A required choice of an enum's values. (FAB's own field for enum columns crashes, 500, when none is chosen.)"""
+    return SelectField(label, choices=[(member.value, member.value.replace("_", " ").capitalize())
+                                       for member in enum_cls], coerce=enum_cls,
+                       validators=[DataRequired(message="Choose one.")], widget=Select2Widget())
+
+
 class IndicatorView(ModelView):
     """The provider's vulnerability table: the Prevent Lead can add more; entries are retired, never deleted."""
 
     datamodel = ReferenceDataInterface(Indicator)
     list_columns = ["kind", "label", "position", "active"]
     add_columns = edit_columns = ["kind", "label", "position", "active"]
+    add_form_extra_fields = edit_form_extra_fields = {"kind": enum_select(IndicatorKind, "Kind")}
     base_order = ("kind", "asc")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
     # No row or bulk actions: FAB's generic action routes would only answer an unknown action name with a crash (500).
@@ -850,6 +861,44 @@ class RetentionView(BaseView):
                          download_name=made.filename)
 
 
+class RoleGrantView(BaseView):
+    """Requests for the roles that open case data, for a second person to approve or decline (another Admin, or the
+    Prevent Lead), and the latest changes to users: who, what and why."""
+
+    route_base = "/role-grants"
+    class_permission_name = "RoleGrant"
+    method_permission_name = {"index": "read", "approve": "approve", "decline": "approve"}
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return self.render_template("role_grants.html", pending=accounts.pending_grants(db.session, g.user),
+                                    changes=accounts.recent_changes(db.session, g.user), may_decide=accounts.may_decide)
+
+    @expose("/<int:pk>/approve", methods=["POST"])
+    @has_access
+    def approve(self, pk: int):
+        return self._decide(accounts.approve_grant, pk, "Approved: the role is given.")
+
+    @expose("/<int:pk>/decline", methods=["POST"])
+    @has_access
+    def decline(self, pk: int):
+        return self._decide(accounts.decline_grant, pk, "Declined: the role is not given.")
+
+    @staticmethod
+    def _decide(decide, pk: int, done: str):
+        try:
+            decide(g.user, pk, {"reason": request.form.get("reason")})
+        except InvalidData:
+            flash("Give the reason for your decision: it goes in the audit trail.", "warning")
+        except (Conflict, accounts.AccountChangeRefused) as exc:
+            flash(str(exc), "warning")
+        else:
+            flash(done, "success")
+        return redirect(url_for("RoleGrantView.index"))
+
+
 def register(appbuilder) -> None:
     appbuilder.add_view(ConcernView, "Raise a concern", href="/concerns/new", icon="fa-bullhorn")
     appbuilder.add_link("My concerns", href="/concerns/mine", icon="fa-list")
@@ -869,6 +918,7 @@ def register(appbuilder) -> None:
     appbuilder.add_view(ComplianceView, "Training compliance", category="Training", icon="fa-pie-chart")
     appbuilder.add_link("Import staff or training", href="/training/import", category="Training", icon="fa-upload")
     appbuilder.add_view(TrainingCourseView, "Training courses", category="Reference data", icon="fa-book")
+    appbuilder.add_view(RoleGrantView, "Role grants", category="Security", icon="fa-user-plus")
     current_app.jinja_env.filters["local"] = local_time
     current_app.jinja_env.globals.update(can=can, CaseStatus=CaseStatus, IndicatorKind=IndicatorKind)
 

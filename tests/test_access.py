@@ -123,10 +123,13 @@ NOT_CASE_ROUTES: dict[str, set[str]] = {
     "static files": {"static", "appbuilder.static"},
     "home page, sign-in and out, language switch, back link: no records": {
         "HomeView.index", "AuthDBView.login", "AuthDBView.logout", "LocaleView.index", "UtilView.back"},
-    "FAB user, role and permission administration pages (Admin): users, not cases": {
-        *_crud("UserDBModelView"), "UserDBModelView.userinfo", *_crud("RoleModelView"), *_crud("UserGroupModelView"),
+    "FAB user, role and permission administration pages (Admin), and role grants (Admin and Lead; tested in "
+    "tests/test_separation_of_duties.py): users, not cases": {
+        *_crud("UserDBModelView") - {"UserDBModelView.delete"}, "UserDBModelView.userinfo", *_crud("RoleModelView"),
+        *_crud("UserGroupModelView"),
         *_crud("PermissionModelView"), *_crud("PermissionViewModelView"), *_crud("ViewMenuModelView"),
-        "UserStatsChartView.chart", "ResetPasswordView.this_form_get", "ResetPasswordView.this_form_post"},
+        "UserStatsChartView.chart", "ResetPasswordView.this_form_get", "ResetPasswordView.this_form_post",
+        "RoleGrantView.index", "RoleGrantView.approve", "RoleGrantView.decline"},
     "two-step sign-in: one's own set-up, second step and recovery codes, and the Admin's sign-in help (a reset, a "
     "lock lifted: users, not cases); "
     "tested in tests/test_mfa.py": {

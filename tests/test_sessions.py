@@ -133,6 +133,7 @@ def test_a_password_reset_by_the_admin_ends_the_users_sessions_and_tokens(app, w
     page = admin.get(f"/resetpassword/form?pk={pk}").get_data(as_text=True)
     answer = admin.post(f"/resetpassword/form?pk={pk}", data={"password": NEW_PASSWORD,
                                                               "conf_password": NEW_PASSWORD,
+                                                              "reason": "Forgotten, checked by phone",
                                                               "csrf_token": csrf_token(page)})
     assert answer.status_code == 302
 
@@ -161,7 +162,7 @@ def _edit_user(app, admin, name, *, active: bool, role: str):
     page = admin.get(f"/users/edit/{user.id}").get_data(as_text=True)
     data = {"first_name": user.first_name, "last_name": user.last_name, "username": user.username,
             "email": user.email, "roles": [str(app.appbuilder.sm.find_role(role).id)],
-            "csrf_token": csrf_token(page)}
+            "reason": "Moved team", "csrf_token": csrf_token(page)}
     if active:
         data["active"] = "y"
     answer = admin.post(f"/users/edit/{user.id}", data=data)
