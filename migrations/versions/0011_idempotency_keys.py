@@ -1,7 +1,7 @@
 """idempotency keys: one effect for an API POST sent again with its Idempotency-Key, or a page form sent twice
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01 16:00:00
 
 """
@@ -12,7 +12,7 @@ import app.models  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """record seals: each audit event seals the state of the records it covers; the access log is a chain of its own
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 
 `audit_event.seals` holds, per record an event covers ("Case/42"), the HMAC of the record's row after the change, or
 "deleted": `flask audit verify --records` compares the current rows with them. It is kept by the append-only
@@ -18,7 +18,7 @@ from alembic import op
 from app import append_only
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 (wrong codes count in ab_user.fail_login_count with wrong passwords), so the second factor's own count goes
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-01 16:00:00
 
 """
@@ -13,7 +13,7 @@ import app.models  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0009'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
