@@ -31,13 +31,22 @@ def main() -> None:
     parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'bench' / 'out' / 'bench.db'}")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
+    app = filled_app(args.database_url, args.cases, "audit-head.json")
+    with app.app_context():
+        measure(app, args.repeat)
+
+
+def filled_app(database_url: str, cases: int, head_file: str):
+    """An app on a database of its own (emptied first), migrated, with its roles and reference data, and filled with
+    `cases` concerns. Shared by the benches."""
     (ROOT / "bench" / "out").mkdir(exist_ok=True)
     os.environ.setdefault("SECRET_KEY", "bench-only")
     os.environ.setdefault("AUDIT_KEY", "bench-only")
-    os.environ["AUDIT_HEAD_PATH"] = str(ROOT / "bench" / "out" / "audit-head.json")
+    os.environ["AUDIT_HEAD_PATH"] = str(ROOT / "bench" / "out" / head_file)
+    Path(os.environ["AUDIT_HEAD_PATH"]).unlink(missing_ok=True)
     from config import Config, _sqlalchemy_url
 
-    url = _sqlalchemy_url(args.database_url)
+    url = _sqlalchemy_url(database_url)
     reset(url)
 
     class BenchConfig(Config):
@@ -55,8 +64,8 @@ def main() -> None:
         upgrade()
         sync_roles()
         seed_reference()
-        fill(app, args.cases)
-        measure(app, args.repeat)
+        fill(app, cases)
+    return app
 
 
 def reset(url: str) -> None:

@@ -7,7 +7,6 @@ sealed by `flask audit seal-existing` (as after an upgrade), then verified, with
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.case_list import fill, reset  # noqa: E402
+from bench.case_list import filled_app  # noqa: E402
 
 
 def main() -> None:
@@ -25,35 +24,12 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'bench' / 'out' / 'seals.db'}")
     args = parser.parse_args()
-    (ROOT / "bench" / "out").mkdir(exist_ok=True)
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ.setdefault("AUDIT_KEY", "bench-only")
-    os.environ["AUDIT_HEAD_PATH"] = str(ROOT / "bench" / "out" / "seals-audit-head.json")
-    Path(os.environ["AUDIT_HEAD_PATH"]).unlink(missing_ok=True)
-    from config import Config, _sqlalchemy_url
-
-    url = _sqlalchemy_url(args.database_url)
-    reset(url)
-
-    class BenchConfig(Config):
-        SQLALCHEMY_DATABASE_URI = url
-
-    from app import create_app
-
-    app = create_app(BenchConfig)
+    app = filled_app(args.database_url, args.cases, "seals-audit-head.json")
     with app.app_context():
-        from flask_migrate import upgrade
-
         from app import audit, record_seals
-        from app.cli import sync_roles
         from app.extensions import db
-        from app.seed import seed_reference
         from app.services import sealing
 
-        upgrade()
-        sync_roles()
-        seed_reference()
-        fill(app, args.cases)
         started = time.perf_counter()
         for mapper in record_seals.sealed_mappers():
             db.session.scalar(sa.select(sa.func.count()).select_from(mapper.local_table))

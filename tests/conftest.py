@@ -179,6 +179,17 @@ def app(tmp_path_factory, smtp_server):
     yield application
 
 
+@pytest.fixture(scope="session")
+def raw_engine(app):
+    """A connection pool of its own, as someone with database access but not the app would have."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    # A lock wait would mean a test left a transaction open: fail after 10 s rather than hang.
+    kwargs = {"connect_args": {"options": "-c lock_timeout=10000"}} if url.startswith("postgresql") else {}
+    engine = sa.create_engine(url, **kwargs)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture()
 def ctx(app):
     with app.app_context():

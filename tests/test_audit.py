@@ -289,17 +289,6 @@ def test_the_guard_holds_for_a_plain_commit_and_for_each_record_separately(raw_e
 
 # --- append-only in the database ------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def raw_engine(app):
-    """A connection pool of its own, as someone with database access but not the app would have."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    # A lock wait would mean a test left a transaction open: fail after 10 s rather than hang.
-    kwargs = {"connect_args": {"options": "-c lock_timeout=10000"}} if url.startswith("postgresql") else {}
-    engine = sa.create_engine(url, **kwargs)
-    yield engine
-    engine.dispose()
-
-
 def _refused(raw_engine, statement: str, params: dict | None = None) -> None:
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):
         with raw_engine.begin() as conn:

@@ -12,25 +12,13 @@ import pytest
 import sqlalchemy as sa
 
 from app import append_only
+from app.extensions import db
 from tests.conftest import make_case, user
-
-
-@pytest.fixture()
-def raw_engine(app):
-    """A connection pool of its own, as someone with database access but not the app would have."""
-    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-    yield engine
-    engine.dispose()
-
-
-def _db():
-    from app.extensions import db
-    return db
 
 
 def verify_records(app) -> tuple[int, list[str], dict]:
     """Runs `flask audit verify --records`: its exit code, the records it names, and its summary."""
-    _db().session.rollback()
+    db.session.rollback()
     result = app.test_cli_runner().invoke(args=["audit", "verify", "--records"])
     *findings, summary = result.stdout.strip().splitlines()
     return result.exit_code, findings, json.loads(summary)
@@ -210,7 +198,6 @@ def test_events_written_before_records_were_sealed_still_verify(app, ctx):
     """Their signed content has no seals at all, as before: an event without them is signed exactly as then."""
     from app import audit
     from app.models import AuditEvent
-    db = _db()
     make_case("staff")
     event = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
     content = json.loads(audit._signed_content(event))

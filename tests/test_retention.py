@@ -118,14 +118,6 @@ def mine(people, subject_ids) -> set[str]:
     return {by_id[i] for i in subject_ids if i in by_id}
 
 
-@pytest.fixture(scope="module")
-def raw_engine(app):
-    """A connection pool of its own, as someone with database access but not the app would have."""
-    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-    yield engine
-    engine.dispose()
-
-
 def board_figures() -> tuple:
     from app.services.reports import board_report
     report = board_report(db.session, user("lead"), date(2000, 1, 1), date.today())

@@ -28,13 +28,6 @@ def refer(reason: str = "Referral needed", **extra) -> dict:
             **extra}
 
 
-@pytest.fixture(scope="module")
-def raw_engine(app):
-    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-    yield engine
-    engine.dispose()
-
-
 def _db():
     from app.extensions import db
     return db
