@@ -351,6 +351,8 @@ def _reset(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _anchor_head(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's release: the transaction goes on, and so do its pending audit records
     heads = session.info.get(_HEAD, {})
     _reset(session)
     for chain, head in heads.items():

@@ -138,3 +138,14 @@ def test_the_report_downloads_as_csv_and_pdf_with_the_same_figures(fixture_cases
     pdf = web("lead").get("/reports/board?from=2019-04-01&to=2020-03-31&format=pdf")
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Programme Board report" in text and "Islamist: adopted" in text and "Report Person" not in text
+
+
+def test_the_chart_draws_only_types_with_concerns_and_at_most_the_largest_fifteen():
+    """Hundreds of types (the reference data grows) must not make a chart nobody can read, nor take seconds."""
+    from app.charts import MAX_BARS, drawn_bars
+    values = {f"Type {n}": n % 7 for n in range(200)} | {"Small": FEWER}
+    bars = drawn_bars(values)
+    assert len(bars) == MAX_BARS and 0 not in bars.values()
+    assert min(bars.values(), key=lambda v: v if isinstance(v, int) else 0) == 6  # the largest, in the given order
+    assert list(bars) == [label for label in values if label in bars]
+    assert drawn_bars({"A": 0, "B": FEWER, "C": 3}) == {"B": FEWER, "C": 3}

@@ -373,3 +373,27 @@ def test_a_savepoint_rolled_back_inside_a_change_keeps_that_changes_audit(ctx):
                             dedupe_key=key) is None
     assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.case_id == case_id)
                              .order_by(AuditEvent.seq.desc()).limit(1)) == "test_change"
+
+
+def test_a_savepoint_released_inside_a_change_keeps_that_changes_audit(ctx):
+    """A savepoint that succeeds (an email queued under a new dedupe key, a staff entry added at first sign-in) in the
+    middle of an audited change: the change's audit is written at the commit, not forgotten at the savepoint."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from app import audit, outbox
+    from app.extensions import db
+    from app.models import AuditEvent, Case
+    from app.services.uow import unit_of_work
+    from tests.conftest import make_case, user
+
+    case_id = make_case("staff")
+    with unit_of_work() as session:
+        case = session.get(Case, case_id)
+        case.location = "Workshop"
+        audit.record(session, user("officer"), "test_change", case)
+        assert outbox.queue(session, kind="test", recipient=user("officer"), subject="Once", body="x",
+                            dedupe_key=f"test-dedupe-{uuid.uuid4().hex}") is not None
+    assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.case_id == case_id)
+                             .order_by(AuditEvent.seq.desc()).limit(1)) == "test_change"

@@ -187,7 +187,7 @@ def _staff_for_user(session: Session, actor: Actor, user: User) -> StaffMember:
     staff = StaffMember(full_name=f"{user.first_name} {user.last_name}".strip(), user_id=user.id, active=True,
                         email=None if same_email is not None else email, created_at=utcnow())
     try:
-        with session.begin_nested():  # its commit seals the audit events so far: the record goes inside it
+        with session.begin_nested():  # a second first use at once fails here alone (one entry per user)
             session.add(staff)
             session.flush()
             audit.record(session, actor, "add_staff", staff)
