@@ -175,14 +175,15 @@ class CaseView(BaseView):
                                     statuses=list(CaseStatus), types=types, owners=case_workers(db.session),
                                     args=args, sealed=access.sealed_by_reference(db.session, g.user, filters.search))
 
-    def _render_case(self, pk: int, *, draft: Optional[dict] = None, errors: Optional[dict] = None,
-                     message: Optional[str] = None, status_code: int = 200):
+    def _render_case(self, pk: int, *, opening: bool = False, draft: Optional[dict] = None,
+                     errors: Optional[dict] = None, message: Optional[str] = None, status_code: int = 200):
+        """The case page; `opening` it (not showing it again after a refused form) is logged in the access log."""
         sealed = access.sealed_case(db.session, g.user, pk)
         if sealed is not None:  # the Lead, on a restricted case not given to them: why they would open it
             return self.render_template("break_glass.html", case=sealed, draft=draft or {}, errors=errors or {},
                                         message=message, hours=current_app.config["BREAK_GLASS_HOURS"]), \
                 (403 if status_code == 200 else status_code)
-        view = cases.get_case(db.session, g.user, pk)
+        view = cases.read_case(g.user, pk, "page") if opening else cases.get_case(db.session, g.user, pk)
         if view.access is not CaseAccess.FULL:
             return self.render_template("concern_reporter_view.html", case=view.case), status_code
         case = view.case
@@ -208,8 +209,7 @@ class CaseView(BaseView):
     @expose("/<int:pk>")
     @has_access
     def show(self, pk: int):
-        oversight.record_access(g.user, pk, "page", "case")
-        return self._render_case(pk)
+        return self._render_case(pk, opening=True)
 
     def _post(self, pk: int, form_name: str, call, success: str, *list_fields: str):
         return submit(call, form_name, functools.partial(self._render_case, pk), success,
@@ -250,8 +250,7 @@ class CaseView(BaseView):
     @has_access
     def review(self, pk: int):
         """The Lead's case review: the chronology and the audit trail side by side, filtered by kind and person."""
-        oversight.record_access(g.user, pk, "page", "review")
-        view = cases.get_case(db.session, g.user, pk)
+        view = cases.read_case(g.user, pk, "page", what="review")
         kind, person = request.args.get("kind") or None, request.args.get("person") or None
         items = cases.chronology(db.session, g.user, pk)
         trail = cases.audit_trail(db.session, g.user, pk)
