@@ -57,3 +57,12 @@ def test_the_check_finds_a_commit_wherever_it_is_written(tmp_path):
                       "        db.session.begin_nested()\n\n\n"
                       "callback = db.session.commit\n", encoding="utf-8")
     assert commits_in(module) == [("save", 2), ("Store.save", 7), ("<module>", 12)]
+
+
+def test_templates_leave_formatting_and_permissions_to_the_filters_and_views():
+    """Dates, times and stored names are shown through app/formats.py; what the user may do comes from the
+    view as `may`. (Template text is not Python: these are its only spellings of the old ways.)"""
+    old_ways = ("strftime(", ".replace('_'", "replace(\"_\"", "|replace('_'", "|local", "can(current_user")
+    found = [(path.relative_to(ROOT).as_posix(), way) for path in sorted((ROOT / "app" / "templates").rglob("*.html"))
+             for way in old_ways if way in path.read_text(encoding="utf-8")]
+    assert found == []

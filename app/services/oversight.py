@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
-from app import audit, exports
+from app import audit, exports, formats
 from app.errors import Forbidden, NotFound
 from app.models import (
     AccessAlert, AccessLogEntry, ActionStatus, Case, CaseAction, CaseEntry, CaseReview, CaseStatus, User,
@@ -187,7 +187,7 @@ def export_chronology(actor, case_id: int, payload: Any) -> Export:
     case = session.get(Case, case_id)
     rows = exports.export_rows(items)
     facts = [("Reference", case.reference), ("State", case.status.value.replace("_", " ")),
-             ("Raised", exports.local(case.recorded_at)),
+             ("Raised", formats.uk_datetime(case.recorded_at)),
              ("About", f"{case.subject.full_name} ({case.subject.subject_type.value.replace('_', ' ')})")]
     if redact:
         names = [f"{u.first_name} {u.last_name}" for u in session.scalars(sa.select(User))]
@@ -201,6 +201,6 @@ def export_chronology(actor, case_id: int, payload: Any) -> Export:
     name = f"{case.reference}-chronology{'-redacted' if redact else ''}.{fmt}"
     if fmt == "csv":
         return Export(name, EXPORT_FORMATS[fmt], exports.to_csv(rows))
-    note = (f"Exported {exports.local(utcnow())} by {'a member of staff' if redact else actor.username}. "
+    note = (f"Exported {formats.uk_datetime(utcnow())} by {'a member of staff' if redact else actor.username}. "
             "OFFICIAL-SENSITIVE: Prevent case record. Share only with those who need to know.")
     return Export(name, EXPORT_FORMATS[fmt], exports.to_pdf(f"Case {case.reference}", facts, rows, note))
