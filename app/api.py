@@ -345,8 +345,7 @@ class CaseApi(PreventApi):
             200: {description: the case}
             404: {description: "no such case, or not visible to this user"}
         """
-        oversight.record_access(g.user, pk, "api", "case")
-        view = cases.get_case(db.session, g.user, pk)
+        view = cases.read_case(g.user, pk, "api")
         return self.response(200, id=pk, result=case_json(view.case, g.user, access=view.access))
 
     @expose("/<int:pk>/transition", methods=["POST"])
@@ -392,8 +391,7 @@ class CaseApi(PreventApi):
           responses:
             200: {description: entries}
         """
-        items = cases.chronology(db.session, g.user, pk)
-        oversight.record_access(g.user, pk, "api", "chronology")
+        items = cases.read_chronology(g.user, pk, "api")
         return self.response(200, result=[entry_json(item) for item in items])
 
     @expose("/<int:pk>/actions", methods=["POST"])
@@ -437,8 +435,7 @@ class CaseApi(PreventApi):
           responses:
             200: {description: events}
         """
-        events = cases.audit_trail(db.session, g.user, pk)
-        oversight.record_access(g.user, pk, "api", "audit")
+        events = cases.read_audit_trail(g.user, pk, "api")
         return self.response(200, result=[audit_json(ev) for ev in events])
 
     @expose("/<int:pk>/export", methods=["GET"])

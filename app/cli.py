@@ -44,20 +44,22 @@ def sync_roles() -> None:
     from app.services.accounts import command_line_actor
 
     sm = current_app.appbuilder.sm
+    # FAB's own calls commit as they go: the permissions and roles exist before the unit of work gives them out.
     current_app.appbuilder.add_permissions(update_perms=True)
     for action, resource in all_permissions():
         sm.add_permission_view_menu(action, resource)
-    for role_name, permissions in ROLE_MATRIX.items():
-        role = sm.find_role(role_name) or sm.add_role(role_name)
-        before = {str(pv) for pv in role.permissions}
-        wanted = [sm.find_permission_view_menu(action, resource) for action, resource in permissions]
-        role.permissions = [pv for pv in wanted if pv is not None]
-        after = {str(pv) for pv in role.permissions}
-        if before != after:
-            audit.record(db.session, command_line_actor(), "role_permissions_synced", role, extra_changes={
-                "permissions_added": (None, sorted(after - before)),
-                "permissions_removed": (None, sorted(before - after))})
-    db.session.commit()
+    roles = {role_name: sm.find_role(role_name) or sm.add_role(role_name) for role_name in ROLE_MATRIX}
+    with unit_of_work("role") as session:
+        for role_name, permissions in ROLE_MATRIX.items():
+            role = roles[role_name]
+            before = {str(pv) for pv in role.permissions}
+            wanted = [sm.find_permission_view_menu(action, resource) for action, resource in permissions]
+            role.permissions = [pv for pv in wanted if pv is not None]
+            after = {str(pv) for pv in role.permissions}
+            if before != after:
+                audit.record(session, command_line_actor(), "role_permissions_synced", role, extra_changes={
+                    "permissions_added": (None, sorted(after - before)),
+                    "permissions_removed": (None, sorted(before - after))})
 
 
 @prevent_cli.command("seed-reference")

@@ -8,12 +8,12 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
-from zoneinfo import ZoneInfo
 
 import matplotlib
 from fpdf import FPDF
 
-UK = ZoneInfo("Europe/London")
+from app.formats import uk_datetime
+
 # A Unicode font shipped inside an installed package (matplotlib's DejaVu Sans): names in any script render, and
 # nothing is fetched at run time.
 FONT_DIR = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
@@ -49,10 +49,6 @@ class StaffPseudonyms:
     def row(self, row: ExportRow) -> ExportRow:
         return ExportRow(row.at, row.kind, *(self.scrub(value) for value in (
             row.by, row.summary, row.from_status, row.to_status, row.reason, row.details)))
-
-
-def local(at: datetime) -> str:
-    return at.astimezone(UK).strftime("%d %b %Y %H:%M")
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection"): words typed by
@@ -106,7 +102,8 @@ def to_pdf(title: str, facts: list[tuple[str, str]], rows: Iterable[ExportRow], 
     for row in rows:
         pdf.set_font("DejaVu", "B", 10)
         states = f" ({row.from_status} → {row.to_status})" if row.from_status and row.to_status else ""
-        pdf.multi_cell(0, 6, f"{local(row.at)} · {row.by} · {row.summary}{states}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, f"{uk_datetime(row.at)} · {row.by} · {row.summary}{states}", new_x="LMARGIN",
+                       new_y="NEXT")
         pdf.set_font("DejaVu", "", 10)
         for text in (row.reason, row.details):
             if text:

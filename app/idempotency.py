@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import Conflict, InvalidData
 from app.extensions import db
 from app.models import IdempotencyKey, utcnow
+from app.services.uow import unit_of_work
 
 KEY_MAX = 255
 HEADER = "Idempotency-Key"
@@ -76,16 +77,16 @@ def once(key: str, work: Callable[[], Response], fingerprint: Optional[str] = No
     finally:
         session.rollback()  # whatever the work did not commit is not kept, the reserved key among it
     answer = response.location if response.status_code in (301, 302, 303) else response.get_data(as_text=True)
-    stored = session.execute(sa.update(IdempotencyKey).where(IdempotencyKey.id == reserved_id)
-                             .values(status_code=response.status_code, answer=answer))
-    if stored.rowcount == 0 and response.status_code < 400:
-        # Succeeded without committing anything: keep the key and its answer now. (A refusal leaves it free.)
-        session.add(IdempotencyKey(user_id=user_id, key=key, fingerprint=fingerprint or "", created_at=utcnow(),
-                                   status_code=response.status_code, answer=answer))
     try:
-        session.commit()
+        with unit_of_work("idempotency key") as work:
+            stored = work.execute(sa.update(IdempotencyKey).where(IdempotencyKey.id == reserved_id)
+                                  .values(status_code=response.status_code, answer=answer))
+            if stored.rowcount == 0 and response.status_code < 400:
+                # Succeeded without committing anything: keep the key and its answer now. (A refusal leaves it free.)
+                work.add(IdempotencyKey(user_id=user_id, key=key, fingerprint=fingerprint or "", created_at=utcnow(),
+                                        status_code=response.status_code, answer=answer))
     except IntegrityError:
-        session.rollback()  # the same request, sent again meanwhile, got there first
+        pass  # the same request, sent again meanwhile, got there first (the unit of work rolled this back)
     return Once(response, False)
 
 

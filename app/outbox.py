@@ -14,6 +14,10 @@ One case is left, and it is at-least-once, not exactly-once: the SMTP server acc
 (or stalled for longer than the lease) before it could mark the row sent. The row is then claimed and sent again,
 with the same Message-ID, which it got when queued: mail systems recognise it as a duplicate. Keep the lease well
 above the time one message can take (MAIL_TIMEOUT_SECONDS for each step of the SMTP exchange) to keep it rare.
+
+The worker's claims and results commit here, one short transaction at a time, not through a unit of work: these are the
+commits listed in app/services/uow.py's COMMIT_EXCEPTIONS. Queuing an email (`queue`) and the Admin's `retry` commit
+with the use case that causes them.
 """
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import ConcernType, Indicator, IndicatorKind, TrainingCourse
 from app.security import ADMIN, DIRECTOR, GOVERNANCE, LEAD, OFFICER, STAFF
+from app.services.uow import unit_of_work
 
 CONCERN_TYPES = [
     "Islamist",
@@ -74,23 +75,23 @@ TRAINING_COURSES = ["Home Office Prevent duty eLearning", "Channel awareness", "
 
 def seed_reference() -> int:
     added = 0
-    existing_types = set(db.session.scalars(sa.select(ConcernType.label)))
-    for position, label in enumerate(CONCERN_TYPES):
-        if label not in existing_types:
-            db.session.add(ConcernType(label=label, position=position))
-            added += 1
-    existing = set(db.session.execute(sa.select(Indicator.kind, Indicator.label)).tuples())
-    for kind, labels in INDICATORS.items():
-        for position, label in enumerate(labels):
-            if (kind, label) not in existing:
-                db.session.add(Indicator(kind=kind, label=label, position=position))
+    with unit_of_work("reference data") as session:
+        existing_types = set(session.scalars(sa.select(ConcernType.label)))
+        for position, label in enumerate(CONCERN_TYPES):
+            if label not in existing_types:
+                session.add(ConcernType(label=label, position=position))
                 added += 1
-    existing_courses = set(db.session.scalars(sa.select(TrainingCourse.name)))
-    for name in TRAINING_COURSES:
-        if name not in existing_courses:
-            db.session.add(TrainingCourse(name=name))
-            added += 1
-    db.session.commit()
+        existing = set(session.execute(sa.select(Indicator.kind, Indicator.label)).tuples())
+        for kind, labels in INDICATORS.items():
+            for position, label in enumerate(labels):
+                if (kind, label) not in existing:
+                    session.add(Indicator(kind=kind, label=label, position=position))
+                    added += 1
+        existing_courses = set(session.scalars(sa.select(TrainingCourse.name)))
+        for name in TRAINING_COURSES:
+            if name not in existing_courses:
+                session.add(TrainingCourse(name=name))
+                added += 1
     return added
 
 

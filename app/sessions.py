@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from app.errors_web import is_api_request
 from app.extensions import appbuilder, db
 from app.models import AccountState, RefreshToken, utcnow
+from app.services.uow import unit_of_work
 
 # What Flask-Login keeps in the session for a signed-in user; everything else is dropped at sign-in. "_remember" is
 # not among them, so no remember-me cookie is ever set, whatever a login view asks for.
@@ -75,8 +76,8 @@ def _end_sessions_on_account_change(session: Session, flush_context, instances) 
 
 def sign_out_everywhere(user_id: int) -> None:
     """The API's sign-out: as on the web, every session and token of the user ends."""
-    end_all_sessions(db.session, user_id)
-    db.session.commit()
+    with unit_of_work("account") as session:
+        end_all_sessions(session, user_id)
 
 
 def continue_own_session(user_id: int) -> None:
@@ -153,19 +154,19 @@ def refresh_token_issued(user_id: int, token: str) -> None:
     """Keeps a new refresh token's id, used now. Tokens idle for longer than the limit can never be used again:
     they go."""
     now = utcnow()
-    db.session.execute(sa.delete(RefreshToken).where(RefreshToken.last_used_at < now - _idle_limit()))
-    db.session.add(RefreshToken(jti=get_jti(token), user_id=user_id, last_used_at=now))
-    db.session.commit()
+    with unit_of_work("refresh token") as session:
+        session.execute(sa.delete(RefreshToken).where(RefreshToken.last_used_at < now - _idle_limit()))
+        session.add(RefreshToken(jti=get_jti(token), user_id=user_id, last_used_at=now))
 
 
 def refresh_token_used(jti: str) -> bool:
     """Marks the refresh token used now; False, and nothing changed, when it was not used for SESSION_IDLE_MINUTES
     (or was never issued here). One conditional update, so that two workers agree."""
     now = utcnow()
-    used = db.session.execute(sa.update(RefreshToken)
-                              .where(RefreshToken.jti == jti, RefreshToken.last_used_at >= now - _idle_limit())
-                              .values(last_used_at=now))
-    db.session.commit()
+    with unit_of_work("refresh token") as session:
+        used = session.execute(sa.update(RefreshToken)
+                               .where(RefreshToken.jti == jti, RefreshToken.last_used_at >= now - _idle_limit())
+                               .values(last_used_at=now))
     return used.rowcount == 1
 
 

@@ -33,6 +33,7 @@ from werkzeug.security import check_password_hash
 from app import audit
 from app.extensions import appbuilder, db
 from app.models import AccountState, utcnow
+from app.services.uow import unit_of_work
 
 # The sign-in forms, wherever the views that serve them come from, and the web sign-in's second step.
 SIGN_IN_PATHS = ("/login/", "/api/v1/security/login")
@@ -96,9 +97,9 @@ def _locked_user(who: sa.ColumnElement[bool]) -> Optional[User]:
 
 
 def _refuse(locked: User) -> None:
-    audit.record(db.session, locked, "sign_in_refused", locked,
-                 reason="Sign-in refused: the account is locked after repeated failed sign-ins.")
-    db.session.commit()
+    with unit_of_work("account") as session:
+        audit.record(session, locked, "sign_in_refused", locked,
+                     reason="Sign-in refused: the account is locked after repeated failed sign-ins.")
     g.sign_in_failed = True
 
 
@@ -130,11 +131,11 @@ def unknown_name(some_user: User) -> None:
     one commit, so that the answer takes as long. The name typed is not kept (it may be a password typed in the
     wrong box); `some_user` is not the subject of the event."""
     g.sign_in_failed = True
-    db.session.execute(sa.update(User).where(User.id == some_user.id)
-                       .values(fail_login_count=User.fail_login_count))
-    audit.record(db.session, "anonymous", "sign_in_failed", User(),
-                 reason="Sign-in under a name that has no active account.")
-    db.session.commit()
+    with unit_of_work("account") as session:
+        session.execute(sa.update(User).where(User.id == some_user.id)
+                        .values(fail_login_count=User.fail_login_count))
+        audit.record(session, "anonymous", "sign_in_failed", User(),
+                     reason="Sign-in under a name that has no active account.")
 
 
 def record_failure(user: User, reason: str = "Wrong password.") -> bool:
@@ -144,23 +145,23 @@ def record_failure(user: User, reason: str = "Wrong password.") -> bool:
     code."""
     g.sign_in_failed = True
     config = current_app.config
-    count = db.session.execute(
-        sa.update(User).where(User.id == user.id)
-        .values(fail_login_count=sa.func.coalesce(User.fail_login_count, 0) + 1)
-        .returning(User.fail_login_count)
-    ).scalar_one()
-    audit.record(db.session, user, "sign_in_failed", user, reason=reason,
-                 extra_changes={"fail_login_count": (count - 1, count)})
-    threshold = config["LOCKOUT_THRESHOLD"]
-    locks = bool(threshold) and count % threshold == 0
-    if locks:
-        state = db.session.get(AccountState, user.id) or AccountState(user_id=user.id, session_version=0)
-        db.session.add(state)
-        state.locked_until = utcnow() + timedelta(minutes=config["LOCKOUT_MINUTES"])
-        audit.record(db.session, user, "account_locked", user,
-                     reason=f"{count} failed sign-ins in a row: locked for {config['LOCKOUT_MINUTES']} minutes.",
-                     extra_changes={"locked_until": (None, state.locked_until)})
-    db.session.commit()
+    with unit_of_work("account") as session:
+        count = session.execute(
+            sa.update(User).where(User.id == user.id)
+            .values(fail_login_count=sa.func.coalesce(User.fail_login_count, 0) + 1)
+            .returning(User.fail_login_count)
+        ).scalar_one()
+        audit.record(session, user, "sign_in_failed", user, reason=reason,
+                     extra_changes={"fail_login_count": (count - 1, count)})
+        threshold = config["LOCKOUT_THRESHOLD"]
+        locks = bool(threshold) and count % threshold == 0
+        if locks:
+            state = session.get(AccountState, user.id) or AccountState(user_id=user.id, session_version=0)
+            session.add(state)
+            state.locked_until = utcnow() + timedelta(minutes=config["LOCKOUT_MINUTES"])
+            audit.record(session, user, "account_locked", user,
+                         reason=f"{count} failed sign-ins in a row: locked for {config['LOCKOUT_MINUTES']} minutes.",
+                         extra_changes={"locked_until": (None, state.locked_until)})
     return locks
 
 

@@ -1,12 +1,12 @@
 """Pages. Each reads input, calls one service, renders. No business rules here: they live in the services,
-app/workflow.py and app/security.py."""
+app/workflow.py and app/security.py. What the user may do reaches a template as `may`, worked out here once per page
+(templates never call `can`); dates, times and stored names are shown through the filters of app/formats.py."""
 from __future__ import annotations
 
 import functools
 import io
 from datetime import date
 from typing import Any, Optional
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, request, send_file, url_for
@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
-from app import audit, charts, files, idempotency, notify, outbox, workflow
+from app import audit, charts, files, formats, idempotency, notify, outbox, workflow
 from app.errors import Conflict, InvalidData
 from app.extensions import db
 from app.models import CaseStatus, ConcernType, Indicator, IndicatorKind, StoredFile, TrainingCourse, User
@@ -28,7 +28,6 @@ from app.services import (
 )
 from app.services.cases import CaseFilters
 
-UK = ZoneInfo("Europe/London")
 PAGE_SIZE = 25
 
 
@@ -74,6 +73,16 @@ def file_download(stored: StoredFile):
 class HomeView(IndexView):
     index_template = "home.html"
 
+    @expose("/")
+    def index(self):
+        """FAB's home page, with the buttons this user may use."""
+        self.update_redirect()
+        user = g.user
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, may={
+            "raise_concern": can(user, "can_raise"), "see_own_concerns": can(user, "can_read_own"),
+            "see_cases": can(user, "can_read_all"), "see_employers": can(user, "can_read", "Employer"),
+            "record_training": can(user, "can_record", "Training")})
+
 
 class ConcernView(BaseView):
     """Raising a concern, for every employee, and following one's own concerns."""
@@ -96,7 +105,7 @@ class ConcernView(BaseView):
             payload["immediate_danger"] = "immediate_danger" in request.form
 
             def raise_concern():
-                case = cases.raise_concern(g.user, payload, naive_zone=UK)
+                case = cases.raise_concern(g.user, payload, naive_zone=formats.UK)
                 return redirect(url_for("ConcernView.raised", pk=case.id))
 
             try:
@@ -131,7 +140,8 @@ class ConcernView(BaseView):
     def raised(self, pk: int):
         case = cases.own_concern(db.session, g.user, pk)
         return self.render_template("concern_raised.html", case=case,
-                                    contacts=current_app.config["SAFEGUARDING_CONTACTS"])
+                                    contacts=current_app.config["SAFEGUARDING_CONTACTS"],
+                                    may={"see_own_concerns": can(g.user, "can_read_own")})
 
     @expose("/mine")
     @has_access
@@ -175,14 +185,15 @@ class CaseView(BaseView):
                                     statuses=list(CaseStatus), types=types, owners=case_workers(db.session),
                                     args=args, sealed=access.sealed_by_reference(db.session, g.user, filters.search))
 
-    def _render_case(self, pk: int, *, draft: Optional[dict] = None, errors: Optional[dict] = None,
-                     message: Optional[str] = None, status_code: int = 200):
+    def _render_case(self, pk: int, *, opening: bool = False, draft: Optional[dict] = None,
+                     errors: Optional[dict] = None, message: Optional[str] = None, status_code: int = 200):
+        """The case page; `opening` it (not showing it again after a refused form) is logged in the access log."""
         sealed = access.sealed_case(db.session, g.user, pk)
         if sealed is not None:  # the Lead, on a restricted case not given to them: why they would open it
             return self.render_template("break_glass.html", case=sealed, draft=draft or {}, errors=errors or {},
                                         message=message, hours=current_app.config["BREAK_GLASS_HOURS"]), \
                 (403 if status_code == 200 else status_code)
-        view = cases.get_case(db.session, g.user, pk)
+        view = cases.read_case(g.user, pk, "page") if opening else cases.get_case(db.session, g.user, pk)
         if view.access is not CaseAccess.FULL:
             return self.render_template("concern_reporter_view.html", case=view.case), status_code
         case = view.case
@@ -194,6 +205,8 @@ class CaseView(BaseView):
             stalled=cases.is_stalled(db.session, case.id),
             owners=case_workers(db.session), note_kinds=cases.NOTE_KINDS,
             trail=cases.audit_trail(db.session, g.user, pk) if can(g.user, "can_read_audit") else None,
+            may={"export": can(g.user, "can_export"), "record_risk": can(g.user, "can_record_risk"),
+                 "manage_actions": can(g.user, "can_manage_actions"), "transition": can(g.user, "can_transition")},
         )
         if case.restricted:
             context.update(broken_glass=access.broken_glass(db.session, pk))
@@ -208,8 +221,7 @@ class CaseView(BaseView):
     @expose("/<int:pk>")
     @has_access
     def show(self, pk: int):
-        oversight.record_access(g.user, pk, "page", "case")
-        return self._render_case(pk)
+        return self._render_case(pk, opening=True)
 
     def _post(self, pk: int, form_name: str, call, success: str, *list_fields: str):
         return submit(call, form_name, functools.partial(self._render_case, pk), success,
@@ -250,8 +262,7 @@ class CaseView(BaseView):
     @has_access
     def review(self, pk: int):
         """The Lead's case review: the chronology and the audit trail side by side, filtered by kind and person."""
-        oversight.record_access(g.user, pk, "page", "review")
-        view = cases.get_case(db.session, g.user, pk)
+        view = cases.read_case(g.user, pk, "page", what="review")
         kind, person = request.args.get("kind") or None, request.args.get("person") or None
         items = cases.chronology(db.session, g.user, pk)
         trail = cases.audit_trail(db.session, g.user, pk)
@@ -476,7 +487,8 @@ class EmployerView(BaseView):
         page = max(request.args.get("page", 0, type=int), 0)
         count, rows = employers.list_employers(db.session, g.user, page=page, page_size=PAGE_SIZE)
         return self.render_template("employer_list.html", rows=rows, count=count, page=page, page_size=PAGE_SIZE,
-                                    today=date.today())
+                                    today=date.today(), may={"add": can(g.user, "can_create", "Employer"),
+                                                             "see_directors": can(g.user, "can_read_all", "Employer")})
 
     def _render_form(self, employer, values: dict, errors: dict, message: Optional[str] = None,
                      status_code: Optional[int] = None):
@@ -530,6 +542,7 @@ class EmployerView(BaseView):
             shared_items=employers.SHARED_ITEMS, attachment_kinds=employers.ATTACHMENT_KINDS,
             upload_types=files.allowed_types(), upload_max_mb=current_app.config["UPLOAD_MAX_BYTES"] / (1024 * 1024),
             interval_months=current_app.config["EMPLOYER_CONTACT_INTERVAL_MONTHS"],
+            may={"edit": can(g.user, "can_edit", "Employer")},
         ), status_code
 
     def _post(self, pk: int, form_name: str, call, success: str, *list_fields: str):
@@ -667,7 +680,12 @@ class TrainingView(BaseView):
         return self.render_template(
             "my_training.html", staff=staff, latest=latest, today=today, courses=training.courses(db.session),
             status=training.training_status(latest.refresher_due if latest else None, today),
-            draft=draft or {}, errors=errors or {}, message=message), status_code
+            draft=draft or {}, errors=errors or {}, message=message, may=self._may()), status_code
+
+    @staticmethod
+    def _may() -> dict[str, bool]:
+        """What the signed-in user may do on the training pages, for the pages and their shared macros."""
+        return {"manage": can(g.user, "can_manage", "Training"), "verify": can(g.user, "can_verify", "Training")}
 
     @expose("/mine")
     @has_access
@@ -700,7 +718,7 @@ class TrainingView(BaseView):
             "training_staff.html", rows=rows, count=count, page=page, page_size=PAGE_SIZE, args=args,
             teams=training.teams(db.session), statuses=list(training.TrainingStatus), waiting=waiting,
             waiting_count=waiting_count, people=people_who_sign_in(), draft=draft or {}, errors=errors or {},
-            message=message, today=date.today()), status_code
+            message=message, today=date.today(), may=self._may()), status_code
 
     @expose("/staff/")
     @has_access
@@ -726,7 +744,7 @@ class TrainingView(BaseView):
         return self.render_template(
             "training_staff_member.html", staff=training.get_staff(db.session, g.user, pk),
             people=people_who_sign_in(), draft=draft or {}, errors=errors or {}, message=message,
-            today=date.today()), status_code
+            today=date.today(), may=self._may()), status_code
 
     @expose("/staff/<int:pk>")
     @has_access
@@ -798,10 +816,6 @@ class ComplianceView(BaseView):
     def index(self):
         return self.render_template("training_compliance.html",
                                     compliance=training.compliance(db.session, g.user, date.today()))
-
-
-def local_time(value, fmt: str = "%d %b %Y %H:%M") -> str:
-    return "" if value is None else value.astimezone(UK).strftime(fmt)
 
 
 class RetentionView(BaseView):
@@ -919,6 +933,7 @@ def register(appbuilder) -> None:
     appbuilder.add_link("Import staff or training", href="/training/import", category="Training", icon="fa-upload")
     appbuilder.add_view(TrainingCourseView, "Training courses", category="Reference data", icon="fa-book")
     appbuilder.add_view(RoleGrantView, "Role grants", category="Security", icon="fa-user-plus")
-    current_app.jinja_env.filters["local"] = local_time
-    current_app.jinja_env.globals.update(can=can, CaseStatus=CaseStatus, IndicatorKind=IndicatorKind)
+    formats.register_filters(current_app)
+    # Permissions reach templates as `may`, worked out by each view: no template calls `can`.
+    current_app.jinja_env.globals.update(CaseStatus=CaseStatus, IndicatorKind=IndicatorKind)
 

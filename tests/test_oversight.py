@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import AccessAlert, AccessLogEntry, AuditEvent, CaseReview, OutboxEmail
-from app.services import actions, oversight
+from app.errors import Forbidden, NotFound
+from app.services import actions, cases, oversight
 from tests.conftest import PASSWORD, csrf_token, make_case, user
 
 
@@ -50,9 +51,23 @@ def test_a_refused_look_at_a_case_is_not_logged_as_seen(api, ctx):
     assert log_of(case_id) == []
 
 
+def test_reading_a_case_through_the_services_logs_it_whoever_the_caller_is(ctx):
+    case_id = make_case("staff", state="under_review")  # "officer" acknowledged it: their own work
+    assert cases.read_case(user("officer2"), case_id, "page").case.id == case_id
+    assert cases.read_chronology(user("officer"), case_id, "api")
+    assert cases.read_audit_trail(user("lead"), case_id, "api")
+    assert cases.read_case(user("lead"), case_id, "page", what="review").case.id == case_id
+    with pytest.raises(Forbidden):
+        cases.read_audit_trail(user("officer"), case_id, "api")  # refused: not seen, not logged
+    with pytest.raises(NotFound):
+        cases.read_chronology(user("staff"), case_id, "api")  # the reporter sees their receipt, not the chronology
+    assert log_of(case_id) == [("officer2", "page", "case", True), ("officer", "api", "chronology", False),
+                               ("lead", "api", "audit", True), ("lead", "page", "review", True)]
+
+
 def test_the_access_log_is_append_only_in_the_database(ctx):
     case_id = make_case("staff")
-    oversight.record_access(user("officer"), case_id, "page", "case")
+    cases.read_case(user("officer"), case_id, "page")
     with db.engine.connect() as connection, pytest.raises(sa.exc.DatabaseError, match="append-only"):
         connection.execute(sa.text("UPDATE access_log SET outside_own_work = false"))
     with db.engine.connect() as connection, pytest.raises(sa.exc.DatabaseError, match="append-only"):

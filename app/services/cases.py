@@ -1,4 +1,8 @@
-"""Cases: raising a concern, moving it through the workflow, immediate risk, notes, and reading what a user may see."""
+"""Cases: raising a concern, moving it through the workflow, immediate risk, notes, and reading what a user may see.
+
+Pages and the API open a case through read_case, read_chronology and read_audit_trail, which log each opening in the
+access log (app/services/access_log.py); the unlogged reads (get_case, chronology, audit_trail) serve a page already
+logged, the exports (which log themselves) and the services."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,6 +23,7 @@ from app.models import (
 from app.security import (
     CaseAccess, can, case_access, case_workers, full_access_clause, visible_cases_clause, visible_subjects_clause,
 )
+from app.services import access_log
 from app.services.subjects import matches_subject, subject_from_payload
 from app.services.uow import unit_of_work
 from app.validation import Form, is_blank, not_in_future, parse_bool, parse_datetime, parse_int, text_parser
@@ -434,3 +439,34 @@ def audit_trail(session: Session, actor, case_id: int):
         raise NotFound("case")
     return session.scalars(sa.select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)).all()
 
+
+
+# --- opening a case: the reads a page or the API shows, each logged in the access log -----------------------------
+
+def read_case(actor, case_id: int, channel: str, what: str = "case") -> CaseView:
+    """Opens a case by page or API (`channel`): as much of it as `actor` may see, the opening logged. `what` names
+    what the caller shows ("case", or "review" for the Lead's review page). A refusal (403, 404) logs nothing."""
+    if not can(actor, "can_read"):
+        raise Forbidden()
+    with unit_of_work() as session:
+        access = case_access(session, actor, case_id)
+        if access is CaseAccess.NONE:
+            raise NotFound("case")
+        access_log.record_opening(session, actor, case_id, channel, what)
+    return CaseView(db.session.get(Case, case_id), access)
+
+
+def read_chronology(actor, case_id: int, channel: str) -> list[ChronologyItem]:
+    """The chronology (see `chronology`), its reading logged."""
+    items = chronology(db.session, actor, case_id)
+    with unit_of_work() as session:
+        access_log.record_opening(session, actor, case_id, channel, "chronology")
+    return items
+
+
+def read_audit_trail(actor, case_id: int, channel: str) -> list[AuditEvent]:
+    """The case's audit trail (the Lead's), its reading logged."""
+    events = audit_trail(db.session, actor, case_id)
+    with unit_of_work() as session:
+        access_log.record_opening(session, actor, case_id, channel, "audit")
+    return events

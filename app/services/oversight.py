@@ -1,4 +1,5 @@
-"""The Prevent Lead's oversight: who has opened which case, unusual access, periodic reviews, and the dashboard."""
+"""The Prevent Lead's oversight: who has opened which case (written by app/services/access_log.py), unusual access,
+periodic reviews, and the dashboard."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,13 +10,13 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
-from app import audit, exports, notify, outbox
+from app import audit, exports, formats
 from app.errors import Forbidden, NotFound
 from app.models import (
-    AccessAlert, AccessLogEntry, ActionStatus, Case, CaseAccessGrant, CaseAction, CaseEntry, CaseReview, CaseStatus,
-    User, stalled_clause, utcnow,
+    AccessAlert, AccessLogEntry, ActionStatus, Case, CaseAction, CaseEntry, CaseReview, CaseStatus, User,
+    stalled_clause, utcnow,
 )
-from app.security import CaseAccess, can, case_access, case_workers, full_access_clause
+from app.security import CaseAccess, can, case_access, full_access_clause
 from app.extensions import db
 from app.services.cases import chronology, repeat_referral_clause
 from app.services.uow import unit_of_work
@@ -25,50 +26,6 @@ NOTE_MAX = 10_000
 
 
 # --- the access log --------------------------------------------------------------------------------------------
-
-def _own_work_clause(user_id: int) -> sa.ColumnElement[bool]:
-    """The user raised the case, wrote on it, owns an action on it, or was granted it."""
-    return sa.or_(
-        Case.reporter_id == user_id,
-        sa.exists().where(CaseEntry.case_id == Case.id, CaseEntry.actor_id == user_id),
-        sa.exists().where(CaseAction.case_id == Case.id, CaseAction.owner_id == user_id),
-        sa.exists().where(CaseAccessGrant.case_id == Case.id, CaseAccessGrant.user_id == user_id),
-    )
-
-
-def record_access(actor, case_id: int, channel: str, what: str) -> None:
-    """Logs that `actor` opened (or exported) a case they may see, and flags a run of opens outside their work."""
-    with unit_of_work() as session:
-        if case_access(session, actor, case_id) is CaseAccess.NONE:
-            return  # nothing was shown: the caller answers 404
-        outside = not session.scalar(sa.select(_own_work_clause(actor.id)).where(Case.id == case_id))
-        session.add(AccessLogEntry(user_id=actor.id, case_id=case_id, channel=channel, what=what,
-                                   outside_own_work=outside, at=utcnow()))
-        if outside:
-            session.flush()
-            _flag_unusual_access(session, actor)
-
-
-def _flag_unusual_access(session: Session, actor) -> None:
-    minutes = current_app.config["UNUSUAL_ACCESS_MINUTES"]
-    threshold = current_app.config["UNUSUAL_ACCESS_CASES"]
-    since = utcnow() - timedelta(minutes=minutes)
-    opened = session.scalar(sa.select(sa.func.count(sa.distinct(AccessLogEntry.case_id))).where(
-        AccessLogEntry.user_id == actor.id, AccessLogEntry.outside_own_work.is_(True), AccessLogEntry.at >= since))
-    if opened < threshold:
-        return
-    already = session.scalar(sa.select(AccessAlert.id).where(AccessAlert.user_id == actor.id,
-                                                             AccessAlert.raised_at >= since).limit(1))
-    if already is not None:
-        return
-    session.add(AccessAlert(user_id=actor.id, cases_opened=opened, window_minutes=minutes, raised_at=utcnow()))
-    for lead in case_workers(session):
-        if can(lead, "can_read_access_log"):
-            outbox.queue(session, kind="unusual_access", recipient=lead, urgent=True,
-                         subject="Unusual access to case records",
-                         body=("Someone opened many cases outside their own work in a short time. Sign in to see "
-                               f"who and which: {notify.public_url('/oversight/')}" + notify.FOOTER))
-
 
 def who_has_seen(session: Session, actor, case_id: int) -> list[AccessLogEntry]:
     if not can(actor, "can_read_access_log"):
@@ -230,7 +187,7 @@ def export_chronology(actor, case_id: int, payload: Any) -> Export:
     case = session.get(Case, case_id)
     rows = exports.export_rows(items)
     facts = [("Reference", case.reference), ("State", case.status.value.replace("_", " ")),
-             ("Raised", exports.local(case.recorded_at)),
+             ("Raised", formats.uk_datetime(case.recorded_at)),
              ("About", f"{case.subject.full_name} ({case.subject.subject_type.value.replace('_', ' ')})")]
     if redact:
         names = [f"{u.first_name} {u.last_name}" for u in session.scalars(sa.select(User))]
@@ -244,6 +201,6 @@ def export_chronology(actor, case_id: int, payload: Any) -> Export:
     name = f"{case.reference}-chronology{'-redacted' if redact else ''}.{fmt}"
     if fmt == "csv":
         return Export(name, EXPORT_FORMATS[fmt], exports.to_csv(rows))
-    note = (f"Exported {exports.local(utcnow())} by {'a member of staff' if redact else actor.username}. "
+    note = (f"Exported {formats.uk_datetime(utcnow())} by {'a member of staff' if redact else actor.username}. "
             "OFFICIAL-SENSITIVE: Prevent case record. Share only with those who need to know.")
     return Export(name, EXPORT_FORMATS[fmt], exports.to_pdf(f"Case {case.reference}", facts, rows, note))

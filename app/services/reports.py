@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
-from app import exports
+from app import exports, formats
 from app.errors import Forbidden
 from app.models import (
     ActionStatus, Case, CaseAction, CaseEntry, CaseStatus, ClosureOutcome, ConcernType, stalled_clause, utcnow,
@@ -232,5 +232,5 @@ def report_file(report: BoardReport, fmt: str) -> Export:
     name = f"board-report-{report.start.isoformat()}-to-{report.end.isoformat()}.{fmt}"
     if fmt == "csv":
         return Export(name, EXPORT_FORMATS["csv"], exports.report_csv(report))
-    note = f"Prepared {exports.local(utcnow())}. Figures only: no names, no references, no free text."
+    note = f"Prepared {formats.uk_datetime(utcnow())}. Figures only: no names, no references, no free text."
     return Export(name, EXPORT_FORMATS["pdf"], exports.report_pdf(report, note))

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
-from app import audit, exports
+from app import audit, exports, formats
 from app.errors import Conflict, Forbidden, InvalidData, NotFound
 from app.extensions import db
 from app.models import (
@@ -441,6 +441,6 @@ def subject_access_export(actor, subject_id: int, payload: Any) -> Export:
     if fmt == "json":
         return Export(name, "application/json",
                       json.dumps(record, indent=2, ensure_ascii=False, default=str).encode("utf-8"))
-    note = (f"Exported {exports.local(utcnow())} by {actor.username}. OFFICIAL-SENSITIVE: everything held about one "
-            "person, for a subject access request. Share only with that person or their representative.")
+    note = (f"Exported {formats.uk_datetime(utcnow())} by {actor.username}. OFFICIAL-SENSITIVE: everything held about "
+            "one person, for a subject access request. Share only with that person or their representative.")
     return Export(name, EXPORT_FORMATS["pdf"], exports.subject_access_pdf(record, note))
