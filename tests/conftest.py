@@ -37,6 +37,22 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _counter = itertools.count(1)
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker has a PostgreSQL database of its own, named after TEST_DATABASE_URL's with the
+    worker's id added (test -> test_gw0), made with CREATE DATABASE if missing (the server's trust auth, as in CI)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = sa.engine.make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+    server = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}):
+            conn.execute(sa.text(f'CREATE DATABASE "{own.database}"'))
+    server.dispose()
+    return own.render_as_string(hide_password=False)
+
+
 def _reset_database(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
@@ -143,7 +159,7 @@ def app(tmp_path_factory, smtp_server):
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         from config import _sqlalchemy_url
-        url = _sqlalchemy_url(url)
+        url = _worker_database(_sqlalchemy_url(url))
         _reset_database(url)
     else:
         url = f"sqlite:///{tmp / 'test.db'}"
