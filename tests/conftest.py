@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -387,22 +388,43 @@ class ApiClient:
         return self.client.delete(url, headers=self._headers(), **kw)
 
 
+def _session_version(username: str) -> int:
+    from app.sessions import current_version
+    return current_version(user(username).id)
+
+
+@pytest.fixture(scope="session")
+def api_tokens() -> dict[str, tuple[str, int, float]]:
+    """API access tokens by username, each with the user's session version and the time it was issued: signed in once
+    per worker session, not once per test."""
+    return {}
+
+
+# A kept token is used only while it is young: it expires after JWT_ACCESS_TOKEN_EXPIRES (15 minutes in tests).
+TOKEN_REUSE_SECONDS = 5 * 60
+
+
 @pytest.fixture()
-def api(app, ctx):
-    """api("officer") is a client signed in to the API as that user; api(None) is anonymous."""
-    tokens: dict[str, str] = {}
+def api(app, ctx, api_tokens):
+    """api("officer") is a client signed in to the API as that user; api(None) is anonymous.
+
+    The token is the one this worker already has for the user, while it holds (no sign-out, password, role or
+    active-flag change since, and young): otherwise the user signs in again.
+    """
 
     def make(username: Optional[str]) -> ApiClient:
         client = app.test_client()
         if username is None:
             return ApiClient(client, None)
-        if username not in tokens:
+        version = _session_version(username)
+        kept = api_tokens.get(username)
+        if kept is None or kept[1] != version or time.monotonic() - kept[2] > TOKEN_REUSE_SECONDS:
             response = client.post("/api/v1/security/login",
                                    json={"username": username, "password": PASSWORD, "provider": "db",
                                          **({"totp": code} if (code := totp_code(username)) else {})})
             assert response.status_code == 200, response.get_json()
-            tokens[username] = response.get_json()["access_token"]
-        return ApiClient(client, tokens[username])
+            api_tokens[username] = (response.get_json()["access_token"], version, time.monotonic())
+        return ApiClient(client, api_tokens[username][0])
 
     return make
 
@@ -416,18 +438,58 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def _signed_in_client(app, username: str):
+    client = app.test_client()
+    page = client.get("/login/")
+    response = client.post("/login/", data={"username": username, "password": PASSWORD,
+                                            "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert response.status_code == 302, "login failed"
+    complete_second_step(client, username)
+    return client
+
+
+@dataclass
+class KeptClient:
+    """A client signed in once per worker session: the session as sign-in left it, and the version it was stamped
+    with (a sign-out, or a password, role or active-flag change, raises the version and ends it)."""
+    client: Any
+    session: dict[str, Any]
+    version: int
+
+
+@pytest.fixture(scope="session")
+def web_clients() -> dict[str, KeptClient]:
+    return {}
+
+
 @pytest.fixture()
-def web(app, ctx):
-    """web("officer") is a browser-like test client signed in through the login page."""
+def web(app, ctx, web_clients):
+    """web("officer") is a browser-like test client signed in through the login page; web(None) is anonymous.
+
+    A test's first client for a user is the one this worker keeps for that user, its session put back as sign-in left
+    it (no flashes, form tokens or anything else from an earlier test; now its last activity), while that session
+    holds; otherwise the user signs in afresh. A second client for the same user in one test is a new sign-in, a
+    session of its own, as a test that asks twice expects.
+    """
+    from app.sessions import SEEN_AT
+    handed_out: set[str] = set()
 
     def make(username: Optional[str]):
-        client = app.test_client()
-        if username is not None:
-            page = client.get("/login/")
-            response = client.post("/login/", data={"username": username, "password": PASSWORD,
-                                                    "csrf_token": csrf_token(page.get_data(as_text=True))})
-            assert response.status_code == 302, "login failed"
-            complete_second_step(client, username)
-        return client
+        if username is None:
+            return app.test_client()
+        if username in handed_out:
+            return _signed_in_client(app, username)
+        handed_out.add(username)
+        version = _session_version(username)
+        kept = web_clients.get(username)
+        if kept is None or kept.version != version:
+            client = _signed_in_client(app, username)
+            with client.session_transaction() as session:
+                kept = web_clients[username] = KeptClient(client, dict(session), version)
+        kept.client._cookies.clear()  # only the session cookie, written afresh below, is carried over
+        with kept.client.session_transaction() as session:
+            session.clear()
+            session.update(kept.session, **{SEEN_AT: int(time.time())})
+        return kept.client
 
     return make
