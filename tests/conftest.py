@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import email
-import itertools
 import os
 import re
 import socket
 import threading
 import time
-import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
 from typing import Any, Optional
 
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+
+# The builders of test data live in tests/factories.py; test modules import them from here too.
+from tests.factories import EVENT_DATA, PASSWORD, PATH_TO, concern_payload, make_case, make_user, user  # noqa: F401
 
 ROLE_USERS = {
     "staff": "Staff",
@@ -32,10 +32,8 @@ ROLE_USERS = {
     "governance": "Governance",
     "admin": "Admin",
 }
-PASSWORD = "correct-horse-battery-staple-42"
 # The authenticator secret of every test user who must use a second factor (officers, the Lead, the Admin).
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-_counter = itertools.count(1)
 
 
 def _worker_database(url: str) -> str:
@@ -216,11 +214,6 @@ def ctx(app):
         db.session.remove()
 
 
-def user(name: str):
-    from flask import current_app
-    return current_app.appbuilder.sm.find_user(name)
-
-
 def totp_code(username: str) -> Optional[str]:
     """A code for the user's next sign-in, or None when they have no second factor. Users who must have one and
     have not (made by a test after set-up) are enrolled with TOTP_SECRET, as at set-up.
@@ -296,11 +289,8 @@ def new_user(app, ctx):
     made: list[str] = []
 
     def make(role: str = "Safeguarding Officer", prefix: str = "user") -> str:
-        sm = app.appbuilder.sm
-        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-        assert sm.add_user(name, prefix.capitalize(), "Tester", f"{name}@example.org", sm.find_role(role), PASSWORD)
-        made.append(name)
-        return name
+        made.append(make_user(role, prefix))
+        return made[-1]
 
     yield make
     deactivate(made)
@@ -312,59 +302,6 @@ def users(ctx):
         def __getattr__(self, name):
             return user(name)
     return Users()
-
-
-def concern_payload(**overrides) -> dict[str, Any]:
-    n = next(_counter)
-    payload = {
-        "subject": {"full_name": f"Test Subject {n}", "subject_type": "learner", "date_of_birth": "2008-01-02"},
-        "description": f"Concern text {n}: said \"something worrying\".",
-        "occurred_at": (datetime.now(timezone.utc) - timedelta(hours=2)).isoformat(),
-        "location": "Room 4",
-        "indicator_ids": [],
-        "immediate_danger": False,
-    }
-    payload.update(overrides)
-    return payload
-
-
-# Valid data for every event, enough to take it; the target follows from the workflow table.
-EVENT_DATA: dict[str, dict[str, Any]] = {
-    "acknowledge": {},
-    "close": {"outcome": "no_further_action"},
-    "refer_to_police": {"referral_date": date.today().isoformat(), "subject_informed": False},
-    "record_gateway_outcome": {"outcome": "channel", "decided_on": date.today().isoformat()},
-    "close_police_led": {},
-    "schedule_panel": {"panel_date": date.today().isoformat(), "local_authority": "Test Council"},
-    "screen_out": {},
-    "record_panel_decision": {"decision": "adopted", "consent": "given"},
-    "exit_support": {"exit_date": date.today().isoformat(), "exit_reason": "Plan completed"},
-    "record_review": {"review": "6_months", "outcome_note": "Doing well"},
-    "reopen": {},
-}
-
-# The shortest path of events from `reported` to each state.
-PATH_TO: dict[str, list[tuple[str, dict]]] = {
-    "reported": [],
-    "under_review": [("acknowledge", {})],
-}
-PATH_TO["referred_to_police"] = PATH_TO["under_review"] + [("refer_to_police", {})]
-PATH_TO["channel_screening"] = PATH_TO["referred_to_police"] + [("record_gateway_outcome", {"outcome": "channel"})]
-PATH_TO["police_led"] = PATH_TO["referred_to_police"] + [("record_gateway_outcome", {"outcome": "police_led"})]
-PATH_TO["channel_panel"] = PATH_TO["channel_screening"] + [("schedule_panel", {})]
-PATH_TO["channel_support"] = PATH_TO["channel_panel"] + [("record_panel_decision", {})]
-PATH_TO["post_exit_review"] = PATH_TO["channel_support"] + [("exit_support", {})]
-PATH_TO["closed"] = PATH_TO["under_review"] + [("close", {})]
-
-
-def make_case(reporter: str = "staff", state: str = "reported", **overrides):
-    """A case raised by `reporter` and moved by the officer to `state`, through the services."""
-    from app.services import cases
-    case = cases.raise_concern(user(reporter), concern_payload(**overrides))
-    for event, data in PATH_TO[state]:
-        cases.transition(user("officer") if event != "reopen" else user("lead"), case.id,
-                         {"event": event, "reason": f"Reason for {event}", **EVENT_DATA[event], **data})
-    return case.id
 
 
 @dataclass
