@@ -43,8 +43,12 @@ run: setup
 	$(BIN)/flask outbox deliver --loop & \
 	WORKERS=$(WORKERS) THREADS=$(THREADS) $(BIN)/gunicorn --bind $(HOST):$(PORT) --access-logfile - run:app
 
+# Every test, on TEST_WORKERS processes (pytest-xdist; a module marked xdist_group runs whole on one), each with a
+# database of its own. PYTEST_ARGS comes last and can override: PYTEST_ARGS="-m 'not slow'" leaves out the slow
+# kinds, "-n 0" runs in one process.
+TEST_WORKERS ?= 2
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Re-pin after changing requirements.in: installs the direct dependencies fresh and freezes the tree.
 lock:

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import email
-import itertools
 import os
 import re
 import socket
 import threading
-import uuid
+import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
 from typing import Any, Optional
 
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+
+# The builders of test data live in tests/factories.py; test modules import them from here too.
+from tests.factories import EVENT_DATA, PASSWORD, PATH_TO, concern_payload, make_case, make_user, user  # noqa: F401
 
 ROLE_USERS = {
     "staff": "Staff",
@@ -31,10 +32,24 @@ ROLE_USERS = {
     "governance": "Governance",
     "admin": "Admin",
 }
-PASSWORD = "correct-horse-battery-staple-42"
 # The authenticator secret of every test user who must use a second factor (officers, the Lead, the Admin).
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-_counter = itertools.count(1)
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker has a PostgreSQL database of its own, named after TEST_DATABASE_URL's with the
+    worker's id added (test -> test_gw0), made with CREATE DATABASE if missing (the server's trust auth, as in CI)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = sa.engine.make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+    server = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}):
+            conn.execute(sa.text(f'CREATE DATABASE "{own.database}"'))
+    server.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 def _reset_database(url: str) -> None:
@@ -143,7 +158,7 @@ def app(tmp_path_factory, smtp_server):
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         from config import _sqlalchemy_url
-        url = _sqlalchemy_url(url)
+        url = _worker_database(_sqlalchemy_url(url))
         _reset_database(url)
     else:
         url = f"sqlite:///{tmp / 'test.db'}"
@@ -197,11 +212,6 @@ def ctx(app):
         from app.extensions import db
         db.session.rollback()
         db.session.remove()
-
-
-def user(name: str):
-    from flask import current_app
-    return current_app.appbuilder.sm.find_user(name)
 
 
 def totp_code(username: str) -> Optional[str]:
@@ -279,11 +289,8 @@ def new_user(app, ctx):
     made: list[str] = []
 
     def make(role: str = "Safeguarding Officer", prefix: str = "user") -> str:
-        sm = app.appbuilder.sm
-        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-        assert sm.add_user(name, prefix.capitalize(), "Tester", f"{name}@example.org", sm.find_role(role), PASSWORD)
-        made.append(name)
-        return name
+        made.append(make_user(role, prefix))
+        return made[-1]
 
     yield make
     deactivate(made)
@@ -295,59 +302,6 @@ def users(ctx):
         def __getattr__(self, name):
             return user(name)
     return Users()
-
-
-def concern_payload(**overrides) -> dict[str, Any]:
-    n = next(_counter)
-    payload = {
-        "subject": {"full_name": f"Test Subject {n}", "subject_type": "learner", "date_of_birth": "2008-01-02"},
-        "description": f"Concern text {n}: said \"something worrying\".",
-        "occurred_at": (datetime.now(timezone.utc) - timedelta(hours=2)).isoformat(),
-        "location": "Room 4",
-        "indicator_ids": [],
-        "immediate_danger": False,
-    }
-    payload.update(overrides)
-    return payload
-
-
-# Valid data for every event, enough to take it; the target follows from the workflow table.
-EVENT_DATA: dict[str, dict[str, Any]] = {
-    "acknowledge": {},
-    "close": {"outcome": "no_further_action"},
-    "refer_to_police": {"referral_date": date.today().isoformat(), "subject_informed": False},
-    "record_gateway_outcome": {"outcome": "channel", "decided_on": date.today().isoformat()},
-    "close_police_led": {},
-    "schedule_panel": {"panel_date": date.today().isoformat(), "local_authority": "Test Council"},
-    "screen_out": {},
-    "record_panel_decision": {"decision": "adopted", "consent": "given"},
-    "exit_support": {"exit_date": date.today().isoformat(), "exit_reason": "Plan completed"},
-    "record_review": {"review": "6_months", "outcome_note": "Doing well"},
-    "reopen": {},
-}
-
-# The shortest path of events from `reported` to each state.
-PATH_TO: dict[str, list[tuple[str, dict]]] = {
-    "reported": [],
-    "under_review": [("acknowledge", {})],
-}
-PATH_TO["referred_to_police"] = PATH_TO["under_review"] + [("refer_to_police", {})]
-PATH_TO["channel_screening"] = PATH_TO["referred_to_police"] + [("record_gateway_outcome", {"outcome": "channel"})]
-PATH_TO["police_led"] = PATH_TO["referred_to_police"] + [("record_gateway_outcome", {"outcome": "police_led"})]
-PATH_TO["channel_panel"] = PATH_TO["channel_screening"] + [("schedule_panel", {})]
-PATH_TO["channel_support"] = PATH_TO["channel_panel"] + [("record_panel_decision", {})]
-PATH_TO["post_exit_review"] = PATH_TO["channel_support"] + [("exit_support", {})]
-PATH_TO["closed"] = PATH_TO["under_review"] + [("close", {})]
-
-
-def make_case(reporter: str = "staff", state: str = "reported", **overrides):
-    """A case raised by `reporter` and moved by the officer to `state`, through the services."""
-    from app.services import cases
-    case = cases.raise_concern(user(reporter), concern_payload(**overrides))
-    for event, data in PATH_TO[state]:
-        cases.transition(user("officer") if event != "reopen" else user("lead"), case.id,
-                         {"event": event, "reason": f"Reason for {event}", **EVENT_DATA[event], **data})
-    return case.id
 
 
 @dataclass
@@ -371,22 +325,43 @@ class ApiClient:
         return self.client.delete(url, headers=self._headers(), **kw)
 
 
+def _session_version(username: str) -> int:
+    from app.sessions import current_version
+    return current_version(user(username).id)
+
+
+@pytest.fixture(scope="session")
+def api_tokens() -> dict[str, tuple[str, int, float]]:
+    """API access tokens by username, each with the user's session version and the time it was issued: signed in once
+    per worker session, not once per test."""
+    return {}
+
+
+# A kept token is used only while it is young: it expires after JWT_ACCESS_TOKEN_EXPIRES (15 minutes in tests).
+TOKEN_REUSE_SECONDS = 5 * 60
+
+
 @pytest.fixture()
-def api(app, ctx):
-    """api("officer") is a client signed in to the API as that user; api(None) is anonymous."""
-    tokens: dict[str, str] = {}
+def api(app, ctx, api_tokens):
+    """api("officer") is a client signed in to the API as that user; api(None) is anonymous.
+
+    The token is the one this worker already has for the user, while it holds (no sign-out, password, role or
+    active-flag change since, and young): otherwise the user signs in again.
+    """
 
     def make(username: Optional[str]) -> ApiClient:
         client = app.test_client()
         if username is None:
             return ApiClient(client, None)
-        if username not in tokens:
+        version = _session_version(username)
+        kept = api_tokens.get(username)
+        if kept is None or kept[1] != version or time.monotonic() - kept[2] > TOKEN_REUSE_SECONDS:
             response = client.post("/api/v1/security/login",
                                    json={"username": username, "password": PASSWORD, "provider": "db",
                                          **({"totp": code} if (code := totp_code(username)) else {})})
             assert response.status_code == 200, response.get_json()
-            tokens[username] = response.get_json()["access_token"]
-        return ApiClient(client, tokens[username])
+            api_tokens[username] = (response.get_json()["access_token"], version, time.monotonic())
+        return ApiClient(client, api_tokens[username][0])
 
     return make
 
@@ -400,18 +375,58 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def _signed_in_client(app, username: str):
+    client = app.test_client()
+    page = client.get("/login/")
+    response = client.post("/login/", data={"username": username, "password": PASSWORD,
+                                            "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert response.status_code == 302, "login failed"
+    complete_second_step(client, username)
+    return client
+
+
+@dataclass
+class KeptClient:
+    """A client signed in once per worker session: the session as sign-in left it, and the version it was stamped
+    with (a sign-out, or a password, role or active-flag change, raises the version and ends it)."""
+    client: Any
+    session: dict[str, Any]
+    version: int
+
+
+@pytest.fixture(scope="session")
+def web_clients() -> dict[str, KeptClient]:
+    return {}
+
+
 @pytest.fixture()
-def web(app, ctx):
-    """web("officer") is a browser-like test client signed in through the login page."""
+def web(app, ctx, web_clients):
+    """web("officer") is a browser-like test client signed in through the login page; web(None) is anonymous.
+
+    A test's first client for a user is the one this worker keeps for that user, its session put back as sign-in left
+    it (no flashes, form tokens or anything else from an earlier test; now its last activity), while that session
+    holds; otherwise the user signs in afresh. A second client for the same user in one test is a new sign-in, a
+    session of its own, as a test that asks twice expects.
+    """
+    from app.sessions import SEEN_AT
+    handed_out: set[str] = set()
 
     def make(username: Optional[str]):
-        client = app.test_client()
-        if username is not None:
-            page = client.get("/login/")
-            response = client.post("/login/", data={"username": username, "password": PASSWORD,
-                                                    "csrf_token": csrf_token(page.get_data(as_text=True))})
-            assert response.status_code == 302, "login failed"
-            complete_second_step(client, username)
-        return client
+        if username is None:
+            return app.test_client()
+        if username in handed_out:
+            return _signed_in_client(app, username)
+        handed_out.add(username)
+        version = _session_version(username)
+        kept = web_clients.get(username)
+        if kept is None or kept.version != version:
+            client = _signed_in_client(app, username)
+            with client.session_transaction() as session:
+                kept = web_clients[username] = KeptClient(client, dict(session), version)
+        kept.client._cookies.clear()  # only the session cookie, written afresh below, is carried over
+        with kept.client.session_transaction() as session:
+            session.clear()
+            session.update(kept.session, **{SEEN_AT: int(time.time())})
+        return kept.client
 
     return make

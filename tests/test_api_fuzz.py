@@ -19,6 +19,8 @@ ST = Path(sys.executable).with_name("st")
 # starts, a name taken already. Those answers are documented (422) and checked by status_code_conformance.
 EXCLUDED_CHECKS = "positive_data_acceptance"
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture()
 def live_url(app):

@@ -32,6 +32,11 @@ def backdate(case_id: int, recorded: str, decided_after_days: float | None = Non
                 .values(at=recorded_at + timedelta(days=decided_after_days)))
 
 
+# Its records are made once per module and counted: one worker runs the module whole (make test distributes by
+# xdist_group), so that they are never made twice in its database.
+pytestmark = pytest.mark.xdist_group("test_board_report")
+
+
 @pytest.fixture(scope="module")
 def fixture_cases(app):
     with app.app_context():

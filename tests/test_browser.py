@@ -25,7 +25,8 @@ if not os.path.exists(CHROMIUM):
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-pytestmark = pytest.mark.browser
+# One worker runs the module whole (make test distributes by xdist_group): one Chromium and one live server.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_browser")]
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]

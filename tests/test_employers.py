@@ -25,7 +25,8 @@ from app.extensions import db
 from app.models import AuditEvent, CommunicationAttachment, Employer, EmployerCommunication, OutboxEmail, StoredFile
 from app.services import cases, employers, subjects
 from app.services.uow import unit_of_work
-from tests.conftest import PASSWORD, concern_payload, csrf_token, deliver, user
+from tests.conftest import concern_payload, csrf_token, deliver, user
+from tests.factories import make_user
 from tests.sample_files import DOCUMENT_XML, JPEG, PDF, PNG, docx_bytes
 
 TODAY = date.today()
@@ -35,11 +36,7 @@ TODAY = date.today()
 
 def new_director(first_name: str = "Dana") -> str:
     """A Programme Director of this test's own; returns the username (sign in with PASSWORD)."""
-    sm = current_app.appbuilder.sm
-    username = f"director-{uuid.uuid4().hex[:10]}"
-    assert sm.add_user(username, first_name, f"Director{uuid.uuid4().hex[:6]}", f"{username}@example.org",
-                       sm.find_role("Programme Director"), PASSWORD)
-    return username
+    return make_user("Programme Director", "director", first_name, f"Director{uuid.uuid4().hex[:6]}")
 
 
 def make_employer(owner: str, **fields) -> int:

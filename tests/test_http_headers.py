@@ -50,6 +50,7 @@ def assert_not_cacheable(response, url: str) -> None:
     assert "cookie" in {v.lower() for v in response.vary}, url
 
 
+@pytest.mark.slow
 def test_every_get_route_has_the_security_headers_and_signed_in_pages_are_never_cached(app, web, api):
     urls = get_routes(app, make_case())
     assert len(urls) > 40

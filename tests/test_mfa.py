@@ -7,7 +7,6 @@ accepted code before each sign-in) never hide a replay.
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
 
@@ -22,6 +21,7 @@ from app.models import AccountState, AuditEvent, Case, RecoveryCode, SecondFacto
 from app.security import ADMIN, LEAD, OFFICER, STAFF
 from app.services import mfa
 from tests.conftest import PASSWORD, csrf_token, deactivate, make_case, sign_out, user
+from tests.factories import make_user
 
 CODES_RE = re.compile(r"<li><code>([A-Z2-7]{4}(?:-[A-Z2-7]{4}){3})</code></li>")
 SECRET_RE = re.compile(r'id="two-step-secret">([A-Z2-7]+)<')
@@ -39,10 +39,7 @@ def people_leave_with_their_test(ctx):
 
 def person(role: str = OFFICER, secret: str | None = None) -> str:
     """A new user with `role`, enrolled with `secret` when given; returns the username."""
-    from flask import current_app
-    sm = current_app.appbuilder.sm
-    username = f"mfa-{role.split()[0].lower()}-{uuid.uuid4().hex[:8]}"
-    assert sm.add_user(username, "Mfa", "Tester", f"{username}@example.org", sm.find_role(role), PASSWORD)
+    username = make_user(role, f"mfa-{role.split()[0].lower()}", "Mfa")
     MADE_HERE.append(username)
     if secret:
         mfa.enrol_with_secret(user(username), secret, actor="system:tests")

@@ -166,6 +166,7 @@ def run_workers(app, count: int, start_every: float = 0, **options) -> list[outb
     return reports
 
 
+@pytest.mark.slow
 def test_two_workers_deliver_1000_emails_without_sending_any_twice(app, inbox):
     message_ids = queue_emails(1000, kind="bulk")
     reports = run_workers(app, 2, batch_size=25)
@@ -190,6 +191,7 @@ def lease_seconds(app, seconds: float):
         app.config["OUTBOX_LEASE_SECONDS"] = saved
 
 
+@pytest.mark.slow
 def test_two_workers_with_a_short_lease_and_a_slow_server_deliver_each_email_once(app, inbox):
     """Finding 4: a worker's batch (50) takes longer to send than its lease, so the rows it has not reached yet fall
     due again; the second worker, starting half way through the first one's batch, must not send them too."""

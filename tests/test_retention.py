@@ -82,6 +82,11 @@ def rows_mentioning(marker: str) -> list[str]:
     return found
 
 
+# Its records are made once per module and counted: one worker runs the module whole (make test distributes by
+# xdist_group), so that they are never made twice in its database.
+pytestmark = pytest.mark.xdist_group("test_retention")
+
+
 @pytest.fixture(scope="module")
 def people(app):
     with app.app_context():

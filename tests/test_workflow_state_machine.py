@@ -17,6 +17,8 @@ from app.security import can
 from app.services import cases
 from tests.conftest import EVENT_DATA, concern_payload, user
 
+pytestmark = pytest.mark.slow  # about a minute of generated sequences
+
 USERS = ("staff", "staff2", "officer", "officer2", "lead", "director", "governance", "admin")
 EVENT_CHOICES = {
     "close": [{"outcome": o} for o in workflow.INTERNAL_OUTCOMES],
