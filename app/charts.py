@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Mapping, Union
+from collections.abc import Mapping
+from typing import Union
 
 import matplotlib
 

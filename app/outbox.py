@@ -23,7 +23,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import make_msgid
-from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app
@@ -46,9 +45,9 @@ def wants_digest(session: Session, user: User) -> bool:
                                .where(NotificationPreference.user_id == user.id)))
 
 
-def queue(session: Session, *, kind: str, recipient: Optional[User] = None, to_address: Optional[str] = None,
-          subject: str, body: str, case_id: Optional[int] = None, urgent: bool = False,
-          dedupe_key: Optional[str] = None, digestible: bool = True) -> Optional[OutboxEmail]:
+def queue(session: Session, *, kind: str, recipient: User | None = None, to_address: str | None = None,
+          subject: str, body: str, case_id: int | None = None, urgent: bool = False,
+          dedupe_key: str | None = None, digestible: bool = True) -> OutboxEmail | None:
     """Adds an email to the caller's transaction, for a user (`recipient`) or for someone outside who has no account
     (`to_address`, such as an employer's Prevent contact). With `dedupe_key`, an email already queued under that key
     (by an earlier run, or a concurrent one) means this one is not queued: None is returned."""
@@ -104,7 +103,7 @@ def _lease_until():
     return utcnow() + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
 
 
-def claim(limit: int) -> Optional[Claim]:
+def claim(limit: int) -> Claim | None:
     """Takes up to `limit` due emails for this worker alone, in a short transaction of its own; None when none is due.
 
     PostgreSQL skips rows another worker has locked; elsewhere the conditional update makes a second claim of the

@@ -1,9 +1,8 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -48,6 +47,7 @@ target_db = current_app.extensions['migrate'].db
 def get_metadata():
     # App models and FAB's ab_* tables share Flask-AppBuilder's declarative metadata, not Flask-SQLAlchemy's.
     from flask_appbuilder.models.sqla import Model
+
     import app.models  # noqa: F401  (registers the app's tables on that metadata)
     return Model.metadata
 

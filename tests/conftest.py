@@ -14,8 +14,8 @@ import socket
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -204,7 +204,7 @@ def user(name: str):
     return current_app.appbuilder.sm.find_user(name)
 
 
-def totp_code(username: str) -> Optional[str]:
+def totp_code(username: str) -> str | None:
     """A code for the user's next sign-in, or None when they have no second factor. Users who must have one and
     have not (made by a test after set-up) are enrolled with TOTP_SECRET, as at set-up.
 
@@ -302,7 +302,7 @@ def concern_payload(**overrides) -> dict[str, Any]:
     payload = {
         "subject": {"full_name": f"Test Subject {n}", "subject_type": "learner", "date_of_birth": "2008-01-02"},
         "description": f"Concern text {n}: said \"something worrying\".",
-        "occurred_at": (datetime.now(timezone.utc) - timedelta(hours=2)).isoformat(),
+        "occurred_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
         "location": "Room 4",
         "indicator_ids": [],
         "immediate_danger": False,
@@ -353,7 +353,7 @@ def make_case(reporter: str = "staff", state: str = "reported", **overrides):
 @dataclass
 class ApiClient:
     client: Any
-    token: Optional[str]
+    token: str | None
 
     def _headers(self):
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -376,7 +376,7 @@ def api(app, ctx):
     """api("officer") is a client signed in to the API as that user; api(None) is anonymous."""
     tokens: dict[str, str] = {}
 
-    def make(username: Optional[str]) -> ApiClient:
+    def make(username: str | None) -> ApiClient:
         client = app.test_client()
         if username is None:
             return ApiClient(client, None)
@@ -404,7 +404,7 @@ def csrf_token(html: str) -> str:
 def web(app, ctx):
     """web("officer") is a browser-like test client signed in through the login page."""
 
-    def make(username: Optional[str]):
+    def make(username: str | None):
         client = app.test_client()
         if username is not None:
             page = client.get("/login/")

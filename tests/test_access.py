@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from types import SimpleNamespace
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -377,7 +377,7 @@ def is_api(endpoint: str) -> bool:
 class Caller:
     """A signed-in (or anonymous) client for one route; `send` makes the request for the given records."""
 
-    def __init__(self, web, api, endpoint: str, method: str, username: Optional[str]):
+    def __init__(self, web, api, endpoint: str, method: str, username: str | None):
         self.endpoint, self.method = endpoint, method
         if is_api(endpoint):
             self.client = api(username)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyotp
@@ -161,7 +161,7 @@ def officer(new_user):
 
 
 def wrong_code() -> str:
-    right = {pyotp.TOTP(TOTP_SECRET).at(datetime.now(timezone.utc) + timedelta(seconds=30 * steps))
+    right = {pyotp.TOTP(TOTP_SECRET).at(datetime.now(UTC) + timedelta(seconds=30 * steps))
              for steps in (-1, 0, 1)}
     return next(code for code in ("000000", "111111", "222222") if code not in right)
 

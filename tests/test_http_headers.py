@@ -11,6 +11,7 @@ from werkzeug.routing.converters import NumberConverter
 
 from tests.conftest import PASSWORD, complete_second_step, csrf_token, make_case, sign_in_browser, sign_out
 
+
 def get_routes(app, case_id: int) -> list[str]:
     """Every GET route, its arguments filled in: ids with a real case's id, other values with something plausible."""
     urls = set()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pyotp
@@ -50,7 +50,7 @@ def person(role: str = OFFICER, secret: str | None = None) -> str:
 
 
 def code(secret: str, steps: int = 0) -> str:
-    return pyotp.TOTP(secret).at(datetime.now(timezone.utc) + timedelta(seconds=30 * steps))
+    return pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30 * steps))
 
 
 def wrong_code(secret: str) -> str:
@@ -267,7 +267,7 @@ def test_too_many_wrong_codes_in_a_row_lock_the_account_and_sign_the_user_out(ap
     assert sent_to(password_sign_in(app, username).get("/cases/")) == "/login/"
     # ...until the lock has passed; then a new sign-in starts again.
     db.session.execute(sa.update(AccountState).where(AccountState.user_id == account.id)
-                       .values(locked_until=datetime.now(timezone.utc) - timedelta(seconds=1)))
+                       .values(locked_until=datetime.now(UTC) - timedelta(seconds=1)))
     db.session.commit()
     client = password_sign_in(app, username)
     assert sent_to(second_step(client, code(secret))) == "/"

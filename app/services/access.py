@@ -3,7 +3,7 @@ breaks glass, saying why, to open one outside their own access."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -84,7 +84,7 @@ def revoke_access(actor, case_id: int, user_id: int, payload: Any) -> None:
 
 # --- break glass: the Prevent Lead opens a restricted case outside their own access --------------------------------
 
-def sealed_case(session: Session, actor, case_id: int) -> Optional[Case]:
+def sealed_case(session: Session, actor, case_id: int) -> Case | None:
     """The restricted case the Lead may open only by breaking glass, or None (no such case, not restricted, not the
     Lead, or one they can open already). Only its reference and status are shown before the glass is broken."""
     if not can(actor, "can_break_glass"):
@@ -95,7 +95,7 @@ def sealed_case(session: Session, actor, case_id: int) -> Optional[Case]:
     return case
 
 
-def sealed_by_reference(session: Session, actor, search: Optional[str]) -> Optional[Case]:
+def sealed_by_reference(session: Session, actor, search: str | None) -> Case | None:
     """The Lead who looks a restricted case up by its reference (the one way to find it: it is in no list of theirs
     until they may open it) is offered to break glass."""
     case_id = parse_reference(search or "")

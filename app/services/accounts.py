@@ -20,7 +20,7 @@ ours), and marks each such change of a user as one that cannot commit without it
 from __future__ import annotations
 
 import getpass
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
@@ -79,7 +79,7 @@ def _is_break_glass_admin(actor: Actor) -> bool:
         any(role.name == ADMIN for role in actor.roles)
 
 
-def _refusal(session: Session, actor: Optional[Actor], person: User, added: list[Role]) -> Optional[str]:
+def _refusal(session: Session, actor: Actor | None, person: User, added: list[Role]) -> str | None:
     """Why `actor` may not change `person`'s roles, adding `added`, or None when they may: the one statement of the
     rules, used by the use cases and by the guard."""
     if actor is None:

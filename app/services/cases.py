@@ -2,22 +2,42 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone, tzinfo
-from typing import Any, NamedTuple, Optional
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from app import audit, notify, workflow
-from app.extensions import db
 from app.errors import Conflict, Forbidden, InvalidData, NotFound, StaleVersion
+from app.extensions import db
 from app.models import (
-    ActionStatus, AuditEvent, Case, CaseAccessGrant, CaseAction, CaseEntry, CaseStatus, ConcernType, EmailStatus,
-    Indicator, OutboxEmail, Subject, SubjectType, parse_reference, stalled_clause, utcnow,
+    ActionStatus,
+    AuditEvent,
+    Case,
+    CaseAccessGrant,
+    CaseAction,
+    CaseEntry,
+    CaseStatus,
+    ConcernType,
+    EmailStatus,
+    Indicator,
+    OutboxEmail,
+    Subject,
+    SubjectType,
+    parse_reference,
+    stalled_clause,
+    utcnow,
 )
 from app.security import (
-    CaseAccess, can, case_access, case_workers, full_access_clause, visible_cases_clause, visible_subjects_clause,
+    CaseAccess,
+    can,
+    case_access,
+    case_workers,
+    full_access_clause,
+    visible_cases_clause,
+    visible_subjects_clause,
 )
 from app.services.subjects import matches_subject, subject_from_payload
 from app.services.uow import unit_of_work
@@ -31,8 +51,8 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, (date, datetime)) else v) for k, v in data.items() if v is not None}
 
 
-def add_entry(session: Session, case: Case, actor, kind: str, summary: str, *, reason: Optional[str] = None,
-           from_status: Optional[str] = None, to_status: Optional[str] = None, data: Optional[dict] = None) -> None:
+def add_entry(session: Session, case: Case, actor, kind: str, summary: str, *, reason: str | None = None,
+           from_status: str | None = None, to_status: str | None = None, data: dict | None = None) -> None:
     session.add(CaseEntry(case_id=case.id, actor_id=actor.id, kind=kind, summary=summary, reason=reason,
                           from_status=from_status, to_status=to_status, data=_jsonable(data or {}) or None))
 
@@ -46,7 +66,7 @@ def load_case_for_work(session: Session, actor, case_id: int) -> Case:
 
 # --- raising a concern ------------------------------------------------------------------------------------------
 
-def raise_concern(actor, payload: Any, *, naive_zone: tzinfo = timezone.utc) -> Case:
+def raise_concern(actor, payload: Any, *, naive_zone: tzinfo = UTC) -> Case:
     """Any employee raises a concern about an existing subject (subject_id) or a new one (subject: {...})."""
     if not can(actor, "can_raise"):
         raise Forbidden()
@@ -192,7 +212,7 @@ def transition(actor, case_id: int, payload: Any) -> Case:
         raise StaleVersion(_current_status(case_id)) from exc
 
 
-def _current_status(case_id: int) -> Optional[str]:
+def _current_status(case_id: int) -> str | None:
     status = db.session.scalar(sa.select(Case.status).where(Case.id == case_id))
     db.session.rollback()
     return status.value if status else None
@@ -279,15 +299,15 @@ def overdue_clause(today: date) -> sa.ColumnElement[bool]:
 
 @dataclass
 class CaseFilters:
-    status: Optional[CaseStatus] = None
-    concern_type_id: Optional[int] = None
-    urgent: Optional[bool] = None
-    overdue: Optional[bool] = None
-    action_owner_id: Optional[int] = None
-    subject_id: Optional[int] = None
-    reporter_id: Optional[int] = None
-    search: Optional[str] = None  # a case reference, or part of the subject's name, or a learner reference
-    stalled: Optional[bool] = None
+    status: CaseStatus | None = None
+    concern_type_id: int | None = None
+    urgent: bool | None = None
+    overdue: bool | None = None
+    action_owner_id: int | None = None
+    subject_id: int | None = None
+    reporter_id: int | None = None
+    search: str | None = None  # a case reference, or part of the subject's name, or a learner reference
+    stalled: bool | None = None
 
 
 class CaseRow(NamedTuple):
@@ -302,7 +322,7 @@ def is_stalled(session: Session, case_id: int) -> bool:
 
 
 def list_cases(session: Session, actor, filters: CaseFilters, *, page: int = 0, page_size: int = 25,
-               today: Optional[date] = None) -> tuple[int, list[CaseRow]]:
+               today: date | None = None) -> tuple[int, list[CaseRow]]:
     """The cases this user may see, most urgent first: (count, rows)."""
     if not can(actor, "can_read"):
         raise Forbidden()
@@ -355,18 +375,18 @@ class ChronologyItem:
     actor: str  # a username, or "system"
     actor_name: str
     summary: str
-    reason: Optional[str] = None
-    from_status: Optional[str] = None
-    to_status: Optional[str] = None
+    reason: str | None = None
+    from_status: str | None = None
+    to_status: str | None = None
     data: dict = field(default_factory=dict)
 
     @classmethod
-    def from_entry(cls, entry: CaseEntry) -> "ChronologyItem":
+    def from_entry(cls, entry: CaseEntry) -> ChronologyItem:
         return cls(entry.at, entry.kind, entry.actor.username, f"{entry.actor.first_name} {entry.actor.last_name}",
                    entry.summary, entry.reason, entry.from_status, entry.to_status, entry.data or {})
 
     @classmethod
-    def from_email(cls, email: OutboxEmail) -> "ChronologyItem":
+    def from_email(cls, email: OutboxEmail) -> ChronologyItem:
         person = email.recipient
         return cls(email.created_at, "email", "system", "Prevent Casework",
                    f"Email to {person.first_name} {person.last_name}: {notify.KINDS.get(email.kind, email.kind)}",

@@ -16,13 +16,13 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 import pyotp
+import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
@@ -79,15 +79,15 @@ def open_secret(sealed: str) -> str:
                                   "to reset it, then set it up again.") from None
 
 
-def second_factor(session: Session, user) -> Optional[SecondFactor]:
+def second_factor(session: Session, user) -> SecondFactor | None:
     return session.get(SecondFactor, user.id)
 
 
-def is_enrolled(factor: Optional[SecondFactor]) -> bool:
+def is_enrolled(factor: SecondFactor | None) -> bool:
     return factor is not None and factor.enrolled_at is not None
 
 
-def needs_second_factor(user, factor: Optional[SecondFactor]) -> bool:
+def needs_second_factor(user, factor: SecondFactor | None) -> bool:
     """Those who must use it, and anyone who set it up of their own accord."""
     return mfa_required(user) or is_enrolled(factor)
 
@@ -97,7 +97,7 @@ def stamp(factor: SecondFactor) -> str:
     return f"{factor.user_id}:{factor.enrolled_at.isoformat()}"
 
 
-def _matching_step(secret: str, code: str, now: datetime) -> Optional[int]:
+def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     totp = pyotp.TOTP(secret)
     current = totp.timecode(now)
     for step in (current, current - 1, current + 1):
@@ -218,7 +218,7 @@ def _use_recovery_code(session: Session, user, code: str) -> bool:
     return True
 
 
-def _check(session: Session, user, code: Any) -> Optional[str]:
+def _check(session: Session, user, code: Any) -> str | None:
     """The enrolment's stamp when `code` is a current unused TOTP code or an unused recovery code; else None."""
     factor = second_factor(session, user)
     if not is_enrolled(factor) or not isinstance(code, str):
@@ -280,8 +280,8 @@ def api_sign_in_claims(user, code: Any) -> dict[str, str]:
 class UserSignIn:
     user: User
     required: bool
-    enrolled_at: Optional[datetime]
-    locked_until: Optional[datetime]  # only while the lock holds
+    enrolled_at: datetime | None
+    locked_until: datetime | None  # only while the lock holds
 
 
 def users_sign_in(session: Session, actor) -> list[UserSignIn]:

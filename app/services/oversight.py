@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -11,12 +11,22 @@ from sqlalchemy.orm import Session, selectinload
 
 from app import audit, exports, notify, outbox
 from app.errors import Forbidden, NotFound
+from app.extensions import db
 from app.models import (
-    AccessAlert, AccessLogEntry, ActionStatus, Case, CaseAccessGrant, CaseAction, CaseEntry, CaseReview, CaseStatus,
-    User, stalled_clause, utcnow,
+    AccessAlert,
+    AccessLogEntry,
+    ActionStatus,
+    Case,
+    CaseAccessGrant,
+    CaseAction,
+    CaseEntry,
+    CaseReview,
+    CaseStatus,
+    User,
+    stalled_clause,
+    utcnow,
 )
 from app.security import CaseAccess, can, case_access, case_workers, full_access_clause
-from app.extensions import db
 from app.services.cases import chronology, repeat_referral_clause
 from app.services.uow import unit_of_work
 from app.validation import Form, choice_parser, parse_bool, parse_date, text_parser
@@ -80,7 +90,7 @@ def who_has_seen(session: Session, actor, case_id: int) -> list[AccessLogEntry]:
                            .order_by(AccessLogEntry.at.desc(), AccessLogEntry.id.desc())).all()
 
 
-def access_log(session: Session, actor, *, user_id: Optional[int] = None, outside_only: bool = False,
+def access_log(session: Session, actor, *, user_id: int | None = None, outside_only: bool = False,
                page: int = 0, page_size: int = 50) -> tuple[int, list[AccessLogEntry]]:
     """Across cases, newest first: every open and export, optionally one user's or only those outside own work."""
     if not can(actor, "can_read_access_log"):
@@ -138,7 +148,7 @@ def _review_due_clause(today: date) -> sa.ColumnElement[bool]:
     interval = timedelta(days=current_app.config["LEAD_REVIEW_INTERVAL_DAYS"])
     latest_due = (sa.select(sa.func.max(CaseReview.next_review_due)).where(CaseReview.case_id == Case.id)
                   .scalar_subquery())
-    first_due_by = datetime.combine(today - interval, time.min, tzinfo=timezone.utc)
+    first_due_by = datetime.combine(today - interval, time.min, tzinfo=UTC)
     return sa.and_(Case.status != CaseStatus.closed, sa.or_(
         latest_due <= today,
         sa.and_(latest_due.is_(None), Case.recorded_at <= first_due_by),
@@ -167,7 +177,7 @@ class Dashboard:
     alerts: list[AccessAlert]
 
 
-def dashboard(session: Session, actor, today: Optional[date] = None, panel_size: int = 20) -> Dashboard:
+def dashboard(session: Session, actor, today: date | None = None, panel_size: int = 20) -> Dashboard:
     if not can(actor, "can_review"):
         raise Forbidden()
     today = today or date.today()

@@ -17,10 +17,11 @@ events about the subject (see app/audit.py), and leaves one tombstone event with
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Callable, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -30,8 +31,20 @@ from app import audit, exports
 from app.errors import Conflict, Forbidden, InvalidData, NotFound
 from app.extensions import db
 from app.models import (
-    AccessLogEntry, AuditEvent, Case, CaseEntry, CaseReview, CaseStatus, OutboxEmail, StaffMember, Subject,
-    SubjectType, User, format_reference, parse_reference, utcnow,
+    AccessLogEntry,
+    AuditEvent,
+    Case,
+    CaseEntry,
+    CaseReview,
+    CaseStatus,
+    OutboxEmail,
+    StaffMember,
+    Subject,
+    SubjectType,
+    User,
+    format_reference,
+    parse_reference,
+    utcnow,
 )
 from app.security import can
 from app.services.cases import chronology
@@ -60,14 +73,14 @@ def add_years(day: date, years: int) -> date:
 @dataclass(frozen=True)
 class Retention:
     rule: str
-    due_on: Optional[date]  # None: cannot fall due as things stand
-    why_not: Optional[str] = None
+    due_on: date | None  # None: cannot fall due as things stand
+    why_not: str | None = None
 
     def is_due(self, today: date) -> bool:
         return self.due_on is not None and self.due_on <= today
 
 
-def retention_of(subject: Subject, cases: list[Case], last_closed_on: Optional[date], other_years: int) -> Retention:
+def retention_of(subject: Subject, cases: list[Case], last_closed_on: date | None, other_years: int) -> Retention:
     """The one rule: which retention period applies to `subject` and when it ends (see the module's docstring)."""
     first_concern = min((c.occurred_at.date() for c in cases), default=subject.created_at.date())
     if subject.subject_type in LEARNERS and subject.date_of_birth and \
@@ -102,7 +115,7 @@ def _retentions(session: Session, subjects: list[Subject]) -> dict[int, Retentio
     return {s.id: retention_of(s, cases[s.id], _day(last_closed.get(s.id)), years) for s in subjects}
 
 
-def _day(at: Optional[datetime]) -> Optional[date]:
+def _day(at: datetime | None) -> date | None:
     return None if at is None else at.date()
 
 
@@ -117,7 +130,7 @@ class DueItem:
     rule: str
     due_on: date
     references: list[str]
-    approved_by: Optional[str] = None
+    approved_by: str | None = None
 
     def as_dict(self) -> dict:
         return {"subject_id": self.subject_id, "subject_type": self.subject_type, "rule": self.rule,
@@ -155,7 +168,7 @@ def _item(session: Session, subject: Subject) -> DueItem:
 RUN_BATCH = 500  # subjects judged per query round; only those whose records change get a transaction
 
 
-def _decision(subject: Subject, retention: Retention, today: date) -> Optional[str]:
+def _decision(subject: Subject, retention: Retention, today: date) -> str | None:
     """What tonight's run does with a subject's records: withdraw a proposal, erase, propose, or nothing."""
     due = retention.is_due(today)
     if subject.erasure_due_on is not None and not due:

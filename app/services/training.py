@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Callable, Iterable, Iterator, Optional, Union
+from typing import Any, Union
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
@@ -29,7 +30,14 @@ from app.models import StaffMember, StoredFile, StrEnum, TrainingCourse, Trainin
 from app.security import can, training_access_clause
 from app.services.uow import unit_of_work
 from app.validation import (
-    Form, is_blank, not_in_future, parse_bool, parse_date, parse_int, parse_iso_or_uk_date, text_parser,
+    Form,
+    is_blank,
+    not_in_future,
+    parse_bool,
+    parse_date,
+    parse_int,
+    parse_iso_or_uk_date,
+    text_parser,
 )
 
 DUE_SOON = timedelta(days=30)
@@ -49,7 +57,7 @@ class TrainingStatus(StrEnum):
         return self in (TrainingStatus.current, TrainingStatus.due_soon)
 
 
-def training_status(refresher_due: Optional[date], today: date) -> TrainingStatus:
+def training_status(refresher_due: date | None, today: date) -> TrainingStatus:
     if refresher_due is None:
         return TrainingStatus.never
     if refresher_due < today:
@@ -82,9 +90,9 @@ class StaffRow:
     """A person on the staff list with their latest training."""
 
     staff: StaffMember
-    course: Optional[str]
-    completed_on: Optional[date]
-    refresher_due: Optional[date]
+    course: str | None
+    completed_on: date | None
+    refresher_due: date | None
     verified: bool
     status: TrainingStatus
 
@@ -94,7 +102,7 @@ class StaffRow:
 
 
 def _with_latest_training(where: sa.ColumnElement[bool], today: date,
-                          status: Optional[TrainingStatus] = None) -> sa.Select:
+                          status: TrainingStatus | None = None) -> sa.Select:
     """Staff matching `where` (and, if given, whose latest training has `status` today) with that training."""
     latest = _latest_training()
     query = (sa.select(StaffMember, TrainingCourse.name, latest.c.completed_on, latest.c.refresher_due,
@@ -125,13 +133,13 @@ def _status_clause(due: sa.ColumnElement, status: TrainingStatus, today: date) -
 
 @dataclass
 class StaffFilters:
-    search: Optional[str] = None  # part of a name or email, or an employee reference
-    team: Optional[str] = None
-    status: Optional[TrainingStatus] = None
+    search: str | None = None  # part of a name or email, or an employee reference
+    team: str | None = None
+    status: TrainingStatus | None = None
     leavers: bool = False  # include staff who have left or are inactive
 
 
-def list_staff(session: Session, actor, filters: StaffFilters, *, today: Optional[date] = None, page: int = 0,
+def list_staff(session: Session, actor, filters: StaffFilters, *, today: date | None = None, page: int = 0,
                page_size: int = 25) -> tuple[int, list[StaffRow]]:
     """The staff list with each person's latest training, for officers and the Lead."""
     if not can(actor, "can_read_all", "Training"):
@@ -168,7 +176,7 @@ def get_staff(session: Session, actor, staff_id: int) -> StaffMember:
     return staff
 
 
-def own_staff(session: Session, actor) -> Optional[StaffMember]:
+def own_staff(session: Session, actor) -> StaffMember | None:
     """The actor's own entry on the staff list, if they have one yet."""
     return session.scalar(sa.select(StaffMember).where(StaffMember.user_id == actor.id)
                           .options(selectinload(StaffMember.training).selectinload(TrainingRecord.course)))
@@ -229,7 +237,7 @@ def _active_user(session: Session) -> Callable[[Any], User]:
     return parse
 
 
-def _taken(session: Session, column, value: Optional[str], staff_id: Optional[int]) -> bool:
+def _taken(session: Session, column, value: str | None, staff_id: int | None) -> bool:
     if value is None:
         return False
     query = sa.select(StaffMember.id).where(sa.func.lower(column) == value.lower())
@@ -238,7 +246,7 @@ def _taken(session: Session, column, value: Optional[str], staff_id: Optional[in
     return session.scalar(query) is not None
 
 
-def _staff_fields(session: Session, form: Form, staff_id: Optional[int] = None) -> dict[str, Any]:
+def _staff_fields(session: Session, form: Form, staff_id: int | None = None) -> dict[str, Any]:
     values = {
         "full_name": form.field("full_name", text_parser(200)),
         "email": form.field("email", _email, required=False),
@@ -393,8 +401,8 @@ def certificate(session: Session, actor, record_id: int) -> StoredFile:
 
 @dataclass
 class RecordFilters:
-    staff_member_id: Optional[int] = None
-    verified: Optional[bool] = None
+    staff_member_id: int | None = None
+    verified: bool | None = None
 
 
 def list_records(session: Session, actor, filters: RecordFilters, *, page: int = 0,
@@ -432,7 +440,7 @@ class Figures:
     overdue: int = 0  # the refresher date has passed, or no training recorded
 
     @property
-    def percent(self) -> Optional[float]:
+    def percent(self) -> float | None:
         return round(100 * self.current / self.active, 1) if self.active else None
 
     def count(self, status: TrainingStatus) -> None:
@@ -452,11 +460,11 @@ class Compliance:
     teams: list[Figures]
     # Who is overdue (no current training, never trained included) and due within 30 days: None for a reader of
     # the figures only.
-    overdue: Optional[list[StaffRow]]
-    due_soon: Optional[list[StaffRow]]
+    overdue: list[StaffRow] | None
+    due_soon: list[StaffRow] | None
 
 
-def compliance(session: Session, actor, today: Optional[date] = None) -> Compliance:
+def compliance(session: Session, actor, today: date | None = None) -> Compliance:
     if not can(actor, "can_read", "Compliance"):
         raise Forbidden()
     today = today or date.today()
@@ -520,11 +528,11 @@ class ImportReport:
     filename: str
     encoding: str  # as chosen: "auto" or one of ENCODINGS
     read_as: str  # the encoding the file was read with
-    note: Optional[str]
+    note: str | None
     rows: int = 0
     good: int = 0
     problems: list[RowProblem] = field(default_factory=list)
-    imported: Optional[dict[str, int]] = None  # what the import did, once it has run
+    imported: dict[str, int] | None = None  # what the import did, once it has run
 
 
 @dataclass
@@ -533,7 +541,7 @@ class _Row:
     values: dict[str, str]
     problems: list[str] = field(default_factory=list)
 
-    def get(self, name: str) -> Optional[str]:
+    def get(self, name: str) -> str | None:
         value = self.values.get(name, "")
         return None if is_blank(value) else value.strip()
 
@@ -566,7 +574,7 @@ def _normalised(name: str) -> str:
     return COLUMN_ALIASES.get(key, key)
 
 
-def _decode(data: bytes, encoding: str) -> tuple[str, Optional[str]]:
+def _decode(data: bytes, encoding: str) -> tuple[str, str | None]:
     """The encoding to read the file with, and a note for the user when it had to be guessed."""
     if b"\x00" in data:
         raise ValueError("This is not a CSV file. In Excel, use Save As and choose CSV UTF-8.")
@@ -634,7 +642,7 @@ class _StaffIndex:
             if ref:
                 self.by_ref[ref.lower()] = staff_id
 
-    def match(self, row: _Row, email: Optional[str], ref: Optional[str], *, unknown_is_problem: bool) -> Optional[int]:
+    def match(self, row: _Row, email: str | None, ref: str | None, *, unknown_is_problem: bool) -> int | None:
         """The one person the row's email and employee reference name, if any; problems are noted on the row."""
         if row.get("email") is None and row.get("employee_ref") is None:
             row.problems.append("Give the person's email or employee reference.")
@@ -662,7 +670,7 @@ class _Completion:
     staff_id: int
     course_id: int
     completed_on: date
-    certificate_ref: Optional[str]
+    certificate_ref: str | None
 
 
 def _check_completions(session: Session, rows: list[_Row]) -> list[_Completion]:
@@ -719,7 +727,7 @@ def _apply_completions(session: Session, actor, good: list[_Completion], source:
 @dataclass
 class _StaffChange:
     line: int
-    staff_id: Optional[int]  # None: someone new to the staff list
+    staff_id: int | None  # None: someone new to the staff list
     values: dict[str, Any]  # the fields to set
 
 

@@ -1,8 +1,8 @@
 """The unit of work: one transaction per use case, rolled back unless it completes."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError

@@ -5,12 +5,10 @@ Revises:
 Create Date: 2026-11-25 11:24:47.595020
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import app.models  # custom column types (UTCDateTime)
-import app.models  # noqa: F401  (custom column types)
-
 
 # revision identifiers, used by Alembic.
 revision = '0001'

@@ -5,10 +5,10 @@ Revises: 0002
 Create Date: 2026-11-25 14:07:34.867303
 
 """
-from alembic import op
 import sqlalchemy as sa
-import app.models  # noqa: F401  (custom column types)
+from alembic import op
 
+import app.models  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '0003'

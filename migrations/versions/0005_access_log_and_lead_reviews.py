@@ -5,11 +5,11 @@ Revises: 0004
 Create Date: 2026-11-25 14:47:33.419606
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import app.models  # noqa: F401  (custom column types)
 from app import append_only
-
 
 # revision identifiers, used by Alembic.
 revision = '0005'

@@ -6,10 +6,10 @@ Revises: 0012
 Create Date: 2026-12-01 16:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-import app.models  # noqa: F401  (custom column types)
+from alembic import op
 
+import app.models  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '0013'
