@@ -4,14 +4,13 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Mapping
-from typing import Union
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display on a server
 from matplotlib import pyplot  # noqa: E402  (the backend must be chosen first)
 
-Figure = Union[int, str]
+Figure = int | str
 
 
 def bar_chart(values: Mapping[str, Figure]) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum  # str() and f-strings give the value
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
@@ -33,11 +34,6 @@ class UTCDateTime(sa.types.TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else value.replace(tzinfo=UTC)
-
-
-class StrEnum(str, enum.Enum):
-    def __str__(self) -> str:
-        return self.value
 
 
 def enum_column(enum_cls: type[enum.Enum], **kwargs):

@@ -324,7 +324,8 @@ def _digests(session: Session, today: date, report: ReminderReport) -> None:
             overdue = session.scalars(sa.select(CaseAction).join(Case).where(
                 CaseAction.status == ActionStatus.open, CaseAction.due_date < today,
                 Case.status != CaseStatus.closed, full_access_clause(person)).order_by(CaseAction.due_date)).all()
-            lines += [f"Overdue action on {action.case.reference}, due {action.due_date:%d %b %Y}" for action in overdue]
+            lines += [f"Overdue action on {action.case.reference}, due {action.due_date:%d %b %Y}"
+                      for action in overdue]
             lines += [f"Stalled: {case.reference} has had no activity since {at:%d %b %Y}"
                       for case, at in stalled_cases(session, person, now)]
         held = session.scalars(sa.select(OutboxEmail).where(OutboxEmail.recipient_id == person.id,

@@ -17,6 +17,7 @@ above the time one message can take (MAIL_TIMEOUT_SECONDS for each step of the S
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import uuid
@@ -213,10 +214,9 @@ def deliver_due(batch_size: int = 50) -> DeliveryReport:
         try:
             send_claimed(batch, connection, report)
         finally:
-            try:
+            # The emails are sent and marked; a failed goodbye to the server changes nothing.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
                 connection.__exit__(None, None, None)
-            except (smtplib.SMTPException, OSError):
-                pass  # the emails are sent and marked; a failed goodbye to the server changes nothing
 
 
 def send_claimed(batch: Claim, connection, report: DeliveryReport) -> None:

@@ -31,8 +31,8 @@ from app.validation import PROTECTED_MESSAGE, UNKNOWN_MESSAGE
 from tests.conftest import PASSWORD, concern_payload, make_case, user
 
 TODAY = date.today().isoformat()
-COUNTED = (AuditEvent, BreakGlass, Case, Subject, CaseEntry, CaseAction, CaseAccessGrant, Employer, EmployerCommunication,
-           TrainingRecord)
+COUNTED = (AuditEvent, BreakGlass, Case, Subject, CaseEntry, CaseAction, CaseAccessGrant, Employer,
+           EmployerCommunication, TrainingRecord)
 
 
 def restricted_case() -> int:

@@ -572,7 +572,7 @@ def test_an_unreadable_head_file_still_saves_the_concern_and_verify_says_so(app,
     finally:
         path.write_bytes(kept)
     audit.write_anchor(dict(zip(("seq", "hash"), _db().session.execute(
-        sa.text("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")).one())))
+        sa.text("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")).one(), strict=True)))
     _db().session.rollback()
     code, result = cli_verify(app)
     assert (code, result["ok"]) == (0, True), result

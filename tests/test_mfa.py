@@ -126,7 +126,8 @@ def test_enrolment_shows_a_qr_code_drawn_here_and_needs_a_valid_code(app, ctx):
     assert sent_to(client.get("/two-step/enrol")) == "/two-step/"
     assert sent_to(client.post("/two-step/enrol", data={"code": code(secret), "csrf_token": token})) == "/two-step/"
 
-    stored = db.session.scalars(sa.select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user(username).id)).all()
+    stored = db.session.scalars(
+        sa.select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user(username).id)).all()
     assert len(stored) == 10
     for typed in codes:
         assert not any(typed.replace("-", "") in value or typed in value for value in stored)
@@ -309,7 +310,8 @@ def test_without_the_second_factor_no_case_page_and_no_api_case_data_is_served(a
             assert response.status_code == 401, (what, path)
             assert "without the second factor" in response.get_json()["message"]
             assert not any(text in response.get_data(as_text=True) for text in secrets_of_the_case)
-    response = anonymous.post("/api/v1/security/refresh", headers={"Authorization": f"Bearer {forged['a refresh token without it']}"})
+    response = anonymous.post("/api/v1/security/refresh",
+                              headers={"Authorization": f"Bearer {forged['a refresh token without it']}"})
     assert response.status_code == 401
 
     # The same requests with the second factor serve the case: the refusals above are the gate's.

@@ -137,7 +137,7 @@ def records_that_differ() -> list[str]:
 
 def test_the_rules_give_each_kind_of_subject_its_date(ctx, people):
     subjects = [db.session.get(Subject, p.subject_id) for p in people.values()]
-    dates = {name: r for name, r in zip(people, retention._retentions(db.session, subjects).values())}
+    dates = {name: r for name, r in zip(people, retention._retentions(db.session, subjects).values(), strict=True)}
     assert dates["child_due"].rule == retention.CHILD
     assert dates["child_due"].due_on == TODAY - timedelta(days=1)
     assert dates["child_not_due"].due_on == TODAY + timedelta(days=1)

@@ -20,7 +20,7 @@ ours), and marks each such change of a user as one that cannot commit without it
 from __future__ import annotations
 
 import getpass
-from typing import Any, Union
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
@@ -59,7 +59,7 @@ class AccountChangeRefused(Forbidden):
     """A change to users or roles that separation of duties does not allow. The message is fit for the user."""
 
 
-Actor = Union[User, str]  # a signed-in user, or a process or operator named as "cli:<name>"
+Actor = User | str  # a signed-in user, or a process or operator named as "cli:<name>"
 
 
 def command_line_actor() -> str:

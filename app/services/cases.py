@@ -121,7 +121,7 @@ def _route_to_leads(session: Session, case: Case, reporter) -> None:
     grants = [CaseAccessGrant(case_id=case.id, user_id=lead.id, granted_by_id=reporter.id) for lead in leads]
     session.add_all(grants)
     session.flush()
-    for lead, grant in zip(leads, grants):
+    for lead, grant in zip(leads, grants, strict=True):
         audit.record(session, reporter, "route_to_lead", grant, reason="A concern about a colleague goes to the Lead.")
         add_entry(session, case, reporter, "access_granted", f"Sent to {lead.username}, the Prevent Lead")
 

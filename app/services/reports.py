@@ -7,7 +7,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Union
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -33,7 +33,7 @@ from app.services.oversight import EXPORT_FORMATS, Export
 from app.validation import Form, parse_date
 
 FEWER_THAN_5 = "fewer than 5"
-Figure = Union[int, str]
+Figure = int | str
 NOT_STATED = "Not stated"
 
 
@@ -216,7 +216,7 @@ def home_office_table(session: Session, start: date, end: date, shown) -> HomeOf
     rows, totals = [], [[0, 0, 0] for _ in quarters]
     for type_id, label in labels:
         cells = [grid.get((type_id, q), [0, 0, 0]) for q in quarters]
-        for total, cell in zip(totals, cells):
+        for total, cell in zip(totals, cells, strict=True):
             for i in range(3):
                 total[i] += cell[i]
         rows.append((label, [tuple(shown(n) for n in cell) for cell in cells]))

@@ -15,7 +15,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Union
+from typing import Any
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
@@ -43,7 +43,7 @@ from app.validation import (
 DUE_SOON = timedelta(days=30)
 CERTIFICATE_TYPES = ("pdf", "png", "jpeg")
 NO_TEAM = "No team"
-Actor = Union[User, str]  # a user, or a system process such as "system:reminders"
+Actor = User | str  # a user, or a system process such as "system:reminders"
 
 
 class TrainingStatus(StrEnum):
@@ -621,7 +621,7 @@ def _read_rows(data: bytes, read_as: str, kind: _ImportKind) -> Iterator[_Row]:
             end = reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
-            row = _Row(start, dict(zip(columns, cells)))
+            row = _Row(start, dict(zip(columns, cells, strict=False)))
             if len(cells) > len(columns):
                 row.problems.append(f"There are {len(cells)} values for {len(columns)} columns.")
             yield row
