@@ -8,8 +8,6 @@ Create Date: 2026-11-25 17:15:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-import app.models  # noqa: F401  (custom column types)
-
 # revision identifiers, used by Alembic.
 revision = '0006'
 down_revision = '0005'
@@ -21,7 +19,7 @@ def upgrade():
     op.create_table('account_state',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('session_version', sa.Integer(), nullable=False),
-    sa.Column('locked_until', app.models.UTCDateTime(), nullable=True),
+    sa.Column('locked_until', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id')
     )

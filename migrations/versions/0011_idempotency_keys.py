@@ -8,8 +8,6 @@ Create Date: 2026-12-01 16:00:00
 import sqlalchemy as sa
 from alembic import op
 
-import app.models  # noqa: F401  (custom column types)
-
 # revision identifiers, used by Alembic.
 revision = '0011'
 down_revision = '0010'
@@ -23,7 +21,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=255), nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
-    sa.Column('created_at', app.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('status_code', sa.Integer(), nullable=True),
     sa.Column('answer', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ondelete='CASCADE'),
