@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -111,7 +111,7 @@ def field_changes(entity: Any, created: bool) -> dict[str, dict[str, Any]]:
 
 def record(session: Session, actor, action: str, entity: Any, *, reason: str | None = None,
            from_status: str | None = None, to_status: str | None = None, case_id: int | None = None,
-           extra_changes: dict | None = None, covers: tuple = ()) -> None:
+           extra_changes: dict | None = None, covers: Sequence[Any] = ()) -> None:
     """Registers an audit event for `entity`, written at commit in the same transaction.
 
     `actor` is a user, or a string naming a system process (e.g. "system:retention"). Call it after changing the
@@ -244,7 +244,7 @@ def _cover_by_case(pending: list[_Pending], touched: dict[int, Any]) -> None:
     """An audited record changed with no event of its own (a chronology entry) is covered, and sealed, by the event
     of the change on its case in the same transaction; with none, the guard refuses the commit."""
     named = {id(e) for item in pending for e in (item.entity, *item.covers)}
-    by_case: dict[int, _Pending] = {}
+    by_case: dict[int | None, _Pending] = {}
     for item in pending:
         case_id = item.case_id if item.case_id is not None else getattr(item.entity, "audit_case_id", None)
         by_case.setdefault(case_id, item)
@@ -447,8 +447,8 @@ class Verification:
     records: record_seals.RecordsCheck | None = None  # with verify(records=True) only
 
     def as_dict(self) -> dict:
-        found = {"ok": self.ok, "events": self.events, "head": self.head, "first_bad_seq": self.first_bad_seq,
-                 "problem": self.problem}
+        found: dict[str, Any] = {"ok": self.ok, "events": self.events, "head": self.head,
+                                 "first_bad_seq": self.first_bad_seq, "problem": self.problem}
         if self.records is not None:
             found["records"] = {"checked": self.records.checked, "differ": len(self.records.findings)}
         return found
@@ -460,8 +460,8 @@ def verify(session: Session, records: bool = False,
     seal and the access log's chain. Read-only: it ends the transaction its reads opened, whatever it finds (a
     long-lived session must not keep audit_event locked, or the rows it read, after a failed check)."""
     try:
-        sealed: dict[str, str] | None = {} if records else None
-        result = _verify(session, sealed)
+        sealed: dict[str, str] = {}
+        result = _verify(session, sealed if records else None)
         if records:
             result.records = record_seals.RecordsCheck()
             if result.ok or result.first_bad_seq is None:  # the chain's seals can be trusted
@@ -519,10 +519,12 @@ def _verify_access_log(session: Session) -> list[str]:
     """The access log's chain, entry by entry, and its recorded head: what is wrong, in plain words."""
     key = _audit_key()
     findings: list[str] = []
-    expected_seq, prev_hash = 1, GENESIS
+    expected_seq = 1
+    prev_hash: str | None = GENESIS  # then each entry's hash, NULL if someone emptied it
     rows = session.execute(sa.select(AccessLogEntry).where(AccessLogEntry.seq.is_not(None))
                            .order_by(AccessLogEntry.seq).execution_options(yield_per=1000))
     for entry in rows.scalars():
+        assert entry.seq is not None  # the query takes chained entries only
         if entry.seq != expected_seq:
             findings.append(f"access log: entries {expected_seq} to {entry.seq - 1} of its chain are gone")
         elif entry.prev_hash != prev_hash:

@@ -1,6 +1,7 @@
 """Cases: raising a concern, moving it through the workflow, immediate risk, notes, and reading what a user may see."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, NamedTuple
@@ -61,7 +62,7 @@ def load_case_for_work(session: Session, actor, case_id: int) -> Case:
     """The case, for a change by an officer or the Lead: 404 when the user may not see it at all."""
     if case_access(session, actor, case_id) is not CaseAccess.FULL:
         raise NotFound("case")
-    return session.get(Case, case_id)
+    return session.get_one(Case, case_id)
 
 
 # --- raising a concern ------------------------------------------------------------------------------------------
@@ -225,7 +226,7 @@ def record_immediate_risk(actor, case_id: int, payload: Any) -> Case:
     with unit_of_work() as session:
         if case_access(session, actor, case_id) is CaseAccess.NONE:
             raise NotFound("case")
-        case = session.get(Case, case_id)
+        case = session.get_one(Case, case_id)
         if not case.is_open:
             raise Conflict("The case is closed: reopen it before recording a new risk.", case.status.value)
         form = Form(payload)
@@ -281,7 +282,7 @@ def get_case(session: Session, actor, case_id: int) -> CaseView:
     access = case_access(session, actor, case_id)
     if access is CaseAccess.NONE:
         raise NotFound("case")
-    return CaseView(session.get(Case, case_id), access)
+    return CaseView(session.get_one(Case, case_id), access)
 
 
 def own_concern(session: Session, actor, case_id: int) -> Case:
@@ -353,7 +354,7 @@ def list_cases(session: Session, actor, filters: CaseFilters, *, page: int = 0, 
         conditions.append(Case.id == case_id if case_id is not None else
                           Case.subject_id.in_(sa.select(Subject.id).where(matches_subject(filters.search))))
     where = sa.and_(*conditions)
-    count = session.scalar(sa.select(sa.func.count()).select_from(Case).where(where))
+    count = session.execute(sa.select(sa.func.count()).select_from(Case).where(where)).scalar_one()
     overdue_flag = overdue.label("overdue")
     stalled_flag = stalled.label("stalled")
     rows = session.execute(
@@ -388,6 +389,7 @@ class ChronologyItem:
     @classmethod
     def from_email(cls, email: OutboxEmail) -> ChronologyItem:
         person = email.recipient
+        assert person is not None  # a case's emails are to its officers, each a user
         return cls(email.created_at, "email", "system", "Prevent Casework",
                    f"Email to {person.first_name} {person.last_name}: {notify.KINDS.get(email.kind, email.kind)}",
                    data={"recipient": person.username, "delivery": _delivery(email)})
@@ -395,6 +397,7 @@ class ChronologyItem:
 
 def _delivery(email: OutboxEmail) -> str:
     if email.status == EmailStatus.sent:
+        assert email.sent_at is not None  # marked sent with the time it was
         return f"delivered {email.sent_at.isoformat(timespec='seconds')}"
     if email.status == EmailStatus.digested and email.digest_id is not None:
         digest = db.session.get(OutboxEmail, email.digest_id)
@@ -437,7 +440,7 @@ def repeat_referral_clause() -> sa.ColumnElement[bool]:
                              earlier.recorded_at < Case.recorded_at, same_person_clause(this, other))
 
 
-def earlier_concerns(session: Session, actor, case: Case) -> list[Case]:
+def earlier_concerns(session: Session, actor, case: Case) -> Sequence[Case]:
     """Other concerns about the same person that this user may see."""
     this = aliased(Subject)
     return session.scalars(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -105,7 +106,7 @@ def list_employers(session: Session, actor, *, active: bool | None = None, page:
     where = [employer_access_clause(actor)]
     if active is not None:
         where.append(Employer.active.is_(active))
-    count = session.scalar(sa.select(sa.func.count()).select_from(Employer).where(*where))
+    count = session.execute(sa.select(sa.func.count()).select_from(Employer).where(*where)).scalar_one()
     statement = (_standing_select(*where).order_by(Employer.active.desc(), Employer.name, Employer.id)
                  .limit(page_size).offset(page * page_size))
     return count, _with_standing(session, statement)
@@ -120,14 +121,14 @@ def get_employer(session: Session, actor, employer_id: int) -> tuple[Employer, S
     return found[0]
 
 
-def apprentices(session: Session, actor, employer: Employer) -> list[Subject]:
+def apprentices(session: Session, actor, employer: Employer) -> Sequence[Subject]:
     """The people recorded as placed with this employer; never one a concern was raised about that the user may not
     work on (for a Programme Director, anyone a concern was raised about), since that a concern exists is case data."""
     return session.scalars(sa.select(Subject).where(Subject.employer_id == employer.id, no_hidden_case_clause(actor))
                            .order_by(Subject.full_name, Subject.id)).all()
 
 
-def communications(session: Session, actor, employer_id: int) -> list[EmployerCommunication]:
+def communications(session: Session, actor, employer_id: int) -> Sequence[EmployerCommunication]:
     """The employer's communications log, latest first, with attachments and who logged each."""
     get_employer(session, actor, employer_id)
     return session.scalars(
@@ -187,9 +188,9 @@ def _employer_fields(session: Session, actor, form: Form, employer: Employer | N
         values["active"] = form.field("active", parse_bool, default=True, required=False)
     if sent is None or "director_id" in sent:
         values["director_id"] = _director(session, actor, form, employer)
-    name = values.get("name")
-    if name:
-        same_name = sa.select(Employer.id).where(sa.func.lower(Employer.name) == name.lower())
+    employer_name = values.get("name")
+    if employer_name:
+        same_name = sa.select(Employer.id).where(sa.func.lower(Employer.name) == employer_name.lower())
         if employer is not None:
             same_name = same_name.where(Employer.id != employer.id)
         if session.scalar(same_name) is not None:
@@ -401,6 +402,7 @@ def send_awareness_email(actor, employer_id: int) -> EmployerCommunication:
                                  link=acknowledgement_url(communication),
                                  link_days=current_app.config["EMPLOYER_ACK_LINK_DAYS"]))
         session.flush()
+        assert email is not None  # queued without a dedupe key: always queued
         communication.outbox_email_id = email.id
         audit.record(session, actor, "send_awareness_email", communication)
         return communication
@@ -537,4 +539,5 @@ def due_for_contact(session: Session, today: date) -> list[tuple[Employer, Stand
     rows = _with_standing(session, _standing_select(Employer.active.is_(True), Employer.director_id.is_not(None))
                           .order_by(Employer.id))
     return [(employer, standing) for employer, standing in rows if standing.due_on <= today
+            and employer.director is not None  # none without a director_id, which the query requires
             and employer.director.is_active and can(employer.director, "can_edit", "Employer")]

@@ -16,7 +16,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 import pyotp
 import sqlalchemy as sa
@@ -24,6 +24,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from app import audit, sign_in
@@ -83,7 +84,7 @@ def second_factor(session: Session, user) -> SecondFactor | None:
     return session.get(SecondFactor, user.id)
 
 
-def is_enrolled(factor: SecondFactor | None) -> bool:
+def is_enrolled(factor: SecondFactor | None) -> TypeGuard[SecondFactor]:
     return factor is not None and factor.enrolled_at is not None
 
 
@@ -94,6 +95,7 @@ def needs_second_factor(user, factor: SecondFactor | None) -> bool:
 
 def stamp(factor: SecondFactor) -> str:
     """Names one enrolment: what a verified session and a token carry."""
+    assert factor.enrolled_at is not None  # only a finished enrolment is stamped
     return f"{factor.user_id}:{factor.enrolled_at.isoformat()}"
 
 
@@ -192,26 +194,26 @@ def renew_recovery_codes(user) -> list[str]:
 
 
 def recovery_codes_left(session: Session, user) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(RecoveryCode)
-                          .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
+    return session.execute(sa.select(sa.func.count()).select_from(RecoveryCode)
+                           .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).scalar_one()
 
 
 # --- checking a code ------------------------------------------------------------------------------------------
 
 def _accept_step(session: Session, user_id: int, step: int) -> bool:
-    accepted = session.execute(
+    accepted = cast(CursorResult, session.execute(  # an UPDATE's result, which counts its rows
         sa.update(SecondFactor)
         .where(SecondFactor.user_id == user_id, SecondFactor.enrolled_at.is_not(None),
                sa.or_(SecondFactor.last_step.is_(None), SecondFactor.last_step < step))
-        .values(last_step=step))
+        .values(last_step=step)))
     return accepted.rowcount == 1
 
 
 def _use_recovery_code(session: Session, user, code: str) -> bool:
-    used = session.execute(
+    used = cast(CursorResult, session.execute(
         sa.update(RecoveryCode)
         .where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(code), RecoveryCode.used_at.is_(None))
-        .values(used_at=utcnow()))
+        .values(used_at=utcnow())))
     if used.rowcount != 1:
         return False
     audit.record(session, user, "mfa_recovery_code_used", _account(session, user))

@@ -1,6 +1,7 @@
 """The Prevent Lead's oversight: who has opened which case, unusual access, periodic reviews, and the dashboard."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -80,7 +81,7 @@ def _flag_unusual_access(session: Session, actor) -> None:
                                f"who and which: {notify.public_url('/oversight/')}" + notify.FOOTER))
 
 
-def who_has_seen(session: Session, actor, case_id: int) -> list[AccessLogEntry]:
+def who_has_seen(session: Session, actor, case_id: int) -> Sequence[AccessLogEntry]:
     if not can(actor, "can_read_access_log"):
         raise Forbidden()
     if case_access(session, actor, case_id) is not CaseAccess.FULL:
@@ -91,17 +92,18 @@ def who_has_seen(session: Session, actor, case_id: int) -> list[AccessLogEntry]:
 
 
 def access_log(session: Session, actor, *, user_id: int | None = None, outside_only: bool = False,
-               page: int = 0, page_size: int = 50) -> tuple[int, list[AccessLogEntry]]:
+               page: int = 0, page_size: int = 50) -> tuple[int, Sequence[AccessLogEntry]]:
     """Across cases, newest first: every open and export, optionally one user's or only those outside own work."""
     if not can(actor, "can_read_access_log"):
         raise Forbidden()
-    conditions = [AccessLogEntry.case_id.in_(sa.select(Case.id).where(full_access_clause(actor)))]
+    conditions: list[sa.ColumnElement[bool]] = [
+        AccessLogEntry.case_id.in_(sa.select(Case.id).where(full_access_clause(actor)))]
     if user_id is not None:
         conditions.append(AccessLogEntry.user_id == user_id)
     if outside_only:
         conditions.append(AccessLogEntry.outside_own_work.is_(True))
     where = sa.and_(*conditions)
-    count = session.scalar(sa.select(sa.func.count()).select_from(AccessLogEntry).where(where))
+    count = session.execute(sa.select(sa.func.count()).select_from(AccessLogEntry).where(where)).scalar_one()
     rows = session.scalars(sa.select(AccessLogEntry).where(where).options(selectinload(AccessLogEntry.user))
                            .order_by(AccessLogEntry.at.desc(), AccessLogEntry.id.desc())
                            .limit(page_size).offset(page * page_size)).all()
@@ -116,7 +118,7 @@ def record_review(actor, case_id: int, payload: Any) -> CaseReview:
     with unit_of_work() as session:
         if case_access(session, actor, case_id) is not CaseAccess.FULL:
             raise NotFound("case")
-        case = session.get(Case, case_id)
+        case = session.get_one(Case, case_id)
         form = Form(payload)
         reviewed_on = form.field("reviewed_on", parse_date, required=False) or date.today()
         note = form.field("note", text_parser(NOTE_MAX))
@@ -137,7 +139,7 @@ def record_review(actor, case_id: int, payload: Any) -> CaseReview:
         return review
 
 
-def reviews_of(session: Session, case_id: int) -> list[CaseReview]:
+def reviews_of(session: Session, case_id: int) -> Sequence[CaseReview]:
     return session.scalars(sa.select(CaseReview).where(CaseReview.case_id == case_id)
                            .order_by(CaseReview.reviewed_on.desc(), CaseReview.id.desc())).all()
 
@@ -161,7 +163,7 @@ def _review_due_clause(today: date) -> sa.ColumnElement[bool]:
 class Panel:
     """The first few of something on the dashboard (oldest or most pressing first), and how many there are."""
 
-    items: list
+    items: Sequence
     total: int
 
 
@@ -174,7 +176,7 @@ class Dashboard:
     awaiting_police: Panel
     stalled: Panel
     repeat_referrals: Panel
-    alerts: list[AccessAlert]
+    alerts: Sequence[AccessAlert]
 
 
 def dashboard(session: Session, actor, today: date | None = None, panel_size: int = 20) -> Dashboard:
@@ -185,7 +187,7 @@ def dashboard(session: Session, actor, today: date | None = None, panel_size: in
     open_case = Case.status != CaseStatus.closed
 
     def panel(query: sa.Select, *loads) -> Panel:
-        total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+        total = session.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
         return Panel(session.scalars(query.options(*loads).limit(panel_size)).all(), total)
 
     def cases(*where, order=Case.recorded_at) -> Panel:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -104,15 +105,15 @@ def _quarters(start: date, end: date) -> list[str]:
     return seen
 
 
-def _first_decision_days(session: Session, cases: list[Case]) -> list[float]:
+def _first_decision_days(session: Session, cases: Sequence[Case]) -> list[float]:
     """Days from the concern being recorded to the first decision on it: its close or its referral to police."""
     if not cases:
         return []
-    first = dict(session.execute(
+    first = {case_id: at for case_id, at in session.execute(
         sa.select(CaseEntry.case_id, sa.func.min(CaseEntry.at))
         .where(CaseEntry.case_id.in_([c.id for c in cases]), CaseEntry.kind == "transition",
                CaseEntry.from_status == CaseStatus.under_review.value)
-        .group_by(CaseEntry.case_id)).all())
+        .group_by(CaseEntry.case_id))}
     days = []
     for case in cases:
         decided = first.get(case.id)
@@ -149,7 +150,7 @@ def board_report(session: Session, actor, start: date, end: date, today: date | 
     def counted(values) -> dict[str, Figure]:
         return {key: shown(n) for key, n in sorted(Counter(values).items())}
 
-    outcomes = Counter()
+    outcomes: Counter[str] = Counter()
     for case in cases:
         if case.closure_outcome in (ClosureOutcome.no_further_action, ClosureOutcome.internal_safeguarding,
                                     ClosureOutcome.signposted) and case.referral_date is None:

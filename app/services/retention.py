@@ -83,6 +83,7 @@ class Retention:
 def retention_of(subject: Subject, cases: list[Case], last_closed_on: date | None, other_years: int) -> Retention:
     """The one rule: which retention period applies to `subject` and when it ends (see the module's docstring)."""
     first_concern = min((c.occurred_at.date() for c in cases), default=subject.created_at.date())
+    due_on: date | None
     if subject.subject_type in LEARNERS and subject.date_of_birth and \
             add_years(subject.date_of_birth, 18) > first_concern:
         rule, due_on, why_not = CHILD, add_years(subject.date_of_birth, CHILD_YEARS), None
@@ -104,10 +105,10 @@ def _retentions(session: Session, subjects: list[Subject]) -> dict[int, Retentio
     ids = [s.id for s in subjects]
     if not ids:
         return {}
-    last_closed = dict(session.execute(
+    last_closed = {subject_id: at for subject_id, at in session.execute(
         sa.select(Case.subject_id, sa.func.max(CaseEntry.at)).join(CaseEntry, CaseEntry.case_id == Case.id)
         .where(Case.subject_id.in_(ids), CaseEntry.to_status == CaseStatus.closed.value)
-        .group_by(Case.subject_id)).all())
+        .group_by(Case.subject_id))}
     cases: dict[int, list[Case]] = {i: [] for i in ids}
     for case in session.scalars(sa.select(Case).where(Case.subject_id.in_(ids))):
         cases[case.subject_id].append(case)
@@ -161,6 +162,7 @@ def _references(session: Session, subject_id: int) -> list[str]:
 
 def _item(session: Session, subject: Subject) -> DueItem:
     approver = session.get(User, subject.erasure_approved_by_id) if subject.erasure_approved_by_id else None
+    assert subject.erasure_rule is not None and subject.erasure_due_on is not None  # proposed for erasure
     return DueItem(subject.id, subject.subject_type.value, subject.erasure_rule, subject.erasure_due_on,
                    _references(session, subject.id), approver.username if approver else None)
 
@@ -196,7 +198,7 @@ def run(today: date, progress: Callable[[int, int], None] = lambda done, total: 
         session.rollback()
         for subject_id in changing:
             with unit_of_work("subject") as work:
-                subject = work.get(Subject, subject_id)
+                subject = work.get_one(Subject, subject_id)
                 retention = _retentions(work, [subject])[subject.id]
                 decision = _decision(subject, retention, today)
                 if decision == "withdraw":
@@ -360,6 +362,7 @@ def link_staff_record(actor, subject_id: int, payload: Any) -> Subject:
         if key and staff is None:
             form.error("staff", "Nobody on the staff list has this email or employee reference.")
         form.check()
+        assert staff is not None  # form.check() refused a missing or unknown staff record
         if subject.erased_at is not None:
             raise Conflict("These records were erased already.")
         if subject.subject_type != SubjectType.staff:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
@@ -43,7 +43,7 @@ from app.validation import (
 DUE_SOON = timedelta(days=30)
 CERTIFICATE_TYPES = ("pdf", "png", "jpeg")
 NO_TEAM = "No team"
-Actor = User | str  # a user, or a system process such as "system:reminders"
+Actor: TypeAlias = User | str  # a user, or a system process such as "system:reminders"
 
 
 class TrainingStatus(StrEnum):
@@ -156,14 +156,13 @@ def list_staff(session: Session, actor, filters: StaffFilters, *, today: date | 
                                  sa.func.lower(StaffMember.email).like(pattern),
                                  sa.func.lower(StaffMember.employee_ref) == filters.search.strip().lower()))
     query = _with_latest_training(sa.and_(*conditions), today, filters.status)
-    count = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    count = session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
     return count, _staff_rows(session, query.limit(page_size).offset(page * page_size), today)
 
 
 def teams(session: Session) -> list[str]:
-    named = session.scalars(sa.select(StaffMember.team).where(StaffMember.team.is_not(None)).distinct()
-                            .order_by(StaffMember.team)).all()
-    return [*named, NO_TEAM]
+    named = session.scalars(sa.select(StaffMember.team).distinct().order_by(StaffMember.team)).all()
+    return [*(team for team in named if team is not None), NO_TEAM]
 
 
 def get_staff(session: Session, actor, staff_id: int) -> StaffMember:
@@ -200,7 +199,7 @@ def _staff_for_user(session: Session, actor: Actor, user: User) -> StaffMember:
             session.flush()
             audit.record(session, actor, "add_staff", staff)
     except IntegrityError:
-        return session.scalar(sa.select(StaffMember).where(StaffMember.user_id == user.id))
+        return session.execute(sa.select(StaffMember).where(StaffMember.user_id == user.id)).scalar_one()
     return staff
 
 
@@ -304,7 +303,7 @@ def update_staff(actor, staff_id: int, payload: Any) -> StaffMember:
 
 # --- completions and their verification -------------------------------------------------------------------------
 
-def courses(session: Session) -> list[TrainingCourse]:
+def courses(session: Session) -> Sequence[TrainingCourse]:
     return session.scalars(sa.select(TrainingCourse).where(TrainingCourse.active.is_(True))
                            .order_by(TrainingCourse.id)).all()
 
@@ -373,6 +372,7 @@ def verify_record(actor, record_id: int) -> TrainingRecord:
         if record.staff_member.user_id == actor.id:
             raise Conflict("Someone else verifies your own training.")
         if record.verified_at is not None:
+            assert record.verified_by is not None  # verified by someone, at a time
             raise Conflict(f"This was verified already, by {record.verified_by.first_name} "
                            f"{record.verified_by.last_name} on {record.verified_at:%d %b %Y}.")
         record.verified_by_id = actor.id
@@ -406,7 +406,7 @@ class RecordFilters:
 
 
 def list_records(session: Session, actor, filters: RecordFilters, *, page: int = 0,
-                 page_size: int = 25) -> tuple[int, list[TrainingRecord]]:
+                 page_size: int = 25) -> tuple[int, Sequence[TrainingRecord]]:
     """Training records this user may see, latest first: their own, or everyone's for officers and the Lead."""
     if not can(actor, "can_read", "Training"):
         raise Forbidden()
@@ -418,7 +418,7 @@ def list_records(session: Session, actor, filters: RecordFilters, *, page: int =
                           else TrainingRecord.verified_at.is_(None))
     joined = sa.select(TrainingRecord).join(StaffMember, StaffMember.id == TrainingRecord.staff_member_id) \
         .where(*conditions)
-    count = session.scalar(sa.select(sa.func.count()).select_from(joined.subquery()))
+    count = session.execute(sa.select(sa.func.count()).select_from(joined.subquery())).scalar_one()
     records = session.scalars(
         joined.options(selectinload(TrainingRecord.course), selectinload(TrainingRecord.staff_member),
                        selectinload(TrainingRecord.verified_by))
@@ -693,6 +693,7 @@ def _check_completions(session: Session, rows: list[_Row]) -> list[_Completion]:
                                  required=True, label="Completed on")
         certificate_ref = row.parse("certificate_ref", text_parser(100), label="Certificate reference")
         if not row.problems:
+            assert staff_id is not None and course_id is not None  # else the row has a problem
             parsed.append((row, _Completion(row.line, staff_id, course_id, completed_on, certificate_ref)))
     dates = [item.completed_on for _, item in parsed]
     recorded = set(session.execute(
@@ -761,7 +762,7 @@ def _check_staff(session: Session, rows: list[_Row]) -> list[_StaffChange]:
         staff_id = index.match(row, email, ref, unknown_is_problem=False)
         if row.problems:
             continue
-        current = existing.get(staff_id)
+        current = existing.get(staff_id) if staff_id is not None else None
         # A blank cell changes nothing: leaving dates and teams are cleared on the staff page, never by omission.
         changes = {name: value for name, value in values.items()
                    if value is not None and (current is None or getattr(current, name) != value)}
@@ -779,7 +780,7 @@ def _apply_staff(session: Session, actor, good: list[_StaffChange], source: str)
             audit.record(session, actor, "import_staff", staff, reason=f"{source}, line {item.line}")
             counts["added to the staff list"] += 1
         elif item.values:
-            staff = session.get(StaffMember, item.staff_id)
+            staff = session.get_one(StaffMember, item.staff_id)
             for name, value in item.values.items():
                 setattr(staff, name, value)
             audit.record(session, actor, "import_staff", staff, reason=f"{source}, line {item.line}")
