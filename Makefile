@@ -1,4 +1,4 @@
-# Two commands on a fresh machine with Python 3.11 and make: `make run` and `make test`.
+# Two commands on a fresh machine with Python 3.11 and make: `make run` and `make test` (and `make lint` before a commit).
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -11,7 +11,7 @@ export FLASK_APP := run.py
 # Links in emails point where `make run` serves (HOST and PORT), unless PUBLIC_URL is set.
 export PUBLIC_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run setup test lock clean
+.PHONY: run setup test lint lock clean
 
 $(BIN)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ run: setup
 TEST_WORKERS ?= 2
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# ruff and mypy as pyproject.toml sets them; bandit over the app, failing on any finding of medium or high severity.
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/bandit -r app --severity-level medium --quiet
 
 # Re-pin after changing requirements.in: installs the direct dependencies fresh and freezes the tree.
 lock:

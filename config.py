@@ -78,9 +78,10 @@ class Config:
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=min(30, SESSION_IDLE_MINUTES / 2))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(hours=SESSION_MAX_HOURS)
     # Sign-in brute force (app/sign_in.py): every LOCKOUT_THRESHOLD failed sign-ins in a row (wrong passwords and
-    # wrong second-step codes together) lock the account for LOCKOUT_MINUTES (0 turns lockout off). Failed sign-ins (web and API together) are also rate limited per client address and per
-    # username; the limits are kept in RATELIMIT_STORAGE_URI: memory:// holds for one process only, so with several
-    # gunicorn workers use Redis (redis://host:6379/0).
+    # wrong second-step codes together) lock the account for LOCKOUT_MINUTES (0 turns lockout off). Failed sign-ins
+    # (web and API together) are also rate limited per client address and per username; the limits are kept in
+    # RATELIMIT_STORAGE_URI: memory:// holds for one process only, so with several gunicorn workers use Redis
+    # (redis://host:6379/0).
     LOCKOUT_THRESHOLD = int(os.environ.get("LOCKOUT_THRESHOLD", "5"))
     LOCKOUT_MINUTES = int(os.environ.get("LOCKOUT_MINUTES", "15"))
     SIGN_IN_RATE_LIMITED = _env_bool("SIGN_IN_RATE_LIMITED", True)
@@ -147,7 +148,8 @@ class Config:
     # The Prevent Lead's oversight: a periodic review of each open case, and a flag on unusual access.
     LEAD_REVIEW_INTERVAL_DAYS = int(os.environ.get("LEAD_REVIEW_INTERVAL_DAYS", "90"))
     # Retention of the records about adults, the public, learners of 18 or more and anyone whose date of birth is
-    # unknown: this many years after the last of their cases closed (children's and staff's periods are fixed by policy).
+    # unknown: this many years after the last of their cases closed (children's and staff's periods are fixed by
+    # policy).
     RETENTION_OTHER_YEARS = int(os.environ.get("RETENTION_OTHER_YEARS", "6"))
     UNUSUAL_ACCESS_CASES = int(os.environ.get("UNUSUAL_ACCESS_CASES", "10"))
     UNUSUAL_ACCESS_MINUTES = int(os.environ.get("UNUSUAL_ACCESS_MINUTES", "60"))

@@ -6,8 +6,9 @@ import functools
 import io
 import logging
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable, Optional
+from typing import Any
 
 import prison
 from flask import g, jsonify, request, send_file
@@ -21,8 +22,19 @@ from app.errors_web import is_api_request
 from app.extensions import db
 from app.models import CaseStatus, ConcernType, Indicator
 from app.presenters import (
-    access_json, action_json, apprentice_json, audit_json, break_glass_json, case_json, communication_json,
-    compliance_json, coverage_json, employer_json, entry_json, subject_json, training_record_json,
+    access_json,
+    action_json,
+    apprentice_json,
+    audit_json,
+    break_glass_json,
+    case_json,
+    communication_json,
+    compliance_json,
+    coverage_json,
+    employer_json,
+    entry_json,
+    subject_json,
+    training_record_json,
 )
 from app.services import access, actions, cases, employers, oversight, reports, retention, subjects, training
 from app.services.cases import CaseFilters
@@ -154,7 +166,7 @@ DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
 BLANK: dict[str, Any] = {"type": "string", "pattern": r"^\s*$"}
 
 
-def body(required: dict[str, dict], optional: Optional[dict[str, dict]] = None) -> dict[str, Any]:
+def body(required: dict[str, dict], optional: dict[str, dict] | None = None) -> dict[str, Any]:
     """A JSON object of exactly these fields (the services' forms refuse any other with 422). Optional fields may
     be null, blank or left out; required text must not be blank."""
     properties = {name: ({**schema, "minLength": 1, "pattern": r"\S"} if schema.get("type") == "string" and

@@ -21,11 +21,12 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -60,14 +61,14 @@ class ActorRequired(ValueError):
 
 @dataclass
 class _Pending:
-    actor_id: Optional[int]
+    actor_id: int | None
     actor: str
     action: str
     entity: Any
-    reason: Optional[str]
-    from_status: Optional[str]
-    to_status: Optional[str]
-    case_id: Optional[int]
+    reason: str | None
+    from_status: str | None
+    to_status: str | None
+    case_id: int | None
     changes: dict = field(default_factory=dict)
     covers: list = field(default_factory=list)  # other entities whose change this one event records
 
@@ -108,9 +109,9 @@ def field_changes(entity: Any, created: bool) -> dict[str, dict[str, Any]]:
     return changes
 
 
-def record(session: Session, actor, action: str, entity: Any, *, reason: Optional[str] = None,
-           from_status: Optional[str] = None, to_status: Optional[str] = None, case_id: Optional[int] = None,
-           extra_changes: Optional[dict] = None, covers: tuple = ()) -> None:
+def record(session: Session, actor, action: str, entity: Any, *, reason: str | None = None,
+           from_status: str | None = None, to_status: str | None = None, case_id: int | None = None,
+           extra_changes: dict | None = None, covers: Sequence[Any] = ()) -> None:
     """Registers an audit event for `entity`, written at commit in the same transaction.
 
     `actor` is a user, or a string naming a system process (e.g. "system:retention"). Call it after changing the
@@ -171,7 +172,7 @@ def record_erasure(session: Session, actor, entity: Any, *, details: dict, erase
     ))
 
 
-def _entity_id(entity: Any) -> Optional[str]:
+def _entity_id(entity: Any) -> str | None:
     identity = sa.inspect(entity).identity
     return None if identity is None else "/".join(str(part) for part in identity)
 
@@ -243,7 +244,7 @@ def _cover_by_case(pending: list[_Pending], touched: dict[int, Any]) -> None:
     """An audited record changed with no event of its own (a chronology entry) is covered, and sealed, by the event
     of the change on its case in the same transaction; with none, the guard refuses the commit."""
     named = {id(e) for item in pending for e in (item.entity, *item.covers)}
-    by_case: dict[int, _Pending] = {}
+    by_case: dict[int | None, _Pending] = {}
     for item in pending:
         case_id = item.case_id if item.case_id is not None else getattr(item.entity, "audit_case_id", None)
         by_case.setdefault(case_id, item)
@@ -253,7 +254,7 @@ def _cover_by_case(pending: list[_Pending], touched: dict[int, Any]) -> None:
             by_case[case_id].covers.append(obj)
 
 
-def _seals_of(item: _Pending, seals: dict[str, str]) -> Optional[dict[str, str]]:
+def _seals_of(item: _Pending, seals: dict[str, str]) -> dict[str, str] | None:
     mine = {}
     for entity in (item.entity, *item.covers):
         identity = sa.inspect(entity).identity
@@ -284,7 +285,7 @@ def _chain_holds_anchor(session: Session, head_seq: int, chain: str) -> bool:
 # --- the access log: a chain of its own, so that an entry edited, deleted or added behind the app's back shows ---
 
 def _access_content(entry: AccessLogEntry) -> bytes:
-    content = {"seq": entry.seq, "at": entry.at.astimezone(timezone.utc).isoformat(), "user_id": entry.user_id,
+    content = {"seq": entry.seq, "at": entry.at.astimezone(UTC).isoformat(), "user_id": entry.user_id,
                "case_id": entry.case_id, "channel": entry.channel, "what": entry.what,
                "outside_own_work": bool(entry.outside_own_work), "prev_hash": entry.prev_hash}
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
@@ -374,7 +375,7 @@ def _forget(session: Session, previous_transaction) -> None:
 
 # --- the anchor: the last head, kept outside the database -------------------------------------------------------
 
-def _anchor_path(chain: str = AUDIT_CHAIN) -> Optional[Path]:
+def _anchor_path(chain: str = AUDIT_CHAIN) -> Path | None:
     """AUDIT_HEAD_PATH for the audit chain; beside it, with "-access-log" added to its name, for the access log."""
     path = current_app.config.get("AUDIT_HEAD_PATH")
     if not path:
@@ -383,7 +384,7 @@ def _anchor_path(chain: str = AUDIT_CHAIN) -> Optional[Path]:
     return path if chain == AUDIT_CHAIN else path.with_name(f"{path.stem}-access-log{path.suffix}")
 
 
-def read_anchor(chain: str = AUDIT_CHAIN) -> Optional[dict]:
+def read_anchor(chain: str = AUDIT_CHAIN) -> dict | None:
     path = _anchor_path(chain)
     if path is None or not path.exists():
         return None
@@ -410,7 +411,7 @@ def write_anchor(head: dict, chain: str = AUDIT_CHAIN) -> None:
         os.replace(tmp, path)
 
 
-def head_file_problem(session: Session) -> Optional[str]:
+def head_file_problem(session: Session) -> str | None:
     """What is wrong with the head files, in plain words, or None: unreadable, or behind their chain because they
     could not be written after a commit. Read from the files and the chains, so every worker reports the same."""
     problems = [problem for chain, what in ((AUDIT_CHAIN, "audit trail"), (ACCESS_CHAIN, "access log"))
@@ -418,7 +419,7 @@ def head_file_problem(session: Session) -> Optional[str]:
     return " ".join(problems) or None
 
 
-def _head_file_problem(session: Session, chain: str, what: str) -> Optional[str]:
+def _head_file_problem(session: Session, chain: str, what: str) -> str | None:
     path = _anchor_path(chain)
     if path is None:
         return None
@@ -442,14 +443,14 @@ def _head_file_problem(session: Session, chain: str, what: str) -> Optional[str]
 class Verification:
     ok: bool
     events: int
-    head: Optional[str]
-    first_bad_seq: Optional[int]
-    problem: Optional[str] = None
-    records: Optional[record_seals.RecordsCheck] = None  # with verify(records=True) only
+    head: str | None
+    first_bad_seq: int | None
+    problem: str | None = None
+    records: record_seals.RecordsCheck | None = None  # with verify(records=True) only
 
     def as_dict(self) -> dict:
-        found = {"ok": self.ok, "events": self.events, "head": self.head, "first_bad_seq": self.first_bad_seq,
-                 "problem": self.problem}
+        found: dict[str, Any] = {"ok": self.ok, "events": self.events, "head": self.head,
+                                 "first_bad_seq": self.first_bad_seq, "problem": self.problem}
         if self.records is not None:
             found["records"] = {"checked": self.records.checked, "differ": len(self.records.findings)}
         return found
@@ -461,8 +462,8 @@ def verify(session: Session, records: bool = False,
     seal and the access log's chain. Read-only: it ends the transaction its reads opened, whatever it finds (a
     long-lived session must not keep audit_event locked, or the rows it read, after a failed check)."""
     try:
-        sealed: Optional[dict[str, str]] = {} if records else None
-        result = _verify(session, sealed)
+        sealed: dict[str, str] = {}
+        result = _verify(session, sealed if records else None)
         if records:
             result.records = record_seals.RecordsCheck()
             if result.ok or result.first_bad_seq is None:  # the chain's seals can be trusted
@@ -484,7 +485,7 @@ def chain_seals(session: Session) -> tuple[Verification, dict[str, str]]:
         session.rollback()
 
 
-def _verify(session: Session, sealed: Optional[dict[str, str]] = None) -> Verification:
+def _verify(session: Session, sealed: dict[str, str] | None = None) -> Verification:
     """The walk; it gathers into `sealed`, when given, the last seal of each record."""
     key = _audit_key()
     vouched = _erasure_seals(session)
@@ -520,10 +521,12 @@ def _verify_access_log(session: Session) -> list[str]:
     """The access log's chain, entry by entry, and its recorded head: what is wrong, in plain words."""
     key = _audit_key()
     findings: list[str] = []
-    expected_seq, prev_hash = 1, GENESIS
+    expected_seq = 1
+    prev_hash: str | None = GENESIS  # then each entry's hash, NULL if someone emptied it
     rows = session.execute(sa.select(AccessLogEntry).where(AccessLogEntry.seq.is_not(None))
                            .order_by(AccessLogEntry.seq).execution_options(yield_per=1000))
     for entry in rows.scalars():
+        assert entry.seq is not None  # the query takes chained entries only
         if entry.seq != expected_seq:
             findings.append(f"access log: entries {expected_seq} to {entry.seq - 1} of its chain are gone")
         elif entry.prev_hash != prev_hash:

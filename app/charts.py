@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Mapping, Union
+from collections.abc import Mapping
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display on a server
 from matplotlib import pyplot  # noqa: E402  (the backend must be chosen first)
 
-Figure = Union[int, str]
+Figure = int | str
 
 
 # More bars than this make a chart nobody can read (and take seconds to draw): the largest are drawn, and the page's

@@ -1,8 +1,6 @@
 """Domain errors. Services raise them; the API and the pages turn each into one plain answer."""
 from __future__ import annotations
 
-from typing import Optional
-
 
 class DomainError(Exception):
     status_code = 400
@@ -29,7 +27,7 @@ class Conflict(DomainError):
 
     status_code = 409
 
-    def __init__(self, message: str, status: Optional[str] = None):
+    def __init__(self, message: str, status: str | None = None):
         super().__init__(message)
         self.status = status
 
@@ -40,7 +38,7 @@ class NotAllowed(Conflict):
 
 
 class StaleVersion(Conflict):
-    def __init__(self, status: Optional[str] = None, what: str = "case"):
+    def __init__(self, status: str | None = None, what: str = "case"):
         super().__init__(f"The {what} changed since you opened it. Reload it, check what changed, and try again: "
                          "nothing you entered was saved.", status)
 

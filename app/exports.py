@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
 
 import matplotlib
 from fpdf import FPDF
@@ -138,7 +138,7 @@ def report_lines(report) -> list[tuple[str, str, str]]:
               ("Now", "repeat referrals", str(report.repeat_referrals)), ("Now", "stalled", str(report.stalled))]
     lines += [("Other figures", label.replace("_", " "), str(value)) for label, value in report.extras.items()]
     for label, cells in report.home_office.rows + [("Total", report.home_office.totals)]:
-        for quarter, (referred, panel, adopted) in zip(report.home_office.quarters, cells):
+        for quarter, (referred, panel, adopted) in zip(report.home_office.quarters, cells, strict=True):
             lines += [(f"Home Office table {quarter}", f"{label}: referred", str(referred)),
                       (f"Home Office table {quarter}", f"{label}: discussed at a Channel panel", str(panel)),
                       (f"Home Office table {quarter}", f"{label}: adopted", str(adopted))]

@@ -9,8 +9,8 @@ import hashlib
 import io
 import logging
 import zipfile
+from collections.abc import Callable, Iterable
 from pathlib import PurePath
-from typing import Callable, Iterable, Optional
 
 from defusedxml import ElementTree
 from flask import current_app
@@ -29,7 +29,7 @@ FILE_TYPES = {
 }
 
 
-def sniff_type(data: bytes) -> Optional[str]:
+def sniff_type(data: bytes) -> str | None:
     """The file's type from its first bytes (and, for a Word document, the parts inside its zip), or None."""
     if data.startswith(b"%PDF-"):
         return "pdf"
@@ -99,7 +99,7 @@ def allowed_types() -> list[str]:
 
 
 def stored_file(filename: str, data: bytes, uploaded_by_id: int,
-                kinds: Optional[Iterable[str]] = None) -> StoredFile:
+                kinds: Iterable[str] | None = None) -> StoredFile:
     """A StoredFile for an upload, or ValueError with a message for the user when its size or type is refused.
     `kinds` narrows the configured types for one use (a training certificate is a PDF or an image)."""
     limit = current_app.config["UPLOAD_MAX_BYTES"]

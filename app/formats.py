@@ -4,7 +4,6 @@ call them directly."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -19,7 +18,7 @@ def words(value) -> str:
     return str(value).replace("_", " ")
 
 
-def uk_date(value: Optional[date], full_month: bool = False) -> str:
+def uk_date(value: date | None, full_month: bool = False) -> str:
     """A day ("01 Dec 2026", or "01 December 2026" with `full_month`): a date as it is, a moment as the day it was
     in the UK; "" for none."""
     if value is None:
@@ -29,7 +28,7 @@ def uk_date(value: Optional[date], full_month: bool = False) -> str:
     return value.strftime(DAY_FULL_MONTH if full_month else DAY)
 
 
-def uk_datetime(value: Optional[datetime], seconds: bool = False) -> str:
+def uk_datetime(value: datetime | None, seconds: bool = False) -> str:
     """A moment in UK time, to the minute ("01 Dec 2026 16:30") or to the second; "" for none."""
     return "" if value is None else value.astimezone(UK).strftime(SECOND if seconds else MINUTE)
 

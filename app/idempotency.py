@@ -14,8 +14,9 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable, NamedTuple, Optional
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import Response, current_app, g, redirect, request
@@ -56,7 +57,7 @@ def request_fingerprint() -> str:
     return hashlib.sha256(b"\n".join([request.method.encode(), request.full_path.encode(), body])).hexdigest()
 
 
-def once(key: str, work: Callable[[], Response], fingerprint: Optional[str] = None) -> Once:
+def once(key: str, work: Callable[[], Response], fingerprint: str | None = None) -> Once:
     """Runs `work` (the request's whole effect, answered as a response) once for the signed-in user and `key`.
 
     With a `fingerprint`, the key used before for a different request is refused (422); without, any request with
@@ -90,7 +91,7 @@ def once(key: str, work: Callable[[], Response], fingerprint: Optional[str] = No
     return Once(response, False)
 
 
-def _reserve(user_id: int, key: str, fingerprint: str) -> tuple[Optional[int], Optional[sa.Row]]:
+def _reserve(user_id: int, key: str, fingerprint: str) -> tuple[int | None, sa.Row | None]:
     """Adds the key to the session's transaction when it is new: its id (the work goes ahead and commits it). Else
     the earlier request's row, once it has its answer or WAIT_SECONDS have passed."""
     session = db.session

@@ -9,7 +9,6 @@ puts in it after a good code. Deny by default: a route added later is behind the
 from __future__ import annotations
 
 import getpass
-from typing import Optional
 
 import click
 import segno
@@ -42,7 +41,7 @@ def _wants_json() -> bool:
     return is_api_request() or request.is_json
 
 
-def _bearer_token() -> Optional[str]:
+def _bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     return header[7:].strip() if header.lower().startswith("bearer ") else None
 

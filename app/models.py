@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timedelta, timezone
-from typing import Optional
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum  # str() and f-strings give the value
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
@@ -16,7 +16,7 @@ REFERENCE_PREFIX = "PC"
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -30,15 +30,10 @@ class UTCDateTime(sa.types.TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: times are stored in UTC and must carry a time zone")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
-        return None if value is None else value.replace(tzinfo=timezone.utc)
-
-
-class StrEnum(str, enum.Enum):
-    def __str__(self) -> str:
-        return self.value
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 def enum_column(enum_cls: type[enum.Enum], **kwargs):
@@ -121,17 +116,17 @@ class Employer(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
-    address: Mapped[Optional[str]] = mapped_column(sa.Text)
-    sector: Mapped[Optional[str]] = mapped_column(sa.String(100))
-    contact_name: Mapped[Optional[str]] = mapped_column(sa.String(200))
-    contact_email: Mapped[Optional[str]] = mapped_column(sa.String(320))
-    contact_phone: Mapped[Optional[str]] = mapped_column(sa.String(50))
-    director_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"), index=True)
+    address: Mapped[str | None] = mapped_column(sa.Text)
+    sector: Mapped[str | None] = mapped_column(sa.String(100))
+    contact_name: Mapped[str | None] = mapped_column(sa.String(200))
+    contact_email: Mapped[str | None] = mapped_column(sa.String(320))
+    contact_phone: Mapped[str | None] = mapped_column(sa.String(50))
+    director_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
-    director: Mapped[Optional[User]] = relationship()
-    communications: Mapped[list["EmployerCommunication"]] = relationship(
+    director: Mapped[User | None] = relationship()
+    communications: Mapped[list[EmployerCommunication]] = relationship(
         back_populates="employer", order_by="EmployerCommunication.occurred_on.desc()")
 
     __mapper_args__ = {"version_id_col": version}
@@ -151,7 +146,7 @@ class StoredFile(Model):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
     data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
-    uploaded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -166,20 +161,20 @@ class EmployerCommunication(Model):
     occurred_on: Mapped[date]
     method: Mapped[CommunicationMethod] = enum_column(CommunicationMethod)
     shared: Mapped[list] = mapped_column(sa.JSON, default=list)  # SharedItem values
-    summary: Mapped[Optional[str]] = mapped_column(sa.Text)
-    acknowledged_on: Mapped[Optional[date]]
-    acknowledged_by: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    summary: Mapped[str | None] = mapped_column(sa.Text)
+    acknowledged_on: Mapped[date | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(sa.String(200))
     next_contact_due: Mapped[date]
     # Set when the awareness email carries a single-use acknowledgement link; cleared once the link is used.
-    ack_nonce: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
-    outbox_email_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("outbox_email.id"))
+    ack_nonce: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    outbox_email_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox_email.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
     version: Mapped[int] = mapped_column(default=1)
 
     employer: Mapped[Employer] = relationship(back_populates="communications")
     created_by: Mapped[User] = relationship()
-    attachments: Mapped[list["CommunicationAttachment"]] = relationship(back_populates="communication")
+    attachments: Mapped[list[CommunicationAttachment]] = relationship(back_populates="communication")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -203,18 +198,18 @@ class StaffMember(Model):
     __audited__ = True
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(sa.String(200))
-    email: Mapped[Optional[str]] = mapped_column(sa.String(320), unique=True)
-    employee_ref: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
-    team: Mapped[Optional[str]] = mapped_column(sa.String(100), index=True)
-    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"), unique=True)
-    manager_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
+    email: Mapped[str | None] = mapped_column(sa.String(320), unique=True)
+    employee_ref: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    team: Mapped[str | None] = mapped_column(sa.String(100), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"), unique=True)
+    manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
     active: Mapped[bool] = mapped_column(default=True)
-    left_on: Mapped[Optional[date]]
+    left_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    user: Mapped[Optional[User]] = relationship(foreign_keys=[user_id])
-    manager: Mapped[Optional[User]] = relationship(foreign_keys=[manager_id])
-    training: Mapped[list["TrainingRecord"]] = relationship(back_populates="staff_member",
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
+    training: Mapped[list[TrainingRecord]] = relationship(back_populates="staff_member",
                                                             order_by="TrainingRecord.completed_on.desc()")
 
 
@@ -238,18 +233,18 @@ class TrainingRecord(Model):
     staff_member_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_member.id"), index=True)
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("training_course.id"))
     completed_on: Mapped[date]
-    certificate_ref: Mapped[Optional[str]] = mapped_column(sa.String(100))
-    certificate_file_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("stored_file.id"))
+    certificate_ref: Mapped[str | None] = mapped_column(sa.String(100))
+    certificate_file_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_file.id"))
     refresher_due: Mapped[date] = mapped_column(index=True)
-    recorded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    verified_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
-    verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     staff_member: Mapped[StaffMember] = relationship(back_populates="training")
     course: Mapped[TrainingCourse] = relationship()
-    certificate_file: Mapped[Optional[StoredFile]] = relationship()
-    verified_by: Mapped[Optional[User]] = relationship(foreign_keys=[verified_by_id])
+    certificate_file: Mapped[StoredFile | None] = relationship()
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
 
 
 class ConcernType(Model):
@@ -286,28 +281,28 @@ class Subject(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(sa.String(200))
     subject_type: Mapped[SubjectType] = enum_column(SubjectType)
-    date_of_birth: Mapped[Optional[date]]
-    programme: Mapped[Optional[str]] = mapped_column(sa.String(200))
-    employer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("employer.id"))
-    learner_ref: Mapped[Optional[str]] = mapped_column(sa.String(64), index=True)
+    date_of_birth: Mapped[date | None]
+    programme: Mapped[str | None] = mapped_column(sa.String(200))
+    employer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employer.id"))
+    learner_ref: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     # Lower-cased, space-folded name: finds earlier concerns about the same person under another record.
     name_key: Mapped[str] = mapped_column(sa.String(200), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
     # Retention (app/services/retention.py). A staff subject's leaving date comes from the staff record linked here.
-    staff_member_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("staff_member.id"))
+    staff_member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_member.id"))
     legal_hold: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    legal_hold_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+    legal_hold_reason: Mapped[str | None] = mapped_column(sa.Text)
     # Set by `flask retention run` when the records fell due: awaiting the Prevent Lead's approval until approved.
-    erasure_due_on: Mapped[Optional[date]]
-    erasure_rule: Mapped[Optional[str]] = mapped_column(sa.String(32))
-    erasure_approved_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
-    erasure_approved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    erased_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+    erasure_due_on: Mapped[date | None]
+    erasure_rule: Mapped[str | None] = mapped_column(sa.String(32))
+    erasure_approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    erasure_approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
-    employer: Mapped[Optional[Employer]] = relationship()
+    employer: Mapped[Employer | None] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
-    staff_member: Mapped[Optional[StaffMember]] = relationship()
+    staff_member: Mapped[StaffMember | None] = relationship()
 
     @staticmethod
     def make_name_key(full_name: str) -> str:
@@ -336,44 +331,44 @@ class Case(Model):
     description: Mapped[str] = mapped_column(sa.Text)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    location: Mapped[Optional[str]] = mapped_column(sa.String(200))
-    concern_type_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("concern_type.id"))
+    location: Mapped[str | None] = mapped_column(sa.String(200))
+    concern_type_id: Mapped[int | None] = mapped_column(sa.ForeignKey("concern_type.id"))
     immediate_danger: Mapped[bool] = mapped_column(default=False)
     police_called: Mapped[bool] = mapped_column(default=False)
-    police_incident_number: Mapped[Optional[str]] = mapped_column(sa.String(64))
-    action_taken: Mapped[Optional[str]] = mapped_column(sa.Text)
+    police_incident_number: Mapped[str | None] = mapped_column(sa.String(64))
+    action_taken: Mapped[str | None] = mapped_column(sa.Text)
     dso_informed_verbally: Mapped[bool] = mapped_column(default=False)
     # State: written only by services.transition (and the immediate-risk service for `urgent`)
     status: Mapped[CaseStatus] = enum_column(CaseStatus, default=CaseStatus.reported)
-    closure_outcome: Mapped[Optional[ClosureOutcome]] = enum_column(ClosureOutcome, nullable=True)
+    closure_outcome: Mapped[ClosureOutcome | None] = enum_column(ClosureOutcome, nullable=True)
     urgent: Mapped[bool] = mapped_column(default=False)
     # Concerns about colleagues: need-to-know, visible only to those granted access (the Prevent Lead is granted it
     # when the concern is raised) and to a Lead who breaks glass (app/security.py, `full_access_clause`).
     restricted: Mapped[bool] = mapped_column(default=False)
     version: Mapped[int] = mapped_column(default=1)
     # Share: referral and the police gateway
-    referral_date: Mapped[Optional[date]]
-    subject_informed: Mapped[Optional[bool]]
-    police_reference: Mapped[Optional[str]] = mapped_column(sa.String(64))
-    parallel_safeguarding_referral: Mapped[Optional[bool]]
-    gateway_outcome: Mapped[Optional[str]] = mapped_column(sa.String(32))
-    gateway_decided_on: Mapped[Optional[date]]
+    referral_date: Mapped[date | None]
+    subject_informed: Mapped[bool | None]
+    police_reference: Mapped[str | None] = mapped_column(sa.String(64))
+    parallel_safeguarding_referral: Mapped[bool | None]
+    gateway_outcome: Mapped[str | None] = mapped_column(sa.String(32))
+    gateway_decided_on: Mapped[date | None]
     # Channel
-    panel_date: Mapped[Optional[date]]
-    local_authority: Mapped[Optional[str]] = mapped_column(sa.String(200))
-    panel_decision: Mapped[Optional[str]] = mapped_column(sa.String(32))
-    consent: Mapped[Optional[str]] = mapped_column(sa.String(32))
-    vaf_summary: Mapped[Optional[str]] = mapped_column(sa.Text)
-    intervention_provider: Mapped[Optional[str]] = mapped_column(sa.String(200))
-    next_review_date: Mapped[Optional[date]]
-    exit_date: Mapped[Optional[date]]
-    exit_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+    panel_date: Mapped[date | None]
+    local_authority: Mapped[str | None] = mapped_column(sa.String(200))
+    panel_decision: Mapped[str | None] = mapped_column(sa.String(32))
+    consent: Mapped[str | None] = mapped_column(sa.String(32))
+    vaf_summary: Mapped[str | None] = mapped_column(sa.Text)
+    intervention_provider: Mapped[str | None] = mapped_column(sa.String(200))
+    next_review_date: Mapped[date | None]
+    exit_date: Mapped[date | None]
+    exit_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     subject: Mapped[Subject] = relationship()
     reporter: Mapped[User] = relationship()
-    concern_type: Mapped[Optional[ConcernType]] = relationship()
+    concern_type: Mapped[ConcernType | None] = relationship()
     indicators: Mapped[list[Indicator]] = relationship(secondary=case_indicator, order_by=Indicator.position)
-    actions: Mapped[list["CaseAction"]] = relationship(back_populates="case", order_by="CaseAction.due_date")
+    actions: Mapped[list[CaseAction]] = relationship(back_populates="case", order_by="CaseAction.due_date")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -394,7 +389,7 @@ def format_reference(case_id: int, recorded_at: datetime) -> str:
     return f"{REFERENCE_PREFIX}-{recorded_at.year}-{case_id:04d}"
 
 
-def parse_reference(reference: str) -> Optional[int]:
+def parse_reference(reference: str) -> int | None:
     """The case id in a reference; None when it is not one, or its number is beyond any id (the query would fail)."""
     parts = reference.strip().upper().split("-")
     if len(parts) == 3 and parts[0] == REFERENCE_PREFIX and parts[2].isdigit() and int(parts[2]) <= LARGEST_INT:
@@ -414,10 +409,10 @@ class CaseEntry(Model):
     actor_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
     kind: Mapped[str] = mapped_column(sa.String(32))
     summary: Mapped[str] = mapped_column(sa.String(300))
-    reason: Mapped[Optional[str]] = mapped_column(sa.Text)
-    from_status: Mapped[Optional[str]] = mapped_column(sa.String(32))
-    to_status: Mapped[Optional[str]] = mapped_column(sa.String(32))
-    data: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    from_status: Mapped[str | None] = mapped_column(sa.String(32))
+    to_status: Mapped[str | None] = mapped_column(sa.String(32))
+    data: Mapped[dict | None] = mapped_column(sa.JSON)
 
     actor: Mapped[User] = relationship()
 
@@ -444,10 +439,10 @@ class CaseAction(Model):
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), index=True)
     due_date: Mapped[date]
     status: Mapped[ActionStatus] = enum_column(ActionStatus, default=ActionStatus.open)
-    completion_note: Mapped[Optional[str]] = mapped_column(sa.Text)
+    completion_note: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
-    completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
 
     case: Mapped[Case] = relationship(back_populates="actions")
@@ -506,22 +501,22 @@ class AuditEvent(Model):
     __tablename__ = "audit_event"
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # assigned by app/audit.py
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
     actor: Mapped[str] = mapped_column(sa.String(100))
     action: Mapped[str] = mapped_column(sa.String(64))
     entity_type: Mapped[str] = mapped_column(sa.String(64))
-    entity_id: Mapped[Optional[str]] = mapped_column(sa.String(64))
-    case_id: Mapped[Optional[int]] = mapped_column(index=True)
-    from_status: Mapped[Optional[str]] = mapped_column(sa.String(32))
-    to_status: Mapped[Optional[str]] = mapped_column(sa.String(32))
-    reason: Mapped[Optional[str]] = mapped_column(sa.Text)
-    changes: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    entity_id: Mapped[str | None] = mapped_column(sa.String(64))
+    case_id: Mapped[int | None] = mapped_column(index=True)
+    from_status: Mapped[str | None] = mapped_column(sa.String(32))
+    to_status: Mapped[str | None] = mapped_column(sa.String(32))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    changes: Mapped[dict | None] = mapped_column(sa.JSON)
     # Each event names its predecessor's hash; UNIQUE makes a fork (two events claiming one predecessor) impossible.
     prev_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     # The records' state after the change, per record ("Case/42"): an HMAC of its row, or "deleted". NULL in events
     # written before records were sealed.
-    seals: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    seals: Mapped[dict | None] = mapped_column(sa.JSON)
 
 
 class EmailStatus(StrEnum):
@@ -544,25 +539,25 @@ class OutboxEmail(Model):
     __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    dedupe_key: Mapped[Optional[str]] = mapped_column(sa.String(200), unique=True)
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
     kind: Mapped[str] = mapped_column(sa.String(40))
-    recipient_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"), index=True)
+    recipient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"), index=True)
     to_address: Mapped[str] = mapped_column(sa.String(320))
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
     urgent: Mapped[bool] = mapped_column(default=False)
-    case_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("prevent_case.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("prevent_case.id"), index=True)
     status: Mapped[EmailStatus] = enum_column(EmailStatus, default=EmailStatus.queued)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    lease_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    claim_token: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
     attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[Optional[str]] = mapped_column(sa.String(500))
-    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    digest_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("outbox_email.id"))
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    digest_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox_email.id"))
 
-    recipient: Mapped[Optional[User]] = relationship()
+    recipient: Mapped[User | None] = relationship()
 
 
 class IdempotencyKey(Model):
@@ -578,8 +573,8 @@ class IdempotencyKey(Model):
     key: Mapped[str] = mapped_column(sa.String(255))
     fingerprint: Mapped[str] = mapped_column(sa.String(64))  # SHA-256 of the request: method, path and body
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    status_code: Mapped[Optional[int]]
-    answer: Mapped[Optional[str]] = mapped_column(sa.Text)  # the JSON body, or where a page redirected to
+    status_code: Mapped[int | None]
+    answer: Mapped[str | None] = mapped_column(sa.Text)  # the JSON body, or where a page redirected to
 
 
 class NotificationPreference(Model):
@@ -607,9 +602,9 @@ class AccessLogEntry(Model):
     what: Mapped[str] = mapped_column(sa.String(32))  # case, chronology, audit, export_pdf, export_csv ...
     # Not the reporter, nobody who has written on the case, owned an action on it or been granted it.
     outside_own_work: Mapped[bool] = mapped_column(default=False)
-    seq: Mapped[Optional[int]]
-    prev_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
-    hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    seq: Mapped[int | None]
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     user: Mapped[User] = relationship()
 
@@ -658,7 +653,7 @@ class AccountState(Model):
     __tablename__ = "account_state"
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True)
     session_version: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RefreshToken(Model):
@@ -678,8 +673,8 @@ class SecondFactor(Model):
     __tablename__ = "mfa_totp"
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True)
     secret_sealed: Mapped[str] = mapped_column(sa.String(255))  # encrypted (app/services/mfa.py), never plain
-    enrolled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    last_step: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
 
 class RecoveryCode(Model):
@@ -690,7 +685,7 @@ class RecoveryCode(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(sa.String(64))
-    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RoleGrantStatus(StrEnum):
@@ -712,11 +707,11 @@ class RoleGrantRequest(Model):
     requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[RoleGrantStatus] = enum_column(RoleGrantStatus, default=RoleGrantStatus.pending, index=True)
-    decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
-    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    decision_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     role: Mapped[Role] = relationship()
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
-    decided_by: Mapped[Optional[User]] = relationship(foreign_keys=[decided_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

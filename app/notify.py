@@ -7,9 +7,8 @@ to read the rest.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Optional
 
 import holidays
 import sqlalchemy as sa
@@ -19,7 +18,16 @@ from sqlalchemy.orm import Session
 
 from app import outbox
 from app.models import (
-    ActionStatus, Case, CaseAction, CaseEntry, CaseStatus, EmailStatus, OutboxEmail, Role, User, stalled_clause,
+    ActionStatus,
+    Case,
+    CaseAction,
+    CaseEntry,
+    CaseStatus,
+    EmailStatus,
+    OutboxEmail,
+    Role,
+    User,
+    stalled_clause,
     utcnow,
 )
 from app.security import LEAD, CaseAccess, can, case_access, case_workers, full_access_clause
@@ -141,7 +149,7 @@ def add_working_days(start: date, days: int) -> date:
 class ReminderReport:
     queued: dict[str, int] = field(default_factory=dict)
 
-    def add(self, kind: str, email: Optional[OutboxEmail]) -> None:
+    def add(self, kind: str, email: OutboxEmail | None) -> None:
         if email is not None:
             self.queued[kind] = self.queued.get(kind, 0) + 1
 
@@ -291,7 +299,7 @@ def _training_due(session: Session, today: date, report: ReminderReport) -> None
                       f": please make sure they complete it.{link}")))
 
 
-def stalled_cases(session: Session, user, now: Optional[datetime] = None) -> list[tuple[Case, datetime]]:
+def stalled_cases(session: Session, user, now: datetime | None = None) -> list[tuple[Case, datetime]]:
     """Open cases this user works on with no entry in their chronology for STALLED_AFTER_DAYS: (case, last entry)."""
     last = sa.func.max(CaseEntry.at).label("last_at")
     rows = session.execute(
@@ -299,7 +307,7 @@ def stalled_cases(session: Session, user, now: Optional[datetime] = None) -> lis
         .where(stalled_clause(now or utcnow(), current_app.config["STALLED_AFTER_DAYS"]), full_access_clause(user))
         .group_by(Case.id).order_by(last)
     ).all()
-    return [(case, at if at.tzinfo else at.replace(tzinfo=timezone.utc)) for case, at in rows]
+    return [(case, at if at.tzinfo else at.replace(tzinfo=UTC)) for case, at in rows]
 
 
 def _digests(session: Session, today: date, report: ReminderReport) -> None:
@@ -309,14 +317,15 @@ def _digests(session: Session, today: date, report: ReminderReport) -> None:
     officers = {person.id: person for person in case_workers(session)}
     people = {**{person.id: person for person in session.scalars(sa.select(User).where(User.id.in_(held_for)))},
               **officers}
-    now = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=12)
+    now = datetime.combine(today, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
     for person in people.values():
         lines: list[str] = []
         if person.id in officers:
             overdue = session.scalars(sa.select(CaseAction).join(Case).where(
                 CaseAction.status == ActionStatus.open, CaseAction.due_date < today,
                 Case.status != CaseStatus.closed, full_access_clause(person)).order_by(CaseAction.due_date)).all()
-            lines += [f"Overdue action on {action.case.reference}, due {action.due_date:%d %b %Y}" for action in overdue]
+            lines += [f"Overdue action on {action.case.reference}, due {action.due_date:%d %b %Y}"
+                      for action in overdue]
             lines += [f"Stalled: {case.reference} has had no activity since {at:%d %b %Y}"
                       for case, at in stalled_cases(session, person, now)]
         held = session.scalars(sa.select(OutboxEmail).where(OutboxEmail.recipient_id == person.id,

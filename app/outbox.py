@@ -21,13 +21,13 @@ with the use case that causes them.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import make_msgid
-from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app
@@ -50,9 +50,9 @@ def wants_digest(session: Session, user: User) -> bool:
                                .where(NotificationPreference.user_id == user.id)))
 
 
-def queue(session: Session, *, kind: str, recipient: Optional[User] = None, to_address: Optional[str] = None,
-          subject: str, body: str, case_id: Optional[int] = None, urgent: bool = False,
-          dedupe_key: Optional[str] = None, digestible: bool = True) -> Optional[OutboxEmail]:
+def queue(session: Session, *, kind: str, recipient: User | None = None, to_address: str | None = None,
+          subject: str, body: str, case_id: int | None = None, urgent: bool = False,
+          dedupe_key: str | None = None, digestible: bool = True) -> OutboxEmail | None:
     """Adds an email to the caller's transaction, for a user (`recipient`) or for someone outside who has no account
     (`to_address`, such as an employer's Prevent contact). With `dedupe_key`, an email already queued under that key
     (by an earlier run, or a concurrent one) means this one is not queued: None is returned."""
@@ -108,7 +108,7 @@ def _lease_until():
     return utcnow() + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
 
 
-def claim(limit: int) -> Optional[Claim]:
+def claim(limit: int) -> Claim | None:
     """Takes up to `limit` due emails for this worker alone, in a short transaction of its own; None when none is due.
 
     PostgreSQL skips rows another worker has locked; elsewhere the conditional update makes a second claim of the
@@ -218,10 +218,9 @@ def deliver_due(batch_size: int = 50) -> DeliveryReport:
         try:
             send_claimed(batch, connection, report)
         finally:
-            try:
+            # The emails are sent and marked; a failed goodbye to the server changes nothing.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
                 connection.__exit__(None, None, None)
-            except (smtplib.SMTPException, OSError):
-                pass  # the emails are sent and marked; a failed goodbye to the server changes nothing
 
 
 def send_claimed(batch: Claim, connection, report: DeliveryReport) -> None:

@@ -2,21 +2,29 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Any
 
 from app import workflow
 from app.extensions import db
 from app.models import (
-    AccessLogEntry, AuditEvent, BreakGlass, Case, CaseAction, CaseStatus, Employer, EmployerCommunication, Subject,
+    AccessLogEntry,
+    AuditEvent,
+    BreakGlass,
+    Case,
+    CaseAction,
+    CaseStatus,
+    Employer,
+    EmployerCommunication,
+    Subject,
     TrainingRecord,
 )
+from app.security import CaseAccess, can, case_access
+from app.services import training
 from app.services.cases import CaseRow, ChronologyItem
 from app.services.employers import Coverage, Figures, Standing
-from app.services import training
-from app.security import CaseAccess, can, case_access
 
 
-def iso(value: Optional[date | datetime]) -> Optional[str]:
+def iso(value: date | datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
@@ -27,7 +35,7 @@ def reporter_status(status: CaseStatus) -> str:
     return CaseStatus.under_review.value
 
 
-def case_json(case: Case, user, *, access: Optional[CaseAccess] = None, flags: Optional[CaseRow] = None) -> dict:
+def case_json(case: Case, user, *, access: CaseAccess | None = None, flags: CaseRow | None = None) -> dict:
     access = access or case_access(db.session, user, case.id)
     if access is not CaseAccess.FULL:
         return {

@@ -12,10 +12,11 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from flask_appbuilder import Model

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import logging
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context

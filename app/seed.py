@@ -5,7 +5,7 @@ Demo people, numbers and addresses are invented: the provider's policy names rea
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
@@ -120,7 +120,7 @@ def seed_demo(password: str) -> None:
     enrol_demo_second_factors(list(users.values()))
     indicator_ids = db.session.scalars(sa.select(Indicator.id).order_by(Indicator.id).limit(3)).all()
     type_ids = db.session.scalars(sa.select(ConcernType.id).order_by(ConcernType.position)).all()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def concern(reporter: str, name: str, days_ago: int, **extra) -> int:
         subject = {"full_name": name, "subject_type": extra.pop("subject_type", "learner"),

@@ -21,7 +21,6 @@ from __future__ import annotations
 import secrets
 import time
 from datetime import timedelta
-from typing import Optional
 
 import sqlalchemy as sa
 from flask import Flask, current_app, flash, has_request_context, jsonify, redirect, request, session, url_for
@@ -119,7 +118,7 @@ class AuthDBView(fab_views.AuthDBView):
         return self.render_template("sign_out.html")
 
 
-def _why_ended(now: int) -> Optional[str]:
+def _why_ended(now: int) -> str | None:
     """Why the signed-in session in this request has ended, or None while it holds."""
     config = current_app.config
     idle_minutes, max_hours = config["SESSION_IDLE_MINUTES"], config["SESSION_MAX_HOURS"]

@@ -21,8 +21,8 @@ commits once.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable, Optional
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, request
@@ -85,7 +85,7 @@ def register(app: Flask) -> None:
 
 # --- lockout ------------------------------------------------------------------------------------------------------
 
-def _locked_user(who: sa.ColumnElement[bool]) -> Optional[User]:
+def _locked_user(who: sa.ColumnElement[bool]) -> User | None:
     """The active user matching `who`, if their account is locked now."""
     found = db.session.execute(
         sa.select(User, AccountState.locked_until).join(AccountState, AccountState.user_id == User.id)
@@ -103,7 +103,7 @@ def _refuse(locked: User) -> None:
     g.sign_in_failed = True
 
 
-def authenticate(username: str, password: str, check: Callable[[str, str], Optional[User]]) -> Optional[User]:
+def authenticate(username: str, password: str, check: Callable[[str, str], User | None]) -> User | None:
     """FAB's password check (`check`), refused outright while the account is locked."""
     locked = _locked_user(sa.or_(User.username == username, User.email == username)) if username else None
     if locked is not None:

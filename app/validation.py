@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
 
 from app.errors import InvalidData
 
@@ -47,7 +48,7 @@ def parse_iso_or_uk_date(raw: Any) -> date:
         raise ValueError(f"{text} is not a date.") from None
 
 
-def parse_datetime(raw: Any, naive_zone: tzinfo = timezone.utc) -> datetime:
+def parse_datetime(raw: Any, naive_zone: tzinfo = UTC) -> datetime:
     """ISO 8601; a time without a zone is read in `naive_zone` (UTC for the API, UK time for the pages)."""
     if isinstance(raw, datetime):
         value = raw
@@ -59,7 +60,7 @@ def parse_datetime(raw: Any, naive_zone: tzinfo = timezone.utc) -> datetime:
             raise ValueError("Enter a date and time as YYYY-MM-DDTHH:MM.") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=naive_zone)
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def parse_bool(raw: Any) -> bool:
@@ -125,8 +126,8 @@ def choice_parser(choices: tuple[str, ...]) -> Callable[[Any], str]:
     return parse
 
 
-def not_in_future(value, now: Optional[datetime] = None):
-    now = now or datetime.now(timezone.utc)
+def not_in_future(value, now: datetime | None = None):
+    now = now or datetime.now(UTC)
     limit = now + timedelta(minutes=5) if isinstance(value, datetime) else now.date()
     if value > limit:
         raise ValueError("This cannot be in the future.")
@@ -188,7 +189,7 @@ class Form:
             self.errors.setdefault(name, []).append(str(exc))
             return default
 
-    def nested(self, name: str) -> Optional["Form"]:
+    def nested(self, name: str) -> Form | None:
         """A form over the object sent as `name` (None when it is not an object), as strict as this one; its errors
         are reported as `name.field`."""
         details = self.raw(name)

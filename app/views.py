@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import io
 from datetime import date
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, request, send_file, url_for
@@ -24,7 +24,17 @@ from app.extensions import db
 from app.models import CaseStatus, ConcernType, Indicator, IndicatorKind, StoredFile, TrainingCourse, User
 from app.security import CaseAccess, can, case_workers
 from app.services import (
-    access, accounts, actions, cases, employers, oversight, preferences, reports, retention, subjects, training,
+    access,
+    accounts,
+    actions,
+    cases,
+    employers,
+    oversight,
+    preferences,
+    reports,
+    retention,
+    subjects,
+    training,
 )
 from app.services.cases import CaseFilters
 
@@ -185,8 +195,8 @@ class CaseView(BaseView):
                                     statuses=list(CaseStatus), types=types, owners=case_workers(db.session),
                                     args=args, sealed=access.sealed_by_reference(db.session, g.user, filters.search))
 
-    def _render_case(self, pk: int, *, opening: bool = False, draft: Optional[dict] = None,
-                     errors: Optional[dict] = None, message: Optional[str] = None, status_code: int = 200):
+    def _render_case(self, pk: int, *, opening: bool = False, draft: dict | None = None,
+                     errors: dict | None = None, message: str | None = None, status_code: int = 200):
         """The case page; `opening` it (not showing it again after a refused form) is logged in the access log."""
         sealed = access.sealed_case(db.session, g.user, pk)
         if sealed is not None:  # the Lead, on a restricted case not given to them: why they would open it
@@ -490,8 +500,8 @@ class EmployerView(BaseView):
                                     today=date.today(), may={"add": can(g.user, "can_create", "Employer"),
                                                              "see_directors": can(g.user, "can_read_all", "Employer")})
 
-    def _render_form(self, employer, values: dict, errors: dict, message: Optional[str] = None,
-                     status_code: Optional[int] = None):
+    def _render_form(self, employer, values: dict, errors: dict, message: str | None = None,
+                     status_code: int | None = None):
         directors = employers.director_choices(db.session) if can(g.user, "can_read_all", "Employer") else None
         return self.render_template("employer_form.html", employer=employer, values=values, errors=errors,
                                     message=message, directors=directors), status_code or (422 if errors else 200)
@@ -531,8 +541,8 @@ class EmployerView(BaseView):
         flash("Employer updated.", "success")
         return redirect(url_for("EmployerView.show", pk=pk))
 
-    def _render_employer(self, pk: int, *, draft: Optional[dict] = None, errors: Optional[dict] = None,
-                         message: Optional[str] = None, status_code: int = 200):
+    def _render_employer(self, pk: int, *, draft: dict | None = None, errors: dict | None = None,
+                         message: str | None = None, status_code: int = 200):
         employer, standing = employers.get_employer(db.session, g.user, pk)
         return self.render_template(
             "employer_page.html", employer=employer, standing=standing, today=date.today(),
@@ -672,8 +682,8 @@ class TrainingView(BaseView):
     }
     default_view = "mine"
 
-    def _render_mine(self, *, draft: Optional[dict] = None, errors: Optional[dict] = None,
-                     message: Optional[str] = None, status_code: int = 200):
+    def _render_mine(self, *, draft: dict | None = None, errors: dict | None = None,
+                     message: str | None = None, status_code: int = 200):
         staff = training.own_staff(db.session, g.user)
         latest = staff.training[0] if staff and staff.training else None
         today = date.today()
@@ -703,8 +713,8 @@ class TrainingView(BaseView):
     def certificate(self, pk: int):
         return file_download(training.certificate(db.session, g.user, pk))
 
-    def _render_staff(self, *, draft: Optional[dict] = None, errors: Optional[dict] = None,
-                      message: Optional[str] = None, status_code: int = 200):
+    def _render_staff(self, *, draft: dict | None = None, errors: dict | None = None,
+                      message: str | None = None, status_code: int = 200):
         args = request.args
         status = args.get("status")
         filters = training.StaffFilters(
@@ -739,8 +749,8 @@ class TrainingView(BaseView):
               "Everyone who signs in is on the staff list already.", "success")
         return redirect(url_for("TrainingView.staff"))
 
-    def _render_staff_member(self, pk: int, *, draft: Optional[dict] = None, errors: Optional[dict] = None,
-                             message: Optional[str] = None, status_code: int = 200):
+    def _render_staff_member(self, pk: int, *, draft: dict | None = None, errors: dict | None = None,
+                             message: str | None = None, status_code: int = 200):
         return self.render_template(
             "training_staff_member.html", staff=training.get_staff(db.session, g.user, pk),
             people=people_who_sign_in(), draft=draft or {}, errors=errors or {}, message=message,
@@ -769,8 +779,8 @@ class TrainingView(BaseView):
             flash("Verified.", "success")
         return redirect(back_to(url_for("TrainingView.staff")))
 
-    def _render_import(self, *, report=None, draft: Optional[dict] = None, errors: Optional[dict] = None,
-                       message: Optional[str] = None, status_code: int = 200):
+    def _render_import(self, *, report=None, draft: dict | None = None, errors: dict | None = None,
+                       message: str | None = None, status_code: int = 200):
         return self.render_template(
             "training_import.html", report=report, kinds=training.IMPORT_KINDS, encodings=training.ENCODINGS,
             draft=draft or {}, errors=errors or {}, message=message,
@@ -827,7 +837,7 @@ class RetentionView(BaseView):
                               "staff_record": "link_staff", "access_export": "access_export"}
     default_view = "index"
 
-    def _page(self, draft: Optional[dict] = None, errors: Optional[dict] = None, message: Optional[str] = None,
+    def _page(self, draft: dict | None = None, errors: dict | None = None, message: str | None = None,
               status_code: int = 200):
         if message:
             flash(message, "warning")

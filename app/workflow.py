@@ -6,8 +6,9 @@ views, the API, the CLI and tests all go through `app.services.cases.transition`
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 from app.errors import InvalidData, NotAllowed
 from app.models import CaseStatus as S
@@ -26,7 +27,7 @@ class Field:
     label: str
     required: bool = True
     choices: tuple[str, ...] = ()
-    column: Optional[str] = None  # the Case attribute it sets; None keeps it in the chronology entry only
+    column: str | None = None  # the Case attribute it sets; None keeps it in the chronology entry only
 
     def parser(self) -> Callable[[Any], Any]:
         return {
@@ -38,18 +39,18 @@ class Field:
         }[self.kind]
 
 
-Route = Callable[[Mapping[str, Any]], "tuple[S, Optional[O]]"]
+Route = Callable[[Mapping[str, Any]], "tuple[S, O | None]"]
 
 
-def to(status: S, outcome: Optional[O] = None) -> Route:
+def to(status: S, outcome: O | None = None) -> Route:
     return lambda data: (status, outcome)
 
 
-def by(field_name: str, routes: Mapping[str, "tuple[S, Optional[O]]"]) -> Route:
+def by(field_name: str, routes: Mapping[str, tuple[S, O | None]]) -> Route:
     return lambda data: routes[data[field_name]]
 
 
-def _panel_decision(data: Mapping[str, Any]) -> "tuple[S, Optional[O]]":
+def _panel_decision(data: Mapping[str, Any]) -> tuple[S, O | None]:
     if data["decision"] == "not_adopted":
         return S.closed, O.not_adopted
     if data.get("consent") is None:
@@ -154,7 +155,7 @@ for _row in TRANSITIONS:
 class Plan:
     transition: Transition
     target: S
-    outcome: Optional[O]
+    outcome: O | None
     data: dict[str, Any]  # the event's fields, parsed
     reason: str
 

@@ -16,7 +16,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -89,7 +89,7 @@ def fill(app, count: int) -> None:
     staff = sm.add_user("staff", "Sid", "Staff", "staff@example.org", sm.find_role("Staff"), "bench-password-not-used")
     types = db.session.scalars(sa.select(ConcernType.id)).all()
     rng = random.Random(42)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     statuses = list(CaseStatus)
     started = time.perf_counter()
     batch = 10_000

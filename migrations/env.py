@@ -1,9 +1,8 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -48,6 +47,7 @@ target_db = current_app.extensions['migrate'].db
 def get_metadata():
     # App models and FAB's ab_* tables share Flask-AppBuilder's declarative metadata, not Flask-SQLAlchemy's.
     from flask_appbuilder.models.sqla import Model
+
     import app.models  # noqa: F401  (registers the app's tables on that metadata)
     return Model.metadata
 
@@ -94,18 +94,34 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    if conf_args.get("render_item") is None:
+        conf_args["render_item"] = render_item
 
-    connectable = get_engine()
+    # A connection handed in by the caller (tests/test_schema.py migrates a database of its own), else the app's.
+    given = config.attributes.get("connection")
+    if given is not None:
+        run_on(given, conf_args)
+        return
+    with get_engine().connect() as connection:
+        run_on(connection, conf_args)
 
-    with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
 
-        with context.begin_transaction():
-            context.run_migrations()
+def run_on(connection, conf_args):
+    context.configure(
+        connection=connection,
+        target_metadata=get_metadata(),
+        **conf_args
+    )
+
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def render_item(type_, obj, autogen_context):
+    """New revisions never import the app: its UTC column type is, in the database, a plain DateTime."""
+    if type_ == "type" and type(obj).__name__ == "UTCDateTime":
+        return "sa.DateTime()"
+    return False
 
 
 if context.is_offline_mode():

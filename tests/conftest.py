@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -214,7 +214,7 @@ def ctx(app):
         db.session.remove()
 
 
-def totp_code(username: str) -> Optional[str]:
+def totp_code(username: str) -> str | None:
     """A code for the user's next sign-in, or None when they have no second factor. Users who must have one and
     have not (made by a test after set-up) are enrolled with TOTP_SECRET, as at set-up.
 
@@ -307,7 +307,7 @@ def users(ctx):
 @dataclass
 class ApiClient:
     client: Any
-    token: Optional[str]
+    token: str | None
 
     def _headers(self):
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -349,7 +349,7 @@ def api(app, ctx, api_tokens):
     active-flag change since, and young): otherwise the user signs in again.
     """
 
-    def make(username: Optional[str]) -> ApiClient:
+    def make(username: str | None) -> ApiClient:
         client = app.test_client()
         if username is None:
             return ApiClient(client, None)
@@ -411,7 +411,7 @@ def web(app, ctx, web_clients):
     from app.sessions import SEEN_AT
     handed_out: set[str] = set()
 
-    def make(username: Optional[str]):
+    def make(username: str | None):
         if username is None:
             return app.test_client()
         if username in handed_out:

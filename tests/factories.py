@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 PASSWORD = "correct-horse-battery-staple-42"
 _counter = itertools.count(1)
@@ -16,7 +16,7 @@ def user(name: str):
     return current_app.appbuilder.sm.find_user(name)
 
 
-def make_user(role: str, prefix: str = "user", first_name: Optional[str] = None,
+def make_user(role: str, prefix: str = "user", first_name: str | None = None,
               last_name: str = "Tester") -> str:
     """A user of the test's own with `role` and the tests' PASSWORD, named `prefix`-<random>; returns the username."""
     from flask import current_app
@@ -32,7 +32,7 @@ def concern_payload(**overrides) -> dict[str, Any]:
     payload = {
         "subject": {"full_name": f"Test Subject {n}", "subject_type": "learner", "date_of_birth": "2008-01-02"},
         "description": f"Concern text {n}: said \"something worrying\".",
-        "occurred_at": (datetime.now(timezone.utc) - timedelta(hours=2)).isoformat(),
+        "occurred_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
         "location": "Room 4",
         "indicator_ids": [],
         "immediate_danger": False,

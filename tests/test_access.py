@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from types import SimpleNamespace
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -365,7 +365,8 @@ REQUESTS = {
     "SubjectRightsApi.legal_hold": lambda t: (f"/api/v1/subject/{t.subject}/legal_hold", {"hold": True,
                                                                                          "reason": "Civil claim"}),
     "SubjectRightsApi.staff_record": lambda t: (
-        f"/api/v1/subject/{db.session.get(Case, t.restricted_case).subject_id}/staff_record", {"staff": t.staff_member}),
+        f"/api/v1/subject/{db.session.get(Case, t.restricted_case).subject_id}/staff_record",
+        {"staff": t.staff_member}),
     "SubjectRightsApi.access_export": lambda t: (f"/api/v1/subject/{t.subject}/access_export?format=pdf", None),
 }
 
@@ -377,7 +378,7 @@ def is_api(endpoint: str) -> bool:
 class Caller:
     """A signed-in (or anonymous) client for one route; `send` makes the request for the given records."""
 
-    def __init__(self, web, api, endpoint: str, method: str, username: Optional[str]):
+    def __init__(self, web, api, endpoint: str, method: str, username: str | None):
         self.endpoint, self.method = endpoint, method
         if is_api(endpoint):
             self.client = api(username)
@@ -412,7 +413,8 @@ def outcome(response, endpoint: str) -> str:
 def world() -> tuple:
     """What a write may change: the audit trail (every case write appends to it) and the reference data."""
     state = (db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)),
-             db.session.execute(sa.select(Indicator.id, Indicator.label, Indicator.active).order_by(Indicator.id)).all(),
+             db.session.execute(
+                 sa.select(Indicator.id, Indicator.label, Indicator.active).order_by(Indicator.id)).all(),
              db.session.execute(sa.select(ConcernType.id, ConcernType.label).order_by(ConcernType.id)).all())
     db.session.rollback()
     return state
@@ -552,7 +554,8 @@ def test_staff_list_only_their_own_cases_and_only_the_reporters_fields(api):
     assert listed["result"][0]["description"] == f"Concern text {mine.marker}"
 
     everything = staff.get("/api/v1/case/?q=(page_size:100)").get_json()
-    reporters = {row[0] for row in db.session.execute(sa.select(Case.reporter_id).where(Case.id.in_(everything["ids"])))}
+    reporters = {row[0] for row in
+                 db.session.execute(sa.select(Case.reporter_id).where(Case.id.in_(everything["ids"])))}
     assert someone_elses not in everything["ids"]
     assert reporters == {uid("staff")} and everything["count"] == db.session.scalar(
         sa.select(sa.func.count()).select_from(Case).where(Case.reporter_id == uid("staff")))
@@ -571,7 +574,8 @@ def test_naming_a_subject_one_may_not_look_up_is_refused(api):
         assert response.status_code == 422, response.get_json()
         assert set(response.get_json()["message"]) == {"subject_id"}
         assert "Private Person" not in body_of(response) and colleague.marker not in body_of(response)
-    colleague.restricted_case  # the Lead grants officer2 the case, and with it the person
+    # The Lead grants officer2 the case, and with it the person (reading the property makes the grant).
+    colleague.restricted_case  # noqa: B018
     again = concern_payload(subject_id=colleague.subject, subject=None)
     assert api("officer2").post("/api/v1/case/", json=again).status_code == 201
 

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
-    AuditEvent, BreakGlass, Case, CaseAccessGrant, CaseAction, CaseEntry, Employer, EmployerCommunication, Subject, TrainingCourse,
+    AuditEvent,
+    BreakGlass,
+    Case,
+    CaseAccessGrant,
+    CaseAction,
+    CaseEntry,
+    Employer,
+    EmployerCommunication,
+    Subject,
+    TrainingCourse,
     TrainingRecord,
 )
 from app.services import access, actions, employers
@@ -21,8 +31,8 @@ from app.validation import PROTECTED_MESSAGE, UNKNOWN_MESSAGE
 from tests.conftest import PASSWORD, concern_payload, make_case, user
 
 TODAY = date.today().isoformat()
-COUNTED = (AuditEvent, BreakGlass, Case, Subject, CaseEntry, CaseAction, CaseAccessGrant, Employer, EmployerCommunication,
-           TrainingRecord)
+COUNTED = (AuditEvent, BreakGlass, Case, Subject, CaseEntry, CaseAction, CaseAccessGrant, Employer,
+           EmployerCommunication, TrainingRecord)
 
 
 def restricted_case() -> int:
@@ -53,7 +63,7 @@ class Write:
     name: str
     role: str
     method: str
-    prepare: Callable[[], tuple[str, dict[str, Any], Optional[tuple[type, int]]]]
+    prepare: Callable[[], tuple[str, dict[str, Any], tuple[type, int] | None]]
     protected: str  # a field of the record that the system sets
 
 
@@ -150,7 +160,7 @@ WRITES = (
 )
 
 
-def state(target: Optional[tuple[type, int]]) -> tuple:
+def state(target: tuple[type, int] | None) -> tuple:
     """What a refused request must leave as it was: the row counts (the audit trail's included) and the record."""
     counts = tuple(db.session.scalar(sa.select(sa.func.count()).select_from(model)) for model in COUNTED)
     record = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -63,7 +63,7 @@ def assert_when(event: dict, t0: datetime, t1: datetime) -> None:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def cli_verify(app) -> tuple[int, dict]:
@@ -238,11 +238,10 @@ def test_a_change_without_an_actor_is_refused_and_nothing_is_saved(raw_engine, u
     from app.services.uow import unit_of_work
     case_id = make_case("staff", "reported")
     stored, before = _case_row(raw_engine, case_id), last_seq()
-    with pytest.raises(audit.ActorRequired):
-        with unit_of_work() as session:
-            case = session.get(Case, case_id)
-            case.location = "Changed by nobody"
-            audit.record(session, actor, "edit", case, reason="no one did this")
+    with pytest.raises(audit.ActorRequired), unit_of_work() as session:
+        case = session.get(Case, case_id)
+        case.location = "Changed by nobody"
+        audit.record(session, actor, "edit", case, reason="no one did this")
     assert _case_row(raw_engine, case_id) == stored
     assert last_seq() == before
 
@@ -253,9 +252,8 @@ def test_a_change_to_an_audited_record_without_an_audit_event_is_refused_and_not
     from app.services.uow import unit_of_work
     case_id = make_case("staff", "reported")
     stored, before = _case_row(raw_engine, case_id), last_seq()
-    with pytest.raises(AuditMissing, match="Case"):
-        with unit_of_work() as session:
-            session.get(Case, case_id).location = "Changed behind the audit's back"
+    with pytest.raises(AuditMissing, match="Case"), unit_of_work() as session:
+        session.get(Case, case_id).location = "Changed behind the audit's back"
     assert _case_row(raw_engine, case_id) == stored
     assert last_seq() == before
 
@@ -290,9 +288,8 @@ def test_the_guard_holds_for_a_plain_commit_and_for_each_record_separately(raw_e
 # --- append-only in the database ------------------------------------------------------------------------------
 
 def _refused(raw_engine, statement: str, params: dict | None = None) -> None:
-    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
-        with raw_engine.begin() as conn:
-            conn.execute(sa.text(statement), params or {})
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), raw_engine.begin() as conn:
+        conn.execute(sa.text(statement), params or {})
 
 
 def _all_events(conn) -> list[dict]:
@@ -575,7 +572,7 @@ def test_an_unreadable_head_file_still_saves_the_concern_and_verify_says_so(app,
     finally:
         path.write_bytes(kept)
     audit.write_anchor(dict(zip(("seq", "hash"), _db().session.execute(
-        sa.text("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")).one())))
+        sa.text("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")).one(), strict=True)))
     _db().session.rollback()
     code, result = cli_verify(app)
     assert (code, result["ok"]) == (0, True), result

@@ -2,7 +2,7 @@
 states, types, quarters and the edges of the period; and Governance's suppressed view."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -23,7 +23,7 @@ def step(case_id: int, event: str, **data) -> None:
 
 def backdate(case_id: int, recorded: str, decided_after_days: float | None = None) -> None:
     """Moves a fixture case back in time (the services stamp "now"): when it was recorded and first decided."""
-    recorded_at = datetime.fromisoformat(recorded).replace(tzinfo=timezone.utc)
+    recorded_at = datetime.fromisoformat(recorded).replace(tzinfo=UTC)
     with unit_of_work() as session:
         session.execute(sa.update(Case).where(Case.id == case_id).values(recorded_at=recorded_at))
         if decided_after_days is not None:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyotp
@@ -81,7 +81,7 @@ def rate_limits_on(app):
 def test_five_failed_sign_ins_lock_the_account_and_then_even_the_right_password_is_refused(app, ctx, person):
     name = person()
     client = app.test_client()
-    for attempt in range(4):
+    for _attempt in range(4):
         assert api_sign_in(client, name, WRONG).status_code == 401
     assert web_sign_in(client, name, WRONG).status_code == 302  # the fifth, on the page: web and API count together
 
@@ -100,7 +100,7 @@ def test_five_failed_sign_ins_lock_the_account_and_then_even_the_right_password_
 def test_when_the_lock_expires_the_right_password_signs_in_and_the_count_starts_again(app, ctx, person):
     name = person()
     client = app.test_client()
-    for attempt in range(5):
+    for _attempt in range(5):
         api_sign_in(client, name, WRONG)
     user = app.appbuilder.sm.find_user(name)
     db.session.get(AccountState, user.id).locked_until = utcnow() - timedelta(seconds=1)
@@ -110,7 +110,7 @@ def test_when_the_lock_expires_the_right_password_signs_in_and_the_count_starts_
     db.session.expire_all()
     assert app.appbuilder.sm.find_user(name).fail_login_count == 0
     assert db.session.get(AccountState, user.id).locked_until is None
-    for attempt in range(4):  # four more failures do not lock it again: the count started again
+    for _attempt in range(4):  # four more failures do not lock it again: the count started again
         api_sign_in(client, name, WRONG)
     assert api_sign_in(client, name, PASSWORD).status_code == 200
 
@@ -118,7 +118,7 @@ def test_when_the_lock_expires_the_right_password_signs_in_and_the_count_starts_
 def test_the_admin_lifts_a_lock_with_a_reason_audited_and_the_count_starts_again(app, ctx, person, web):
     name = person()
     client = app.test_client()
-    for attempt in range(5):
+    for _attempt in range(5):
         api_sign_in(client, name, WRONG)
     account = app.appbuilder.sm.find_user(name)
     admin = web("admin")
@@ -138,12 +138,13 @@ def test_the_admin_lifts_a_lock_with_a_reason_audited_and_the_count_starts_again
     assert audit.verify(db.session).ok
     # Lifting a lock that is not there changes nothing.
     again = admin.post(f"/two-step/users/{account.id}/unlock", data={"reason": "Again", "csrf_token": token})
-    assert again.status_code == 302 and len([e for e in events_about(account.id) if e.action == "account_unlocked"]) == 1
+    assert again.status_code == 302
+    assert len([e for e in events_about(account.id) if e.action == "account_unlocked"]) == 1
 
 
 def test_the_lock_holds_for_the_set_time(app, ctx, person):
     name = person()
-    for attempt in range(5):
+    for _attempt in range(5):
         api_sign_in(app.test_client(), name, WRONG)
     state = db.session.get(AccountState, app.appbuilder.sm.find_user(name).id)
     minutes = (state.locked_until - utcnow()).total_seconds() / 60
@@ -161,7 +162,7 @@ def officer(new_user):
 
 
 def wrong_code() -> str:
-    right = {pyotp.TOTP(TOTP_SECRET).at(datetime.now(timezone.utc) + timedelta(seconds=30 * steps))
+    right = {pyotp.TOTP(TOTP_SECRET).at(datetime.now(UTC) + timedelta(seconds=30 * steps))
              for steps in (-1, 0, 1)}
     return next(code for code in ("000000", "111111", "222222") if code not in right)
 
@@ -195,7 +196,7 @@ def test_right_password_then_wrong_codes_signing_in_again_and_again_on_the_page_
     while guesses < threshold - 1:
         attacker = app.test_client()
         assert web_sign_in(attacker, officer, PASSWORD).headers["Location"] == "/"  # the password is right
-        for attempt in range(2):
+        for _attempt in range(2):
             if guesses < threshold - 1:
                 assert second_step(attacker, wrong_code()).status_code == 422
                 guesses += 1
@@ -237,7 +238,7 @@ def test_right_password_and_wrong_totp_over_and_over_on_the_api_locks_the_accoun
 def test_a_sign_in_begun_before_the_lock_gets_no_more_guesses_not_even_the_right_code(app, ctx, officer):
     waiting = app.test_client()
     assert web_sign_in(waiting, officer, PASSWORD).status_code == 302  # the password step done, the code to come
-    for attempt in range(app.config["LOCKOUT_THRESHOLD"]):
+    for _attempt in range(app.config["LOCKOUT_THRESHOLD"]):
         api_sign_in_with_code(app.test_client(), officer, wrong_code())
 
     refused = second_step(waiting, totp_code(officer))
@@ -250,7 +251,7 @@ def test_a_sign_in_begun_before_the_lock_gets_no_more_guesses_not_even_the_right
 def test_only_a_completed_sign_in_starts_the_count_again(app, ctx, officer, person):
     client = app.test_client()
     web_sign_in(client, officer, PASSWORD)
-    for attempt in range(3):
+    for _attempt in range(3):
         second_step(client, wrong_code())
     web_sign_in(app.test_client(), officer, PASSWORD)
     assert failures_of(officer) == 3  # the password alone is half a sign-in
@@ -267,7 +268,7 @@ def test_wrong_codes_on_the_page_get_429_per_address_counted_with_failed_passwor
     monkeypatch.setitem(app.config, "LOCKOUT_THRESHOLD", 1000)  # the rate limit alone, not the lockout, is tested
     client = app.test_client()
     web_sign_in(client, officer, PASSWORD)
-    for attempt in range(5):
+    for _attempt in range(5):
         assert api_sign_in(client, new_name("nobody"), WRONG).status_code == 401
         assert second_step(client, wrong_code()).status_code == 422
     refused = second_step(client, totp_code(officer))
@@ -291,7 +292,7 @@ def test_wrong_codes_on_the_page_get_429_per_user_from_any_address(app, ctx, off
 
 def test_unknown_user_wrong_password_and_locked_account_get_the_same_answer(app, ctx, person):
     locked, known = person(), person()
-    for attempt in range(5):
+    for _attempt in range(5):
         api_sign_in(app.test_client(), locked, WRONG)
     client = app.test_client()
     cases = {"unknown": (new_name("nobody"), PASSWORD), "wrong password": (known, WRONG),
@@ -314,13 +315,13 @@ def test_unknown_user_wrong_password_and_locked_account_take_about_as_long(app, 
     monkeypatch.setitem(app.config, "FAB_PASSWORD_HASH_METHOD", "scrypt")
     monkeypatch.setitem(app.config, "AUTH_DB_FAKE_PASSWORD_HASH_CHECK", generate_password_hash("not a password"))
     locked, known = person(), person()
-    for attempt in range(5):
+    for _attempt in range(5):
         api_sign_in(app.test_client(), locked, WRONG)
     monkeypatch.setitem(app.config, "LOCKOUT_THRESHOLD", 1000)  # the known user stays unlocked while measured
     client = app.test_client()
     attempts = {"unknown": (new_name("nobody"), WRONG), "wrong password": (known, WRONG), "locked": (locked, PASSWORD)}
     durations = {kind: [] for kind in attempts}
-    for round_ in range(7):
+    for _round in range(7):
         for kind, credentials in attempts.items():
             started = time.perf_counter()
             assert api_sign_in(client, *credentials).status_code == 401
@@ -369,7 +370,7 @@ def test_an_unknown_name_costs_the_same_work_as_a_wrong_password(app, ctx, perso
 
 def test_failed_sign_ins_from_one_address_get_429_on_the_api_and_the_page(app, ctx, rate_limits_on):
     client = app.test_client()
-    for attempt in range(5):  # every one a different, unknown username: only the address limit applies
+    for _attempt in range(5):  # every one a different, unknown username: only the address limit applies
         assert api_sign_in(client, new_name("nobody"), WRONG).status_code == 401
         assert web_sign_in(client, new_name("nobody"), WRONG).status_code == 302
 
@@ -393,7 +394,7 @@ def test_failed_sign_ins_for_one_username_get_429_from_any_address_whether_or_no
 
 def test_successful_sign_ins_do_not_count_towards_the_limit(app, ctx, rate_limits_on):
     client = app.test_client()
-    for attempt in range(15):  # a whole office behind one address signing in at nine o'clock
+    for _attempt in range(15):  # a whole office behind one address signing in at nine o'clock
         assert api_sign_in(client, "staff", PASSWORD).status_code == 200
 
 
@@ -415,7 +416,7 @@ def test_wrong_second_step_codes_on_the_api_count_towards_the_limit(app, ctx, ne
 def test_even_the_right_password_is_refused_while_rate_limited(app, ctx, person, rate_limits_on):
     name = person()
     client = app.test_client()
-    for attempt in range(10):
+    for _attempt in range(10):
         api_sign_in(client, new_name("nobody"), WRONG)
     assert api_sign_in(client, name, PASSWORD).status_code == 429
 

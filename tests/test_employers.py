@@ -11,7 +11,7 @@ import re
 import time
 import uuid
 from datetime import date, timedelta
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -47,7 +47,7 @@ def make_employer(owner: str, **fields) -> int:
     return employers.create_employer(user(owner), payload).id
 
 
-def log(owner: str, employer_id: int, occurred_on: date, acknowledged_on: Optional[date] = None, **extra) -> int:
+def log(owner: str, employer_id: int, occurred_on: date, acknowledged_on: date | None = None, **extra) -> int:
     payload = {"occurred_on": occurred_on.isoformat(), "method": "meeting", "shared": ["policy", "briefing"], **extra}
     if acknowledged_on:
         payload.update(acknowledged_on=acknowledged_on.isoformat(), acknowledged_by="Pat Contact")
@@ -84,13 +84,13 @@ class Records:
         self.attachment = attach(owner, self.employer, self.communication)
 
 
-def new_employer(me: Optional[int]) -> dict[str, Any]:
+def new_employer(me: int | None) -> dict[str, Any]:
     """A new employer kept by whoever asks (a Programme Director keeps their own; the Lead names the director)."""
     return {"name": f"New Employer {uuid.uuid4().hex[:8]}", "contact_email": "someone@employer.example",
             "active": "yes", **({"director_id": me} if me else {})}
 
 
-def communication_form(me: Optional[int]) -> dict[str, Any]:
+def communication_form(me: int | None) -> dict[str, Any]:
     return {"occurred_on": TODAY.isoformat(), "method": "call", "shared": ["policy"]}
 
 
@@ -125,7 +125,7 @@ COVERAGE_ROUTES = {"coverage page", "api coverage"}
 CREATE_OR_LIST = {"list page", "new form", "add employer", "api list", "api create"}
 
 
-def expected(route: str, role: Optional[str]) -> str:
+def expected(route: str, role: str | None) -> str:
     kind = ROUTES[route][0]
     if role is None:
         return "login" if kind == "page" else "401"

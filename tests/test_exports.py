@@ -91,7 +91,8 @@ def test_every_csv_export_neutralises_cells_a_spreadsheet_would_run(api, web, ct
                                           "programme": FORMULAS[0]})
     officer = api("officer")
     for formula in FORMULAS:  # each a whole cell of the chronology: the note's text is its reason column
-        response = officer.post(f"/api/v1/case/{case_id}/notes", json={"kind": "note", "text": formula, "source": formula})
+        response = officer.post(f"/api/v1/case/{case_id}/notes",
+                                json={"kind": "note", "text": formula, "source": formula})
         assert response.status_code == 201, response.get_json()
     exports = {
         "case page": web("officer").get(f"/cases/{case_id}/export?format=csv"),

@@ -7,7 +7,7 @@ accepted code before each sign-in) never hide a replay.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pyotp
@@ -47,7 +47,7 @@ def person(role: str = OFFICER, secret: str | None = None) -> str:
 
 
 def code(secret: str, steps: int = 0) -> str:
-    return pyotp.TOTP(secret).at(datetime.now(timezone.utc) + timedelta(seconds=30 * steps))
+    return pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30 * steps))
 
 
 def wrong_code(secret: str) -> str:
@@ -123,7 +123,8 @@ def test_enrolment_shows_a_qr_code_drawn_here_and_needs_a_valid_code(app, ctx):
     assert sent_to(client.get("/two-step/enrol")) == "/two-step/"
     assert sent_to(client.post("/two-step/enrol", data={"code": code(secret), "csrf_token": token})) == "/two-step/"
 
-    stored = db.session.scalars(sa.select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user(username).id)).all()
+    stored = db.session.scalars(
+        sa.select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user(username).id)).all()
     assert len(stored) == 10
     for typed in codes:
         assert not any(typed.replace("-", "") in value or typed in value for value in stored)
@@ -264,7 +265,7 @@ def test_too_many_wrong_codes_in_a_row_lock_the_account_and_sign_the_user_out(ap
     assert sent_to(password_sign_in(app, username).get("/cases/")) == "/login/"
     # ...until the lock has passed; then a new sign-in starts again.
     db.session.execute(sa.update(AccountState).where(AccountState.user_id == account.id)
-                       .values(locked_until=datetime.now(timezone.utc) - timedelta(seconds=1)))
+                       .values(locked_until=datetime.now(UTC) - timedelta(seconds=1)))
     db.session.commit()
     client = password_sign_in(app, username)
     assert sent_to(second_step(client, code(secret))) == "/"
@@ -306,7 +307,8 @@ def test_without_the_second_factor_no_case_page_and_no_api_case_data_is_served(a
             assert response.status_code == 401, (what, path)
             assert "without the second factor" in response.get_json()["message"]
             assert not any(text in response.get_data(as_text=True) for text in secrets_of_the_case)
-    response = anonymous.post("/api/v1/security/refresh", headers={"Authorization": f"Bearer {forged['a refresh token without it']}"})
+    response = anonymous.post("/api/v1/security/refresh",
+                              headers={"Authorization": f"Bearer {forged['a refresh token without it']}"})
     assert response.status_code == 401
 
     # The same requests with the second factor serve the case: the refusals above are the gate's.

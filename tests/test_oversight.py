@@ -6,9 +6,9 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from app.errors import Forbidden, NotFound
 from app.extensions import db
 from app.models import AccessAlert, AccessLogEntry, AuditEvent, CaseReview, OutboxEmail
-from app.errors import Forbidden, NotFound
 from app.services import actions, cases, oversight
 from tests.conftest import PASSWORD, csrf_token, make_case, user
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html as htmllib
 import re
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -180,7 +180,7 @@ def test_a_concern_goes_from_staff_through_channel_to_closure_and_is_reopened_by
     case_id = int(re.fullmatch(r"/concerns/(\d+)/raised", response.request.path).group(1))
     reference = REFERENCE_RE.search(text(confirmation)).group(0)
     # PC-<year raised>-<case number>, e.g. PC-2026-0042.
-    assert reference == f"PC-{datetime.now(timezone.utc).year}-{case_id:04d}"
+    assert reference == f"PC-{datetime.now(UTC).year}-{case_id:04d}"
     assert "call 999" in text(confirmation)
 
     # The reporter finds it among their concerns, and sees only the receipt.

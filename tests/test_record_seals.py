@@ -11,8 +11,8 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from app import append_only
 from app.extensions import db
+from migrations import frozen
 from tests.conftest import make_case, user
 
 
@@ -166,14 +166,14 @@ def access_log(app, baseline, web, raw_engine):
     table = AccessLogEntry.__table__
     with raw_engine.begin() as conn:
         kept = [dict(row) for row in conn.execute(sa.select(table).order_by(table.c.id)).mappings()]
-        append_only.drop_triggers(conn, "access_log")
+        frozen.drop_append_only_triggers(conn, "access_log")
     try:
         yield table
     finally:
         with raw_engine.begin() as conn:
             conn.execute(table.delete())
             conn.execute(table.insert(), kept)
-            append_only.create_triggers(conn, "access_log")
+            frozen.create_append_only_triggers(conn, "access_log")
     assert_as_before(app, baseline)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ TODAY = date(2026, 11, 25)  # the frozen clock every run here uses
 
 
 def at(day: date) -> str:
-    return datetime.combine(day, time(10), tzinfo=timezone.utc).isoformat()
+    return datetime.combine(day, time(10), tzinfo=UTC).isoformat()
 
 
 class Person:
@@ -56,7 +56,7 @@ class Person:
                 closing = session.scalars(sa.select(CaseEntry).where(CaseEntry.case_id == self.case_id,
                                                                      CaseEntry.to_status == "closed")).all()
                 for entry in closing:
-                    entry.at = datetime.combine(closed_on, time(12), tzinfo=timezone.utc)
+                    entry.at = datetime.combine(closed_on, time(12), tzinfo=UTC)
                 audit.record(session, "test:setup", "backdate_closure", session.get(Case, self.case_id))
         if left_on:
             with unit_of_work() as session:
@@ -142,7 +142,7 @@ def records_that_differ() -> list[str]:
 
 def test_the_rules_give_each_kind_of_subject_its_date(ctx, people):
     subjects = [db.session.get(Subject, p.subject_id) for p in people.values()]
-    dates = {name: r for name, r in zip(people, retention._retentions(db.session, subjects).values())}
+    dates = {name: r for name, r in zip(people, retention._retentions(db.session, subjects).values(), strict=True)}
     assert dates["child_due"].rule == retention.CHILD
     assert dates["child_due"].due_on == TODAY - timedelta(days=1)
     assert dates["child_not_due"].due_on == TODAY + timedelta(days=1)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import itertools
 import re
-from typing import Optional
 
 import pytest
 import sqlalchemy as sa
@@ -49,7 +48,7 @@ def token(client) -> str:
     return csrf_token(client.get("/concerns/new").get_data(as_text=True))
 
 
-def edit_user(client, username: str, *, roles: list[str], reason: Optional[str] = "Joined the team", **fields):
+def edit_user(client, username: str, *, roles: list[str], reason: str | None = "Joined the team", **fields):
     """Posts the Admin's user form for `username` with its current details, these roles and changes."""
     person = fresh(username)
     form = {"first_name": person.first_name, "last_name": person.last_name, "username": person.username,
@@ -67,7 +66,7 @@ def flashed(response) -> str:
     return " ".join(html.unescape(" ".join(message.split())) for message in messages)
 
 
-def lead_told(inbox, messages: Optional[list] = None) -> list:
+def lead_told(inbox, messages: list | None = None) -> list:
     return [m for m in (deliver(inbox) if messages is None else messages)
             if m["To"] == LEAD_EMAIL and m["Subject"] == "A user account or role changed"]
 

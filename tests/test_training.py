@@ -11,7 +11,6 @@ import itertools
 import re
 import uuid
 from datetime import date, timedelta
-from typing import Optional
 
 import pytest
 import sqlalchemy as sa
@@ -26,8 +25,7 @@ from app.models import AuditEvent, StaffMember, TrainingCourse, TrainingRecord
 from app.seed import TRAINING_COURSES, seed_reference
 from app.services import training
 from app.services.uow import unit_of_work
-from tests.conftest import PASSWORD, csrf_token, user
-from tests.conftest import deliver
+from tests.conftest import PASSWORD, csrf_token, deliver, user
 from tests.sample_files import PDF, PNG
 from tests.test_pages import section
 
@@ -48,7 +46,7 @@ def marker() -> str:
     return uuid.uuid4().hex[:8]
 
 
-def add_person(team: Optional[str] = None, **fields) -> StaffMember:
+def add_person(team: str | None = None, **fields) -> StaffMember:
     """Someone without a sign-in, added by the Lead, with an employee reference of their own."""
     tag = marker()
     return training.add_staff(user("lead"), {"full_name": f"Person {tag}", "employee_ref": f"E-{tag}", "team": team,

@@ -9,9 +9,9 @@ of its own, so nothing the test's session holds can hide what was (or was not) c
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -108,9 +108,8 @@ def test_a_concern_that_fails_after_flushing_leaves_no_case_subject_audit_event_
         before = counts(conn)
     anchor = audit.read_anchor()
 
-    with fault_at_commit(_counts_in) as inside:
-        with pytest.raises(InjectedFault):
-            cases.raise_concern(users.staff, payload)
+    with fault_at_commit(_counts_in) as inside, pytest.raises(InjectedFault):
+        cases.raise_concern(users.staff, payload)
 
     # The fault struck after everything had been written in the transaction, the emails to the case team included...
     queued = inside.pop("emails") - before["emails"]
@@ -143,9 +142,8 @@ def test_a_transition_that_fails_after_flushing_leaves_the_case_its_audit_and_ch
     def probe(session: Session) -> dict:
         return case_state(session.connection(), case_id)
 
-    with fault_at_commit(probe) as inside:
-        with pytest.raises(InjectedFault):
-            cases.transition(users.officer, case_id, refer(police_reference="PR-LOST", version=before["version"]))
+    with fault_at_commit(probe) as inside, pytest.raises(InjectedFault):
+        cases.transition(users.officer, case_id, refer(police_reference="PR-LOST", version=before["version"]))
 
     assert (inside["status"], inside["version"], inside["police_reference"]) == \
         ("referred_to_police", before["version"] + 1, "PR-LOST")

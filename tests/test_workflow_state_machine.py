@@ -24,8 +24,8 @@ EVENT_CHOICES = {
     "close": [{"outcome": o} for o in workflow.INTERNAL_OUTCOMES],
     "record_gateway_outcome": [{"outcome": o, "decided_on": "2026-11-20"}
                                for o in ("channel", "police_led", "police_no_further_action", "signposted")],
-    "record_panel_decision": [{"decision": "adopted", "consent": "given"}, {"decision": "adopted", "consent": "declined"},
-                              {"decision": "not_adopted"}],
+    "record_panel_decision": [{"decision": "adopted", "consent": "given"},
+                              {"decision": "adopted", "consent": "declined"}, {"decision": "not_adopted"}],
     "record_review": [{"review": "6_months", "outcome_note": "Fine"}, {"review": "12_months", "outcome_note": "Done"}],
 }
 

@@ -2,8 +2,9 @@
 breaks glass, saying why, to open one outside their own access."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -27,7 +28,7 @@ def grant_candidates(session: Session, case: Case) -> list[User]:
             if case_access(session, person, case.id) is not CaseAccess.FULL]
 
 
-def granted_users(session: Session, case_id: int) -> list[User]:
+def granted_users(session: Session, case_id: int) -> Sequence[User]:
     return session.scalars(sa.select(User).join(CaseAccessGrant, CaseAccessGrant.user_id == User.id)
                            .where(CaseAccessGrant.case_id == case_id).order_by(User.first_name)).all()
 
@@ -75,7 +76,7 @@ def revoke_access(actor, case_id: int, user_id: int, payload: Any) -> None:
         form = Form(payload)
         reason = form.field("reason", text_parser(REASON_MAX))
         form.check()
-        username = session.get(User, user_id).username
+        username = session.get_one(User, user_id).username
         audit.record(session, actor, "revoke_access", grant, reason=reason,
                      extra_changes={"user_id": (user_id, None)})
         session.delete(grant)
@@ -84,7 +85,7 @@ def revoke_access(actor, case_id: int, user_id: int, payload: Any) -> None:
 
 # --- break glass: the Prevent Lead opens a restricted case outside their own access --------------------------------
 
-def sealed_case(session: Session, actor, case_id: int) -> Optional[Case]:
+def sealed_case(session: Session, actor, case_id: int) -> Case | None:
     """The restricted case the Lead may open only by breaking glass, or None (no such case, not restricted, not the
     Lead, or one they can open already). Only its reference and status are shown before the glass is broken."""
     if not can(actor, "can_break_glass"):
@@ -95,7 +96,7 @@ def sealed_case(session: Session, actor, case_id: int) -> Optional[Case]:
     return case
 
 
-def sealed_by_reference(session: Session, actor, search: Optional[str]) -> Optional[Case]:
+def sealed_by_reference(session: Session, actor, search: str | None) -> Case | None:
     """The Lead who looks a restricted case up by its reference (the one way to find it: it is in no list of theirs
     until they may open it) is offered to break glass."""
     case_id = parse_reference(search or "")
@@ -129,7 +130,7 @@ def break_glass(actor, case_id: int, payload: Any) -> BreakGlass:
         return opened
 
 
-def broken_glass(session: Session, case_id: int) -> list[BreakGlass]:
+def broken_glass(session: Session, case_id: int) -> Sequence[BreakGlass]:
     """Every break glass on the case, newest first: the banner on the case page."""
     return session.scalars(sa.select(BreakGlass).where(BreakGlass.case_id == case_id)
                            .options(selectinload(BreakGlass.user))

@@ -20,7 +20,8 @@ ours), and marks each such change of a user as one that cannot commit without it
 from __future__ import annotations
 
 import getpass
-from typing import Any, Optional, Union
+from collections.abc import Sequence
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
@@ -59,7 +60,7 @@ class AccountChangeRefused(Forbidden):
     """A change to users or roles that separation of duties does not allow. The message is fit for the user."""
 
 
-Actor = Union[User, str]  # a signed-in user, or a process or operator named as "cli:<name>"
+Actor: TypeAlias = User | str  # a signed-in user, or a process or operator named as "cli:<name>"
 
 
 def command_line_actor() -> str:
@@ -79,7 +80,7 @@ def _is_break_glass_admin(actor: Actor) -> bool:
         any(role.name == ADMIN for role in actor.roles)
 
 
-def _refusal(session: Session, actor: Optional[Actor], person: User, added: list[Role]) -> Optional[str]:
+def _refusal(session: Session, actor: Actor | None, person: User, added: list[Role]) -> str | None:
     """Why `actor` may not change `person`'s roles, adding `added`, or None when they may: the one statement of the
     rules, used by the use cases and by the guard."""
     if actor is None:
@@ -212,7 +213,7 @@ def set_password(actor: Actor, user_id: int, password: str, reason: Any = None) 
 def edit_own_details(actor: User, details: dict[str, str]) -> User:
     """One's own first and last name (FAB's "Edit User" page)."""
     with unit_of_work("user") as session:
-        person = session.get(User, actor.id)
+        person = session.get_one(User, actor.id)
         person.first_name, person.last_name = details["first_name"], details["last_name"]
         audit.record(session, actor, "user_details_changed", person)
         return person
@@ -220,14 +221,14 @@ def edit_own_details(actor: User, details: dict[str, str]) -> User:
 
 # --- role grants ----------------------------------------------------------------------------------------------
 
-def pending_grants(session: Session, actor: User) -> list[RoleGrantRequest]:
+def pending_grants(session: Session, actor: User) -> Sequence[RoleGrantRequest]:
     if not can(actor, "can_read", "RoleGrant"):
         raise Forbidden()
     return session.scalars(sa.select(RoleGrantRequest).where(RoleGrantRequest.status == RoleGrantStatus.pending)
                            .order_by(RoleGrantRequest.requested_at, RoleGrantRequest.id)).all()
 
 
-def recent_changes(session: Session, actor: User, limit: int = 50) -> list[AuditEvent]:
+def recent_changes(session: Session, actor: User, limit: int = 50) -> Sequence[AuditEvent]:
     """The latest audit events about users and role grants: who did what, to whom, and why."""
     if not can(actor, "can_read", "RoleGrant"):
         raise Forbidden()

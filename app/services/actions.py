@@ -29,6 +29,7 @@ def add_action(actor, case_id: int, payload: Any) -> CaseAction:
                                      or case_access(session, owner, case.id) is not CaseAccess.FULL):
             form.error("owner_id", "Choose an officer who can work on this case.")
         form.check()
+        assert owner is not None  # form.check() refused a missing or unsuitable owner
         action = CaseAction(case_id=case.id, title=title, owner_id=owner.id, due_date=due_date,
                             status=ActionStatus.open, created_by_id=actor.id)
         session.add(action)

@@ -5,23 +5,44 @@ access log (app/services/access_log.py); the unlogged reads (get_case, chronolog
 logged, the exports (which log themselves) and the services."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone, tzinfo
-from typing import Any, NamedTuple, Optional
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from app import audit, notify, workflow
-from app.extensions import db
 from app.errors import Conflict, Forbidden, InvalidData, NotFound, StaleVersion
+from app.extensions import db
 from app.models import (
-    ActionStatus, AuditEvent, Case, CaseAccessGrant, CaseAction, CaseEntry, CaseStatus, ConcernType, EmailStatus,
-    Indicator, OutboxEmail, Subject, SubjectType, parse_reference, stalled_clause, utcnow,
+    ActionStatus,
+    AuditEvent,
+    Case,
+    CaseAccessGrant,
+    CaseAction,
+    CaseEntry,
+    CaseStatus,
+    ConcernType,
+    EmailStatus,
+    Indicator,
+    OutboxEmail,
+    Subject,
+    SubjectType,
+    parse_reference,
+    stalled_clause,
+    utcnow,
 )
 from app.security import (
-    CaseAccess, can, case_access, case_workers, full_access_clause, visible_cases_clause, visible_subjects_clause,
+    CaseAccess,
+    can,
+    case_access,
+    case_workers,
+    full_access_clause,
+    visible_cases_clause,
+    visible_subjects_clause,
 )
 from app.services import access_log
 from app.services.subjects import matches_subject, subject_from_payload
@@ -36,8 +57,8 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, (date, datetime)) else v) for k, v in data.items() if v is not None}
 
 
-def add_entry(session: Session, case: Case, actor, kind: str, summary: str, *, reason: Optional[str] = None,
-           from_status: Optional[str] = None, to_status: Optional[str] = None, data: Optional[dict] = None) -> None:
+def add_entry(session: Session, case: Case, actor, kind: str, summary: str, *, reason: str | None = None,
+           from_status: str | None = None, to_status: str | None = None, data: dict | None = None) -> None:
     session.add(CaseEntry(case_id=case.id, actor_id=actor.id, kind=kind, summary=summary, reason=reason,
                           from_status=from_status, to_status=to_status, data=_jsonable(data or {}) or None))
 
@@ -46,12 +67,12 @@ def load_case_for_work(session: Session, actor, case_id: int) -> Case:
     """The case, for a change by an officer or the Lead: 404 when the user may not see it at all."""
     if case_access(session, actor, case_id) is not CaseAccess.FULL:
         raise NotFound("case")
-    return session.get(Case, case_id)
+    return session.get_one(Case, case_id)
 
 
 # --- raising a concern ------------------------------------------------------------------------------------------
 
-def raise_concern(actor, payload: Any, *, naive_zone: tzinfo = timezone.utc) -> Case:
+def raise_concern(actor, payload: Any, *, naive_zone: tzinfo = UTC) -> Case:
     """Any employee raises a concern about an existing subject (subject_id) or a new one (subject: {...})."""
     if not can(actor, "can_raise"):
         raise Forbidden()
@@ -106,7 +127,7 @@ def _route_to_leads(session: Session, case: Case, reporter) -> None:
     grants = [CaseAccessGrant(case_id=case.id, user_id=lead.id, granted_by_id=reporter.id) for lead in leads]
     session.add_all(grants)
     session.flush()
-    for lead, grant in zip(leads, grants):
+    for lead, grant in zip(leads, grants, strict=True):
         audit.record(session, reporter, "route_to_lead", grant, reason="A concern about a colleague goes to the Lead.")
         add_entry(session, case, reporter, "access_granted", f"Sent to {lead.username}, the Prevent Lead")
 
@@ -197,7 +218,7 @@ def transition(actor, case_id: int, payload: Any) -> Case:
         raise StaleVersion(_current_status(case_id)) from exc
 
 
-def _current_status(case_id: int) -> Optional[str]:
+def _current_status(case_id: int) -> str | None:
     status = db.session.scalar(sa.select(Case.status).where(Case.id == case_id))
     db.session.rollback()
     return status.value if status else None
@@ -210,7 +231,7 @@ def record_immediate_risk(actor, case_id: int, payload: Any) -> Case:
     with unit_of_work() as session:
         if case_access(session, actor, case_id) is CaseAccess.NONE:
             raise NotFound("case")
-        case = session.get(Case, case_id)
+        case = session.get_one(Case, case_id)
         if not case.is_open:
             raise Conflict("The case is closed: reopen it before recording a new risk.", case.status.value)
         form = Form(payload)
@@ -266,7 +287,7 @@ def get_case(session: Session, actor, case_id: int) -> CaseView:
     access = case_access(session, actor, case_id)
     if access is CaseAccess.NONE:
         raise NotFound("case")
-    return CaseView(session.get(Case, case_id), access)
+    return CaseView(session.get_one(Case, case_id), access)
 
 
 def own_concern(session: Session, actor, case_id: int) -> Case:
@@ -284,15 +305,15 @@ def overdue_clause(today: date) -> sa.ColumnElement[bool]:
 
 @dataclass
 class CaseFilters:
-    status: Optional[CaseStatus] = None
-    concern_type_id: Optional[int] = None
-    urgent: Optional[bool] = None
-    overdue: Optional[bool] = None
-    action_owner_id: Optional[int] = None
-    subject_id: Optional[int] = None
-    reporter_id: Optional[int] = None
-    search: Optional[str] = None  # a case reference, or part of the subject's name, or a learner reference
-    stalled: Optional[bool] = None
+    status: CaseStatus | None = None
+    concern_type_id: int | None = None
+    urgent: bool | None = None
+    overdue: bool | None = None
+    action_owner_id: int | None = None
+    subject_id: int | None = None
+    reporter_id: int | None = None
+    search: str | None = None  # a case reference, or part of the subject's name, or a learner reference
+    stalled: bool | None = None
 
 
 class CaseRow(NamedTuple):
@@ -307,7 +328,7 @@ def is_stalled(session: Session, case_id: int) -> bool:
 
 
 def list_cases(session: Session, actor, filters: CaseFilters, *, page: int = 0, page_size: int = 25,
-               today: Optional[date] = None) -> tuple[int, list[CaseRow]]:
+               today: date | None = None) -> tuple[int, list[CaseRow]]:
     """The cases this user may see, most urgent first: (count, rows)."""
     if not can(actor, "can_read"):
         raise Forbidden()
@@ -338,7 +359,7 @@ def list_cases(session: Session, actor, filters: CaseFilters, *, page: int = 0, 
         conditions.append(Case.id == case_id if case_id is not None else
                           Case.subject_id.in_(sa.select(Subject.id).where(matches_subject(filters.search))))
     where = sa.and_(*conditions)
-    count = session.scalar(sa.select(sa.func.count()).select_from(Case).where(where))
+    count = session.execute(sa.select(sa.func.count()).select_from(Case).where(where)).scalar_one()
     overdue_flag = overdue.label("overdue")
     stalled_flag = stalled.label("stalled")
     rows = session.execute(
@@ -360,19 +381,20 @@ class ChronologyItem:
     actor: str  # a username, or "system"
     actor_name: str
     summary: str
-    reason: Optional[str] = None
-    from_status: Optional[str] = None
-    to_status: Optional[str] = None
+    reason: str | None = None
+    from_status: str | None = None
+    to_status: str | None = None
     data: dict = field(default_factory=dict)
 
     @classmethod
-    def from_entry(cls, entry: CaseEntry) -> "ChronologyItem":
+    def from_entry(cls, entry: CaseEntry) -> ChronologyItem:
         return cls(entry.at, entry.kind, entry.actor.username, f"{entry.actor.first_name} {entry.actor.last_name}",
                    entry.summary, entry.reason, entry.from_status, entry.to_status, entry.data or {})
 
     @classmethod
-    def from_email(cls, email: OutboxEmail) -> "ChronologyItem":
+    def from_email(cls, email: OutboxEmail) -> ChronologyItem:
         person = email.recipient
+        assert person is not None  # a case's emails are to its officers, each a user
         return cls(email.created_at, "email", "system", "Prevent Casework",
                    f"Email to {person.first_name} {person.last_name}: {notify.KINDS.get(email.kind, email.kind)}",
                    data={"recipient": person.username, "delivery": _delivery(email)})
@@ -380,6 +402,7 @@ class ChronologyItem:
 
 def _delivery(email: OutboxEmail) -> str:
     if email.status == EmailStatus.sent:
+        assert email.sent_at is not None  # marked sent with the time it was
         return f"delivered {email.sent_at.isoformat(timespec='seconds')}"
     if email.status == EmailStatus.digested and email.digest_id is not None:
         digest = db.session.get(OutboxEmail, email.digest_id)
@@ -422,7 +445,7 @@ def repeat_referral_clause() -> sa.ColumnElement[bool]:
                              earlier.recorded_at < Case.recorded_at, same_person_clause(this, other))
 
 
-def earlier_concerns(session: Session, actor, case: Case) -> list[Case]:
+def earlier_concerns(session: Session, actor, case: Case) -> Sequence[Case]:
     """Other concerns about the same person that this user may see."""
     this = aliased(Subject)
     return session.scalars(

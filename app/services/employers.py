@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import secrets
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
@@ -23,8 +24,15 @@ from sqlalchemy.orm import Session, selectinload, undefer
 from app import audit, files, outbox
 from app.errors import Conflict, DomainError, Forbidden, InvalidData, NotFound, StaleVersion
 from app.models import (
-    AttachmentKind, CommunicationAttachment, CommunicationMethod, Employer, EmployerCommunication, SharedItem,
-    StoredFile, Subject, User,
+    AttachmentKind,
+    CommunicationAttachment,
+    CommunicationMethod,
+    Employer,
+    EmployerCommunication,
+    SharedItem,
+    StoredFile,
+    Subject,
+    User,
 )
 from app.security import can, employer_access_clause, no_hidden_case_clause
 from app.services.uow import unit_of_work
@@ -51,8 +59,8 @@ ACK_ACTOR = "system:acknowledgement-link"
 class Standing:
     """Where an employer stands on its Prevent contact: worked out from its communications, for any day."""
 
-    last_acknowledged_on: Optional[date]
-    next_contact_due: Optional[date]  # as its latest communication set it
+    last_acknowledged_on: date | None
+    next_contact_due: date | None  # as its latest communication set it
     # The day it falls (or fell) due a contact: its next contact date, or 12 months after its last acknowledgement
     # if that comes first; for an employer never acknowledged, the day it was recorded.
     due_on: date
@@ -90,7 +98,7 @@ def default_next_contact(occurred_on: date) -> date:
 
 # --- reading ------------------------------------------------------------------------------------------------------
 
-def list_employers(session: Session, actor, *, active: Optional[bool] = None, page: int = 0,
+def list_employers(session: Session, actor, *, active: bool | None = None, page: int = 0,
                    page_size: int = 25) -> tuple[int, list[tuple[Employer, Standing]]]:
     """The employers this user keeps (the Prevent Lead: all), active ones first, by name."""
     if not can(actor, "can_read", "Employer"):
@@ -98,7 +106,7 @@ def list_employers(session: Session, actor, *, active: Optional[bool] = None, pa
     where = [employer_access_clause(actor)]
     if active is not None:
         where.append(Employer.active.is_(active))
-    count = session.scalar(sa.select(sa.func.count()).select_from(Employer).where(*where))
+    count = session.execute(sa.select(sa.func.count()).select_from(Employer).where(*where)).scalar_one()
     statement = (_standing_select(*where).order_by(Employer.active.desc(), Employer.name, Employer.id)
                  .limit(page_size).offset(page * page_size))
     return count, _with_standing(session, statement)
@@ -113,14 +121,14 @@ def get_employer(session: Session, actor, employer_id: int) -> tuple[Employer, S
     return found[0]
 
 
-def apprentices(session: Session, actor, employer: Employer) -> list[Subject]:
+def apprentices(session: Session, actor, employer: Employer) -> Sequence[Subject]:
     """The people recorded as placed with this employer; never one a concern was raised about that the user may not
     work on (for a Programme Director, anyone a concern was raised about), since that a concern exists is case data."""
     return session.scalars(sa.select(Subject).where(Subject.employer_id == employer.id, no_hidden_case_clause(actor))
                            .order_by(Subject.full_name, Subject.id)).all()
 
 
-def communications(session: Session, actor, employer_id: int) -> list[EmployerCommunication]:
+def communications(session: Session, actor, employer_id: int) -> Sequence[EmployerCommunication]:
     """The employer's communications log, latest first, with attachments and who logged each."""
     get_employer(session, actor, employer_id)
     return session.scalars(
@@ -168,7 +176,7 @@ def _parse_email(raw: Any) -> str:
     return address
 
 
-def _employer_fields(session: Session, actor, form: Form, employer: Optional[Employer]) -> dict[str, Any]:
+def _employer_fields(session: Session, actor, form: Form, employer: Employer | None) -> dict[str, Any]:
     """The details sent, parsed and checked: every field for a new employer; for a change, the fields sent."""
     sent = set(form.payload) if employer is not None else None
     values: dict[str, Any] = {}
@@ -180,9 +188,9 @@ def _employer_fields(session: Session, actor, form: Form, employer: Optional[Emp
         values["active"] = form.field("active", parse_bool, default=True, required=False)
     if sent is None or "director_id" in sent:
         values["director_id"] = _director(session, actor, form, employer)
-    name = values.get("name")
-    if name:
-        same_name = sa.select(Employer.id).where(sa.func.lower(Employer.name) == name.lower())
+    employer_name = values.get("name")
+    if employer_name:
+        same_name = sa.select(Employer.id).where(sa.func.lower(Employer.name) == employer_name.lower())
         if employer is not None:
             same_name = same_name.where(Employer.id != employer.id)
         if session.scalar(same_name) is not None:
@@ -190,7 +198,7 @@ def _employer_fields(session: Session, actor, form: Form, employer: Optional[Emp
     return values
 
 
-def _director(session: Session, actor, form: Form, employer: Optional[Employer]) -> Optional[int]:
+def _director(session: Session, actor, form: Form, employer: Employer | None) -> int | None:
     """The responsible programme director: a Programme Director keeps their own; the Lead chooses anyone who may."""
     if not can(actor, "can_read_all", "Employer"):
         director_id = form.field("director_id", parse_int, required=False, default=actor.id)
@@ -270,8 +278,8 @@ def _shared_items(form: Form) -> list[str]:
     return [item for item in SHARED_ITEMS if item in raw]
 
 
-def _acknowledgement(form: Form, occurred_on: Optional[date], *,
-                     required: bool) -> tuple[Optional[date], Optional[str]]:
+def _acknowledgement(form: Form, occurred_on: date | None, *,
+                     required: bool) -> tuple[date | None, str | None]:
     """When and by whom a communication was acknowledged: both or neither, on or after the communication."""
     acknowledged_on = form.field("acknowledged_on", lambda raw: not_in_future(parse_date(raw)), required=required)
     acknowledged_by = form.field("acknowledged_by", text_parser(200), required=required)
@@ -394,6 +402,7 @@ def send_awareness_email(actor, employer_id: int) -> EmployerCommunication:
                                  link=acknowledgement_url(communication),
                                  link_days=current_app.config["EMPLOYER_ACK_LINK_DAYS"]))
         session.flush()
+        assert email is not None  # queued without a dedupe key: always queued
         communication.outbox_email_id = email.id
         audit.record(session, actor, "send_awareness_email", communication)
         return communication
@@ -475,14 +484,14 @@ class Figures:
         return self.active - self.covered
 
     @property
-    def percent(self) -> Optional[float]:
+    def percent(self) -> float | None:
         return round(100 * self.covered / self.active, 1) if self.active else None
 
 
 @dataclass(frozen=True)
 class DirectorFigures:
     director: str  # their name for those who see employers, a pseudonym for those who see figures only
-    director_id: Optional[int]
+    director_id: int | None
     figures: Figures
 
 
@@ -491,7 +500,7 @@ class Coverage:
     as_of: date
     overall: Figures
     by_director: list[DirectorFigures]
-    overdue: Optional[list[tuple[Employer, Standing]]]  # None for those who see figures only
+    overdue: list[tuple[Employer, Standing]] | None  # None for those who see figures only
 
 
 def _figures(rows: list[tuple[Employer, Standing]], today: date) -> Figures:
@@ -505,7 +514,7 @@ def coverage(session: Session, actor, today: date) -> Coverage:
         raise Forbidden()
     rows = _with_standing(session, _standing_select(Employer.active.is_(True)))
     named = can(actor, "can_read_all", "Employer")
-    groups: dict[Optional[int], list[tuple[Employer, Standing]]] = defaultdict(list)
+    groups: dict[int | None, list[tuple[Employer, Standing]]] = defaultdict(list)
     for row in rows:
         groups[row[0].director_id].append(row)
     by_director = []
@@ -530,4 +539,5 @@ def due_for_contact(session: Session, today: date) -> list[tuple[Employer, Stand
     rows = _with_standing(session, _standing_select(Employer.active.is_(True), Employer.director_id.is_not(None))
                           .order_by(Employer.id))
     return [(employer, standing) for employer, standing in rows if standing.due_on <= today
+            and employer.director is not None  # none without a director_id, which the query requires
             and employer.director.is_active and can(employer.director, "can_edit", "Employer")]

@@ -16,14 +16,15 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, TypeGuard, cast
 
 import pyotp
+import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from app import audit, sign_in
@@ -79,25 +80,26 @@ def open_secret(sealed: str) -> str:
                                   "to reset it, then set it up again.") from None
 
 
-def second_factor(session: Session, user) -> Optional[SecondFactor]:
+def second_factor(session: Session, user) -> SecondFactor | None:
     return session.get(SecondFactor, user.id)
 
 
-def is_enrolled(factor: Optional[SecondFactor]) -> bool:
+def is_enrolled(factor: SecondFactor | None) -> TypeGuard[SecondFactor]:
     return factor is not None and factor.enrolled_at is not None
 
 
-def needs_second_factor(user, factor: Optional[SecondFactor]) -> bool:
+def needs_second_factor(user, factor: SecondFactor | None) -> bool:
     """Those who must use it, and anyone who set it up of their own accord."""
     return mfa_required(user) or is_enrolled(factor)
 
 
 def stamp(factor: SecondFactor) -> str:
     """Names one enrolment: what a verified session and a token carry."""
+    assert factor.enrolled_at is not None  # only a finished enrolment is stamped
     return f"{factor.user_id}:{factor.enrolled_at.isoformat()}"
 
 
-def _matching_step(secret: str, code: str, now: datetime) -> Optional[int]:
+def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     totp = pyotp.TOTP(secret)
     current = totp.timecode(now)
     for step in (current, current - 1, current + 1):
@@ -192,33 +194,33 @@ def renew_recovery_codes(user) -> list[str]:
 
 
 def recovery_codes_left(session: Session, user) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(RecoveryCode)
-                          .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
+    return session.execute(sa.select(sa.func.count()).select_from(RecoveryCode)
+                           .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).scalar_one()
 
 
 # --- checking a code ------------------------------------------------------------------------------------------
 
 def _accept_step(session: Session, user_id: int, step: int) -> bool:
-    accepted = session.execute(
+    accepted = cast(CursorResult, session.execute(  # an UPDATE's result, which counts its rows
         sa.update(SecondFactor)
         .where(SecondFactor.user_id == user_id, SecondFactor.enrolled_at.is_not(None),
                sa.or_(SecondFactor.last_step.is_(None), SecondFactor.last_step < step))
-        .values(last_step=step))
+        .values(last_step=step)))
     return accepted.rowcount == 1
 
 
 def _use_recovery_code(session: Session, user, code: str) -> bool:
-    used = session.execute(
+    used = cast(CursorResult, session.execute(
         sa.update(RecoveryCode)
         .where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(code), RecoveryCode.used_at.is_(None))
-        .values(used_at=utcnow()))
+        .values(used_at=utcnow())))
     if used.rowcount != 1:
         return False
     audit.record(session, user, "mfa_recovery_code_used", _account(session, user))
     return True
 
 
-def _check(session: Session, user, code: Any) -> Optional[str]:
+def _check(session: Session, user, code: Any) -> str | None:
     """The enrolment's stamp when `code` is a current unused TOTP code or an unused recovery code; else None."""
     factor = second_factor(session, user)
     if not is_enrolled(factor) or not isinstance(code, str):
@@ -280,8 +282,8 @@ def api_sign_in_claims(user, code: Any) -> dict[str, str]:
 class UserSignIn:
     user: User
     required: bool
-    enrolled_at: Optional[datetime]
-    locked_until: Optional[datetime]  # only while the lock holds
+    enrolled_at: datetime | None
+    locked_until: datetime | None  # only while the lock holds
 
 
 def users_sign_in(session: Session, actor) -> list[UserSignIn]:

@@ -2,9 +2,10 @@
 periodic reviews, and the dashboard."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -12,12 +13,21 @@ from sqlalchemy.orm import Session, selectinload
 
 from app import audit, exports, formats
 from app.errors import Forbidden, NotFound
+from app.extensions import db
 from app.models import (
-    AccessAlert, AccessLogEntry, ActionStatus, Case, CaseAction, CaseEntry, CaseReview, CaseStatus, User,
-    stalled_clause, utcnow,
+    AccessAlert,
+    AccessLogEntry,
+    ActionStatus,
+    Case,
+    CaseAction,
+    CaseEntry,
+    CaseReview,
+    CaseStatus,
+    User,
+    stalled_clause,
+    utcnow,
 )
 from app.security import CaseAccess, can, case_access, full_access_clause
-from app.extensions import db
 from app.services.cases import chronology, repeat_referral_clause
 from app.services.uow import unit_of_work
 from app.validation import Form, choice_parser, parse_bool, parse_date, text_parser
@@ -27,7 +37,7 @@ NOTE_MAX = 10_000
 
 # --- the access log --------------------------------------------------------------------------------------------
 
-def who_has_seen(session: Session, actor, case_id: int) -> list[AccessLogEntry]:
+def who_has_seen(session: Session, actor, case_id: int) -> Sequence[AccessLogEntry]:
     if not can(actor, "can_read_access_log"):
         raise Forbidden()
     if case_access(session, actor, case_id) is not CaseAccess.FULL:
@@ -37,18 +47,19 @@ def who_has_seen(session: Session, actor, case_id: int) -> list[AccessLogEntry]:
                            .order_by(AccessLogEntry.at.desc(), AccessLogEntry.id.desc())).all()
 
 
-def access_log(session: Session, actor, *, user_id: Optional[int] = None, outside_only: bool = False,
-               page: int = 0, page_size: int = 50) -> tuple[int, list[AccessLogEntry]]:
+def access_log(session: Session, actor, *, user_id: int | None = None, outside_only: bool = False,
+               page: int = 0, page_size: int = 50) -> tuple[int, Sequence[AccessLogEntry]]:
     """Across cases, newest first: every open and export, optionally one user's or only those outside own work."""
     if not can(actor, "can_read_access_log"):
         raise Forbidden()
-    conditions = [AccessLogEntry.case_id.in_(sa.select(Case.id).where(full_access_clause(actor)))]
+    conditions: list[sa.ColumnElement[bool]] = [
+        AccessLogEntry.case_id.in_(sa.select(Case.id).where(full_access_clause(actor)))]
     if user_id is not None:
         conditions.append(AccessLogEntry.user_id == user_id)
     if outside_only:
         conditions.append(AccessLogEntry.outside_own_work.is_(True))
     where = sa.and_(*conditions)
-    count = session.scalar(sa.select(sa.func.count()).select_from(AccessLogEntry).where(where))
+    count = session.execute(sa.select(sa.func.count()).select_from(AccessLogEntry).where(where)).scalar_one()
     rows = session.scalars(sa.select(AccessLogEntry).where(where).options(selectinload(AccessLogEntry.user))
                            .order_by(AccessLogEntry.at.desc(), AccessLogEntry.id.desc())
                            .limit(page_size).offset(page * page_size)).all()
@@ -63,7 +74,7 @@ def record_review(actor, case_id: int, payload: Any) -> CaseReview:
     with unit_of_work() as session:
         if case_access(session, actor, case_id) is not CaseAccess.FULL:
             raise NotFound("case")
-        case = session.get(Case, case_id)
+        case = session.get_one(Case, case_id)
         form = Form(payload)
         reviewed_on = form.field("reviewed_on", parse_date, required=False) or date.today()
         note = form.field("note", text_parser(NOTE_MAX))
@@ -84,7 +95,7 @@ def record_review(actor, case_id: int, payload: Any) -> CaseReview:
         return review
 
 
-def reviews_of(session: Session, case_id: int) -> list[CaseReview]:
+def reviews_of(session: Session, case_id: int) -> Sequence[CaseReview]:
     return session.scalars(sa.select(CaseReview).where(CaseReview.case_id == case_id)
                            .order_by(CaseReview.reviewed_on.desc(), CaseReview.id.desc())).all()
 
@@ -95,7 +106,7 @@ def _review_due_clause(today: date) -> sa.ColumnElement[bool]:
     interval = timedelta(days=current_app.config["LEAD_REVIEW_INTERVAL_DAYS"])
     latest_due = (sa.select(sa.func.max(CaseReview.next_review_due)).where(CaseReview.case_id == Case.id)
                   .scalar_subquery())
-    first_due_by = datetime.combine(today - interval, time.min, tzinfo=timezone.utc)
+    first_due_by = datetime.combine(today - interval, time.min, tzinfo=UTC)
     return sa.and_(Case.status != CaseStatus.closed, sa.or_(
         latest_due <= today,
         sa.and_(latest_due.is_(None), Case.recorded_at <= first_due_by),
@@ -108,7 +119,7 @@ def _review_due_clause(today: date) -> sa.ColumnElement[bool]:
 class Panel:
     """The first few of something on the dashboard (oldest or most pressing first), and how many there are."""
 
-    items: list
+    items: Sequence
     total: int
 
 
@@ -121,10 +132,10 @@ class Dashboard:
     awaiting_police: Panel
     stalled: Panel
     repeat_referrals: Panel
-    alerts: list[AccessAlert]
+    alerts: Sequence[AccessAlert]
 
 
-def dashboard(session: Session, actor, today: Optional[date] = None, panel_size: int = 20) -> Dashboard:
+def dashboard(session: Session, actor, today: date | None = None, panel_size: int = 20) -> Dashboard:
     if not can(actor, "can_review"):
         raise Forbidden()
     today = today or date.today()
@@ -132,7 +143,7 @@ def dashboard(session: Session, actor, today: Optional[date] = None, panel_size:
     open_case = Case.status != CaseStatus.closed
 
     def panel(query: sa.Select, *loads) -> Panel:
-        total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+        total = session.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
         return Panel(session.scalars(query.options(*loads).limit(panel_size)).all(), total)
 
     def cases(*where, order=Case.recorded_at) -> Panel:

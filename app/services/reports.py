@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Optional, Union
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -16,7 +17,15 @@ from sqlalchemy.orm import Session, selectinload
 from app import exports, formats
 from app.errors import Forbidden
 from app.models import (
-    ActionStatus, Case, CaseAction, CaseEntry, CaseStatus, ClosureOutcome, ConcernType, stalled_clause, utcnow,
+    ActionStatus,
+    Case,
+    CaseAction,
+    CaseEntry,
+    CaseStatus,
+    ClosureOutcome,
+    ConcernType,
+    stalled_clause,
+    utcnow,
 )
 from app.security import can
 from app.services import employers, training
@@ -25,7 +34,7 @@ from app.services.oversight import EXPORT_FORMATS, Export
 from app.validation import Form, parse_date
 
 FEWER_THAN_5 = "fewer than 5"
-Figure = Union[int, str]
+Figure = int | str
 NOT_STATED = "Not stated"
 
 
@@ -39,11 +48,11 @@ class BoardReport:
     by_programme: dict[str, Figure]
     outcomes: dict[str, Figure]
     police_outcomes: dict[str, Figure]
-    days_to_first_decision: dict[str, Optional[float]]
+    days_to_first_decision: dict[str, float | None]
     overdue_actions: Figure
     repeat_referrals: Figure
     stalled: Figure
-    home_office: "HomeOfficeTable"
+    home_office: HomeOfficeTable
     extras: dict[str, Any] = field(default_factory=dict)  # training compliance, employer coverage
 
 
@@ -74,8 +83,8 @@ def period(payload: dict) -> tuple[date, date]:
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    return (datetime.combine(start, time.min, tzinfo=timezone.utc),
-            datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.utc))
+    return (datetime.combine(start, time.min, tzinfo=UTC),
+            datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC))
 
 
 def quarter_of(day: date) -> str:
@@ -96,25 +105,25 @@ def _quarters(start: date, end: date) -> list[str]:
     return seen
 
 
-def _first_decision_days(session: Session, cases: list[Case]) -> list[float]:
+def _first_decision_days(session: Session, cases: Sequence[Case]) -> list[float]:
     """Days from the concern being recorded to the first decision on it: its close or its referral to police."""
     if not cases:
         return []
-    first = dict(session.execute(
+    first = {case_id: at for case_id, at in session.execute(
         sa.select(CaseEntry.case_id, sa.func.min(CaseEntry.at))
         .where(CaseEntry.case_id.in_([c.id for c in cases]), CaseEntry.kind == "transition",
                CaseEntry.from_status == CaseStatus.under_review.value)
-        .group_by(CaseEntry.case_id)).all())
+        .group_by(CaseEntry.case_id))}
     days = []
     for case in cases:
         decided = first.get(case.id)
         if decided is not None:
-            decided = decided if decided.tzinfo else decided.replace(tzinfo=timezone.utc)
+            decided = decided if decided.tzinfo else decided.replace(tzinfo=UTC)
             days.append(round((decided - case.recorded_at).total_seconds() / 86400, 1))
     return days
 
 
-def _percentile(values: list[float], share: float) -> Optional[float]:
+def _percentile(values: list[float], share: float) -> float | None:
     """Nearest-rank percentile: a value that happened, which a Board member can check against the cases."""
     if not values:
         return None
@@ -128,7 +137,7 @@ def suppresses_small_counts(actor) -> bool:
     return not can(actor, "can_read_all")
 
 
-def board_report(session: Session, actor, start: date, end: date, today: Optional[date] = None) -> BoardReport:
+def board_report(session: Session, actor, start: date, end: date, today: date | None = None) -> BoardReport:
     if not can(actor, "can_read", "BoardReport"):
         raise Forbidden()
     shown = suppress if suppresses_small_counts(actor) else (lambda n: n)
@@ -141,7 +150,7 @@ def board_report(session: Session, actor, start: date, end: date, today: Optiona
     def counted(values) -> dict[str, Figure]:
         return {key: shown(n) for key, n in sorted(Counter(values).items())}
 
-    outcomes = Counter()
+    outcomes: Counter[str] = Counter()
     for case in cases:
         if case.closure_outcome in (ClosureOutcome.no_further_action, ClosureOutcome.internal_safeguarding,
                                     ClosureOutcome.signposted) and case.referral_date is None:
@@ -195,7 +204,7 @@ def home_office_table(session: Session, start: date, end: date, shown) -> HomeOf
     types = session.scalars(sa.select(ConcernType).order_by(ConcernType.position, ConcernType.id)).all()
     cases = session.scalars(sa.select(Case).where(
         sa.or_(Case.referral_date.between(start, end), Case.panel_date.between(start, end)))).all()
-    grid: dict[tuple[Optional[int], str], list[int]] = {}
+    grid: dict[tuple[int | None, str], list[int]] = {}
     for case in cases:
         if case.referral_date and start <= case.referral_date <= end:
             grid.setdefault((case.concern_type_id, quarter_of(case.referral_date)), [0, 0, 0])[0] += 1
@@ -208,7 +217,7 @@ def home_office_table(session: Session, start: date, end: date, shown) -> HomeOf
     rows, totals = [], [[0, 0, 0] for _ in quarters]
     for type_id, label in labels:
         cells = [grid.get((type_id, q), [0, 0, 0]) for q in quarters]
-        for total, cell in zip(totals, cells):
+        for total, cell in zip(totals, cells, strict=True):
             for i in range(3):
                 total[i] += cell[i]
         rows.append((label, [tuple(shown(n) for n in cell) for cell in cells]))

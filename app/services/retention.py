@@ -17,10 +17,11 @@ events about the subject (see app/audit.py), and leaves one tombstone event with
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Callable, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -30,8 +31,20 @@ from app import audit, exports, formats
 from app.errors import Conflict, Forbidden, InvalidData, NotFound
 from app.extensions import db
 from app.models import (
-    AccessLogEntry, AuditEvent, Case, CaseEntry, CaseReview, CaseStatus, OutboxEmail, StaffMember, Subject,
-    SubjectType, User, format_reference, parse_reference, utcnow,
+    AccessLogEntry,
+    AuditEvent,
+    Case,
+    CaseEntry,
+    CaseReview,
+    CaseStatus,
+    OutboxEmail,
+    StaffMember,
+    Subject,
+    SubjectType,
+    User,
+    format_reference,
+    parse_reference,
+    utcnow,
 )
 from app.security import can
 from app.services.cases import chronology
@@ -60,16 +73,17 @@ def add_years(day: date, years: int) -> date:
 @dataclass(frozen=True)
 class Retention:
     rule: str
-    due_on: Optional[date]  # None: cannot fall due as things stand
-    why_not: Optional[str] = None
+    due_on: date | None  # None: cannot fall due as things stand
+    why_not: str | None = None
 
     def is_due(self, today: date) -> bool:
         return self.due_on is not None and self.due_on <= today
 
 
-def retention_of(subject: Subject, cases: list[Case], last_closed_on: Optional[date], other_years: int) -> Retention:
+def retention_of(subject: Subject, cases: list[Case], last_closed_on: date | None, other_years: int) -> Retention:
     """The one rule: which retention period applies to `subject` and when it ends (see the module's docstring)."""
     first_concern = min((c.occurred_at.date() for c in cases), default=subject.created_at.date())
+    due_on: date | None
     if subject.subject_type in LEARNERS and subject.date_of_birth and \
             add_years(subject.date_of_birth, 18) > first_concern:
         rule, due_on, why_not = CHILD, add_years(subject.date_of_birth, CHILD_YEARS), None
@@ -91,10 +105,10 @@ def _retentions(session: Session, subjects: list[Subject]) -> dict[int, Retentio
     ids = [s.id for s in subjects]
     if not ids:
         return {}
-    last_closed = dict(session.execute(
+    last_closed = {subject_id: at for subject_id, at in session.execute(
         sa.select(Case.subject_id, sa.func.max(CaseEntry.at)).join(CaseEntry, CaseEntry.case_id == Case.id)
         .where(Case.subject_id.in_(ids), CaseEntry.to_status == CaseStatus.closed.value)
-        .group_by(Case.subject_id)).all())
+        .group_by(Case.subject_id))}
     cases: dict[int, list[Case]] = {i: [] for i in ids}
     for case in session.scalars(sa.select(Case).where(Case.subject_id.in_(ids))):
         cases[case.subject_id].append(case)
@@ -102,7 +116,7 @@ def _retentions(session: Session, subjects: list[Subject]) -> dict[int, Retentio
     return {s.id: retention_of(s, cases[s.id], _day(last_closed.get(s.id)), years) for s in subjects}
 
 
-def _day(at: Optional[datetime]) -> Optional[date]:
+def _day(at: datetime | None) -> date | None:
     return None if at is None else at.date()
 
 
@@ -117,7 +131,7 @@ class DueItem:
     rule: str
     due_on: date
     references: list[str]
-    approved_by: Optional[str] = None
+    approved_by: str | None = None
 
     def as_dict(self) -> dict:
         return {"subject_id": self.subject_id, "subject_type": self.subject_type, "rule": self.rule,
@@ -148,6 +162,7 @@ def _references(session: Session, subject_id: int) -> list[str]:
 
 def _item(session: Session, subject: Subject) -> DueItem:
     approver = session.get(User, subject.erasure_approved_by_id) if subject.erasure_approved_by_id else None
+    assert subject.erasure_rule is not None and subject.erasure_due_on is not None  # proposed for erasure
     return DueItem(subject.id, subject.subject_type.value, subject.erasure_rule, subject.erasure_due_on,
                    _references(session, subject.id), approver.username if approver else None)
 
@@ -155,7 +170,7 @@ def _item(session: Session, subject: Subject) -> DueItem:
 RUN_BATCH = 500  # subjects judged per query round; only those whose records change get a transaction
 
 
-def _decision(subject: Subject, retention: Retention, today: date) -> Optional[str]:
+def _decision(subject: Subject, retention: Retention, today: date) -> str | None:
     """What tonight's run does with a subject's records: withdraw a proposal, erase, propose, or nothing."""
     due = retention.is_due(today)
     if subject.erasure_due_on is not None and not due:
@@ -183,7 +198,7 @@ def run(today: date, progress: Callable[[int, int], None] = lambda done, total: 
         session.rollback()
         for subject_id in changing:
             with unit_of_work("subject") as work:
-                subject = work.get(Subject, subject_id)
+                subject = work.get_one(Subject, subject_id)
                 retention = _retentions(work, [subject])[subject.id]
                 decision = _decision(subject, retention, today)
                 if decision == "withdraw":
@@ -347,6 +362,7 @@ def link_staff_record(actor, subject_id: int, payload: Any) -> Subject:
         if key and staff is None:
             form.error("staff", "Nobody on the staff list has this email or employee reference.")
         form.check()
+        assert staff is not None  # form.check() refused a missing or unknown staff record
         if subject.erased_at is not None:
             raise Conflict("These records were erased already.")
         if subject.subject_type != SubjectType.staff:

@@ -2,7 +2,7 @@
 `flask audit verify --records` names each of them as having no seal."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 

@@ -1,6 +1,7 @@
 """Subjects: the people a concern is about."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,7 +56,7 @@ def matches_subject(text: str) -> sa.ColumnElement[bool]:
     return sa.or_(Subject.name_key.like(pattern, escape="\\"), Subject.learner_ref == text.strip())
 
 
-def search_subjects(session: Session, actor, text: str, limit: int = 20) -> list[Subject]:
+def search_subjects(session: Session, actor, text: str, limit: int = 20) -> Sequence[Subject]:
     """Officers find an existing subject by name or learner reference when raising a concern."""
     if not can(actor, "can_read", "Subject"):
         raise Forbidden()

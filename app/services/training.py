@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Callable, Iterable, Iterator, Optional, Union
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
@@ -29,13 +30,20 @@ from app.models import StaffMember, StoredFile, StrEnum, TrainingCourse, Trainin
 from app.security import can, training_access_clause
 from app.services.uow import unit_of_work
 from app.validation import (
-    Form, is_blank, not_in_future, parse_bool, parse_date, parse_int, parse_iso_or_uk_date, text_parser,
+    Form,
+    is_blank,
+    not_in_future,
+    parse_bool,
+    parse_date,
+    parse_int,
+    parse_iso_or_uk_date,
+    text_parser,
 )
 
 DUE_SOON = timedelta(days=30)
 CERTIFICATE_TYPES = ("pdf", "png", "jpeg")
 NO_TEAM = "No team"
-Actor = Union[User, str]  # a user, or a system process such as "system:reminders"
+Actor: TypeAlias = User | str  # a user, or a system process such as "system:reminders"
 
 
 class TrainingStatus(StrEnum):
@@ -49,7 +57,7 @@ class TrainingStatus(StrEnum):
         return self in (TrainingStatus.current, TrainingStatus.due_soon)
 
 
-def training_status(refresher_due: Optional[date], today: date) -> TrainingStatus:
+def training_status(refresher_due: date | None, today: date) -> TrainingStatus:
     if refresher_due is None:
         return TrainingStatus.never
     if refresher_due < today:
@@ -82,9 +90,9 @@ class StaffRow:
     """A person on the staff list with their latest training."""
 
     staff: StaffMember
-    course: Optional[str]
-    completed_on: Optional[date]
-    refresher_due: Optional[date]
+    course: str | None
+    completed_on: date | None
+    refresher_due: date | None
     verified: bool
     status: TrainingStatus
 
@@ -94,7 +102,7 @@ class StaffRow:
 
 
 def _with_latest_training(where: sa.ColumnElement[bool], today: date,
-                          status: Optional[TrainingStatus] = None) -> sa.Select:
+                          status: TrainingStatus | None = None) -> sa.Select:
     """Staff matching `where` (and, if given, whose latest training has `status` today) with that training."""
     latest = _latest_training()
     query = (sa.select(StaffMember, TrainingCourse.name, latest.c.completed_on, latest.c.refresher_due,
@@ -125,13 +133,13 @@ def _status_clause(due: sa.ColumnElement, status: TrainingStatus, today: date) -
 
 @dataclass
 class StaffFilters:
-    search: Optional[str] = None  # part of a name or email, or an employee reference
-    team: Optional[str] = None
-    status: Optional[TrainingStatus] = None
+    search: str | None = None  # part of a name or email, or an employee reference
+    team: str | None = None
+    status: TrainingStatus | None = None
     leavers: bool = False  # include staff who have left or are inactive
 
 
-def list_staff(session: Session, actor, filters: StaffFilters, *, today: Optional[date] = None, page: int = 0,
+def list_staff(session: Session, actor, filters: StaffFilters, *, today: date | None = None, page: int = 0,
                page_size: int = 25) -> tuple[int, list[StaffRow]]:
     """The staff list with each person's latest training, for officers and the Lead."""
     if not can(actor, "can_read_all", "Training"):
@@ -148,14 +156,13 @@ def list_staff(session: Session, actor, filters: StaffFilters, *, today: Optiona
                                  sa.func.lower(StaffMember.email).like(pattern),
                                  sa.func.lower(StaffMember.employee_ref) == filters.search.strip().lower()))
     query = _with_latest_training(sa.and_(*conditions), today, filters.status)
-    count = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    count = session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
     return count, _staff_rows(session, query.limit(page_size).offset(page * page_size), today)
 
 
 def teams(session: Session) -> list[str]:
-    named = session.scalars(sa.select(StaffMember.team).where(StaffMember.team.is_not(None)).distinct()
-                            .order_by(StaffMember.team)).all()
-    return [*named, NO_TEAM]
+    named = session.scalars(sa.select(StaffMember.team).distinct().order_by(StaffMember.team)).all()
+    return [*(team for team in named if team is not None), NO_TEAM]
 
 
 def get_staff(session: Session, actor, staff_id: int) -> StaffMember:
@@ -168,7 +175,7 @@ def get_staff(session: Session, actor, staff_id: int) -> StaffMember:
     return staff
 
 
-def own_staff(session: Session, actor) -> Optional[StaffMember]:
+def own_staff(session: Session, actor) -> StaffMember | None:
     """The actor's own entry on the staff list, if they have one yet."""
     return session.scalar(sa.select(StaffMember).where(StaffMember.user_id == actor.id)
                           .options(selectinload(StaffMember.training).selectinload(TrainingRecord.course)))
@@ -192,7 +199,7 @@ def _staff_for_user(session: Session, actor: Actor, user: User) -> StaffMember:
             session.flush()
             audit.record(session, actor, "add_staff", staff)
     except IntegrityError:
-        return session.scalar(sa.select(StaffMember).where(StaffMember.user_id == user.id))
+        return session.execute(sa.select(StaffMember).where(StaffMember.user_id == user.id)).scalar_one()
     return staff
 
 
@@ -229,7 +236,7 @@ def _active_user(session: Session) -> Callable[[Any], User]:
     return parse
 
 
-def _taken(session: Session, column, value: Optional[str], staff_id: Optional[int]) -> bool:
+def _taken(session: Session, column, value: str | None, staff_id: int | None) -> bool:
     if value is None:
         return False
     query = sa.select(StaffMember.id).where(sa.func.lower(column) == value.lower())
@@ -238,7 +245,7 @@ def _taken(session: Session, column, value: Optional[str], staff_id: Optional[in
     return session.scalar(query) is not None
 
 
-def _staff_fields(session: Session, form: Form, staff_id: Optional[int] = None) -> dict[str, Any]:
+def _staff_fields(session: Session, form: Form, staff_id: int | None = None) -> dict[str, Any]:
     values = {
         "full_name": form.field("full_name", text_parser(200)),
         "email": form.field("email", _email, required=False),
@@ -296,7 +303,7 @@ def update_staff(actor, staff_id: int, payload: Any) -> StaffMember:
 
 # --- completions and their verification -------------------------------------------------------------------------
 
-def courses(session: Session) -> list[TrainingCourse]:
+def courses(session: Session) -> Sequence[TrainingCourse]:
     return session.scalars(sa.select(TrainingCourse).where(TrainingCourse.active.is_(True))
                            .order_by(TrainingCourse.id)).all()
 
@@ -365,6 +372,7 @@ def verify_record(actor, record_id: int) -> TrainingRecord:
         if record.staff_member.user_id == actor.id:
             raise Conflict("Someone else verifies your own training.")
         if record.verified_at is not None:
+            assert record.verified_by is not None  # verified by someone, at a time
             raise Conflict(f"This was verified already, by {record.verified_by.first_name} "
                            f"{record.verified_by.last_name} on {record.verified_at:%d %b %Y}.")
         record.verified_by_id = actor.id
@@ -393,12 +401,12 @@ def certificate(session: Session, actor, record_id: int) -> StoredFile:
 
 @dataclass
 class RecordFilters:
-    staff_member_id: Optional[int] = None
-    verified: Optional[bool] = None
+    staff_member_id: int | None = None
+    verified: bool | None = None
 
 
 def list_records(session: Session, actor, filters: RecordFilters, *, page: int = 0,
-                 page_size: int = 25) -> tuple[int, list[TrainingRecord]]:
+                 page_size: int = 25) -> tuple[int, Sequence[TrainingRecord]]:
     """Training records this user may see, latest first: their own, or everyone's for officers and the Lead."""
     if not can(actor, "can_read", "Training"):
         raise Forbidden()
@@ -410,7 +418,7 @@ def list_records(session: Session, actor, filters: RecordFilters, *, page: int =
                           else TrainingRecord.verified_at.is_(None))
     joined = sa.select(TrainingRecord).join(StaffMember, StaffMember.id == TrainingRecord.staff_member_id) \
         .where(*conditions)
-    count = session.scalar(sa.select(sa.func.count()).select_from(joined.subquery()))
+    count = session.execute(sa.select(sa.func.count()).select_from(joined.subquery())).scalar_one()
     records = session.scalars(
         joined.options(selectinload(TrainingRecord.course), selectinload(TrainingRecord.staff_member),
                        selectinload(TrainingRecord.verified_by))
@@ -432,7 +440,7 @@ class Figures:
     overdue: int = 0  # the refresher date has passed, or no training recorded
 
     @property
-    def percent(self) -> Optional[float]:
+    def percent(self) -> float | None:
         return round(100 * self.current / self.active, 1) if self.active else None
 
     def count(self, status: TrainingStatus) -> None:
@@ -452,11 +460,11 @@ class Compliance:
     teams: list[Figures]
     # Who is overdue (no current training, never trained included) and due within 30 days: None for a reader of
     # the figures only.
-    overdue: Optional[list[StaffRow]]
-    due_soon: Optional[list[StaffRow]]
+    overdue: list[StaffRow] | None
+    due_soon: list[StaffRow] | None
 
 
-def compliance(session: Session, actor, today: Optional[date] = None) -> Compliance:
+def compliance(session: Session, actor, today: date | None = None) -> Compliance:
     if not can(actor, "can_read", "Compliance"):
         raise Forbidden()
     today = today or date.today()
@@ -520,11 +528,11 @@ class ImportReport:
     filename: str
     encoding: str  # as chosen: "auto" or one of ENCODINGS
     read_as: str  # the encoding the file was read with
-    note: Optional[str]
+    note: str | None
     rows: int = 0
     good: int = 0
     problems: list[RowProblem] = field(default_factory=list)
-    imported: Optional[dict[str, int]] = None  # what the import did, once it has run
+    imported: dict[str, int] | None = None  # what the import did, once it has run
 
 
 @dataclass
@@ -533,7 +541,7 @@ class _Row:
     values: dict[str, str]
     problems: list[str] = field(default_factory=list)
 
-    def get(self, name: str) -> Optional[str]:
+    def get(self, name: str) -> str | None:
         value = self.values.get(name, "")
         return None if is_blank(value) else value.strip()
 
@@ -566,7 +574,7 @@ def _normalised(name: str) -> str:
     return COLUMN_ALIASES.get(key, key)
 
 
-def _decode(data: bytes, encoding: str) -> tuple[str, Optional[str]]:
+def _decode(data: bytes, encoding: str) -> tuple[str, str | None]:
     """The encoding to read the file with, and a note for the user when it had to be guessed."""
     if b"\x00" in data:
         raise ValueError("This is not a CSV file. In Excel, use Save As and choose CSV UTF-8.")
@@ -613,7 +621,7 @@ def _read_rows(data: bytes, read_as: str, kind: _ImportKind) -> Iterator[_Row]:
             end = reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
-            row = _Row(start, dict(zip(columns, cells)))
+            row = _Row(start, dict(zip(columns, cells, strict=False)))
             if len(cells) > len(columns):
                 row.problems.append(f"There are {len(cells)} values for {len(columns)} columns.")
             yield row
@@ -634,7 +642,7 @@ class _StaffIndex:
             if ref:
                 self.by_ref[ref.lower()] = staff_id
 
-    def match(self, row: _Row, email: Optional[str], ref: Optional[str], *, unknown_is_problem: bool) -> Optional[int]:
+    def match(self, row: _Row, email: str | None, ref: str | None, *, unknown_is_problem: bool) -> int | None:
         """The one person the row's email and employee reference name, if any; problems are noted on the row."""
         if row.get("email") is None and row.get("employee_ref") is None:
             row.problems.append("Give the person's email or employee reference.")
@@ -662,7 +670,7 @@ class _Completion:
     staff_id: int
     course_id: int
     completed_on: date
-    certificate_ref: Optional[str]
+    certificate_ref: str | None
 
 
 def _check_completions(session: Session, rows: list[_Row]) -> list[_Completion]:
@@ -685,6 +693,7 @@ def _check_completions(session: Session, rows: list[_Row]) -> list[_Completion]:
                                  required=True, label="Completed on")
         certificate_ref = row.parse("certificate_ref", text_parser(100), label="Certificate reference")
         if not row.problems:
+            assert staff_id is not None and course_id is not None  # else the row has a problem
             parsed.append((row, _Completion(row.line, staff_id, course_id, completed_on, certificate_ref)))
     dates = [item.completed_on for _, item in parsed]
     recorded = set(session.execute(
@@ -719,7 +728,7 @@ def _apply_completions(session: Session, actor, good: list[_Completion], source:
 @dataclass
 class _StaffChange:
     line: int
-    staff_id: Optional[int]  # None: someone new to the staff list
+    staff_id: int | None  # None: someone new to the staff list
     values: dict[str, Any]  # the fields to set
 
 
@@ -753,7 +762,7 @@ def _check_staff(session: Session, rows: list[_Row]) -> list[_StaffChange]:
         staff_id = index.match(row, email, ref, unknown_is_problem=False)
         if row.problems:
             continue
-        current = existing.get(staff_id)
+        current = existing.get(staff_id) if staff_id is not None else None
         # A blank cell changes nothing: leaving dates and teams are cleared on the staff page, never by omission.
         changes = {name: value for name, value in values.items()
                    if value is not None and (current is None or getattr(current, name) != value)}
@@ -771,7 +780,7 @@ def _apply_staff(session: Session, actor, good: list[_StaffChange], source: str)
             audit.record(session, actor, "import_staff", staff, reason=f"{source}, line {item.line}")
             counts["added to the staff list"] += 1
         elif item.values:
-            staff = session.get(StaffMember, item.staff_id)
+            staff = session.get_one(StaffMember, item.staff_id)
             for name, value in item.values.items():
                 setattr(staff, name, value)
             audit.record(session, actor, "import_staff", staff, reason=f"{source}, line {item.line}")

@@ -6,8 +6,8 @@ own calls, such as `add_user` or `add_role`, commit inside the library: they are
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError

@@ -1,16 +1,12 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 11:24:47.595020
 
 """
-from alembic import op
 import sqlalchemy as sa
-
-import app.models  # custom column types (UTCDateTime)
-import app.models  # noqa: F401  (custom column types)
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -98,7 +94,8 @@ def upgrade():
     )
     op.create_table('indicator',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('contributory_factor', 'vulnerability', 'indicator', name='ck_indicatorkind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('kind', sa.Enum('contributory_factor', 'vulnerability', 'indicator', name='ck_indicatorkind',
+        native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('label', sa.String(length=200), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
@@ -179,7 +176,7 @@ def upgrade():
     )
     op.create_table('audit_event',
     sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('at', app.models.UTCDateTime(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('actor', sa.String(length=100), nullable=False),
     sa.Column('action', sa.String(length=64), nullable=False),
@@ -203,13 +200,14 @@ def upgrade():
     op.create_table('subject',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('full_name', sa.String(length=200), nullable=False),
-    sa.Column('subject_type', sa.Enum('learner', 'staff', 'public', 'subcontractor_learner', name='ck_subjecttype', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('subject_type', sa.Enum('learner', 'staff', 'public', 'subcontractor_learner', name='ck_subjecttype',
+        native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('date_of_birth', sa.Date(), nullable=True),
     sa.Column('programme', sa.String(length=200), nullable=True),
     sa.Column('employer_id', sa.Integer(), nullable=True),
     sa.Column('learner_ref', sa.String(length=64), nullable=True),
     sa.Column('name_key', sa.String(length=200), nullable=False),
-    sa.Column('created_at', app.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['ab_user.id'], ),
     sa.ForeignKeyConstraint(['employer_id'], ['employer.id'], ),
@@ -237,8 +235,8 @@ def upgrade():
     sa.Column('subject_id', sa.Integer(), nullable=False),
     sa.Column('reporter_id', sa.Integer(), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
-    sa.Column('occurred_at', app.models.UTCDateTime(), nullable=False),
-    sa.Column('recorded_at', app.models.UTCDateTime(), nullable=False),
+    sa.Column('occurred_at', sa.DateTime(), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(), nullable=False),
     sa.Column('location', sa.String(length=200), nullable=True),
     sa.Column('concern_type_id', sa.Integer(), nullable=True),
     sa.Column('immediate_danger', sa.Boolean(), nullable=False),
@@ -246,8 +244,13 @@ def upgrade():
     sa.Column('police_incident_number', sa.String(length=64), nullable=True),
     sa.Column('action_taken', sa.Text(), nullable=True),
     sa.Column('dso_informed_verbally', sa.Boolean(), nullable=False),
-    sa.Column('status', sa.Enum('reported', 'under_review', 'referred_to_police', 'police_led', 'channel_screening', 'channel_panel', 'channel_support', 'post_exit_review', 'closed', name='ck_casestatus', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('closure_outcome', sa.Enum('no_further_action', 'internal_safeguarding', 'signposted', 'police_no_further_action', 'police_closed', 'screened_out', 'not_adopted', 'consent_declined', 'support_completed', name='ck_closureoutcome', native_enum=False, create_constraint=True, length=32), nullable=True),
+    sa.Column('status', sa.Enum('reported', 'under_review', 'referred_to_police', 'police_led', 'channel_screening',
+        'channel_panel', 'channel_support', 'post_exit_review', 'closed', name='ck_casestatus', native_enum=False,
+        create_constraint=True, length=32), nullable=False),
+    sa.Column('closure_outcome', sa.Enum('no_further_action', 'internal_safeguarding', 'signposted',
+        'police_no_further_action', 'police_closed', 'screened_out', 'not_adopted', 'consent_declined',
+        'support_completed', name='ck_closureoutcome', native_enum=False, create_constraint=True, length=32),
+        nullable=True),
     sa.Column('urgent', sa.Boolean(), nullable=False),
     sa.Column('restricted', sa.Boolean(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -281,7 +284,7 @@ def upgrade():
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('granted_by_id', sa.Integer(), nullable=False),
-    sa.Column('granted_at', app.models.UTCDateTime(), nullable=False),
+    sa.Column('granted_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['prevent_case.id'], ),
     sa.ForeignKeyConstraint(['granted_by_id'], ['ab_user.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ),
@@ -293,11 +296,12 @@ def upgrade():
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('owner_id', sa.Integer(), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=False),
-    sa.Column('status', sa.Enum('open', 'done', 'cancelled', name='ck_actionstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('status', sa.Enum('open', 'done', 'cancelled', name='ck_actionstatus', native_enum=False,
+        create_constraint=True, length=32), nullable=False),
     sa.Column('completion_note', sa.Text(), nullable=True),
-    sa.Column('created_at', app.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
-    sa.Column('completed_at', app.models.UTCDateTime(), nullable=True),
+    sa.Column('completed_at', sa.DateTime(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['prevent_case.id'], ),
     sa.ForeignKeyConstraint(['created_by_id'], ['ab_user.id'], ),
@@ -312,7 +316,7 @@ def upgrade():
     op.create_table('case_entry',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
-    sa.Column('at', app.models.UTCDateTime(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('summary', sa.String(length=300), nullable=False),

@@ -6,7 +6,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from app import append_only
+from migrations import frozen
 
 revision = "0002"
 down_revision = "0001"
@@ -18,11 +18,11 @@ TABLE = "audit_event"
 
 def create_triggers(connection: sa.engine.Connection) -> None:
     """Makes audit_event append-only through `connection` (used by tests that restore the triggers)."""
-    append_only.create_triggers(connection, TABLE)
+    frozen.create_append_only_triggers(connection, TABLE)
 
 
 def drop_triggers(connection: sa.engine.Connection) -> None:
-    append_only.drop_triggers(connection, TABLE)
+    frozen.drop_append_only_triggers(connection, TABLE)
 
 
 def upgrade():

@@ -5,10 +5,8 @@ Revises: 0002
 Create Date: 2026-11-25 14:07:34.867303
 
 """
-from alembic import op
 import sqlalchemy as sa
-import app.models  # noqa: F401  (custom column types)
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0003'
@@ -36,14 +34,15 @@ def upgrade():
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('urgent', sa.Boolean(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=True),
-    sa.Column('status', sa.Enum('queued', 'sending', 'sent', 'held', 'digested', 'failed', name='ck_emailstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('created_at', app.models.UTCDateTime(), nullable=False),
-    sa.Column('next_attempt_at', app.models.UTCDateTime(), nullable=False),
-    sa.Column('lease_until', app.models.UTCDateTime(), nullable=True),
+    sa.Column('status', sa.Enum('queued', 'sending', 'sent', 'held', 'digested', 'failed', name='ck_emailstatus',
+        native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(), nullable=False),
+    sa.Column('lease_until', sa.DateTime(), nullable=True),
     sa.Column('claim_token', sa.String(length=32), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=500), nullable=True),
-    sa.Column('sent_at', app.models.UTCDateTime(), nullable=True),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
     sa.Column('digest_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['prevent_case.id'], ),
     sa.ForeignKeyConstraint(['digest_id'], ['outbox_email.id'], ),

@@ -5,10 +5,8 @@ Revises: 0003
 Create Date: 2026-11-25 14:43:58.334434
 
 """
-from alembic import op
 import sqlalchemy as sa
-import app.models  # noqa: F401  (custom column types)
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004'
@@ -36,7 +34,7 @@ def upgrade():
     sa.Column('manager_id', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('left_on', sa.Date(), nullable=True),
-    sa.Column('created_at', app.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['manager_id'], ['ab_user.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -55,7 +53,7 @@ def upgrade():
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('data', sa.LargeBinary(), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
-    sa.Column('uploaded_at', app.models.UTCDateTime(), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['ab_user.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -68,9 +66,9 @@ def upgrade():
     sa.Column('certificate_file_id', sa.Integer(), nullable=True),
     sa.Column('refresher_due', sa.Date(), nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
-    sa.Column('recorded_at', app.models.UTCDateTime(), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(), nullable=False),
     sa.Column('verified_by_id', sa.Integer(), nullable=True),
-    sa.Column('verified_at', app.models.UTCDateTime(), nullable=True),
+    sa.Column('verified_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['certificate_file_id'], ['stored_file.id'], ),
     sa.ForeignKeyConstraint(['course_id'], ['training_course.id'], ),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['ab_user.id'], ),
@@ -87,7 +85,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('employer_id', sa.Integer(), nullable=False),
     sa.Column('occurred_on', sa.Date(), nullable=False),
-    sa.Column('method', sa.Enum('email', 'meeting', 'call', 'letter', name='ck_communicationmethod', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('method', sa.Enum('email', 'meeting', 'call', 'letter', name='ck_communicationmethod',
+        native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('shared', sa.JSON(), nullable=False),
     sa.Column('summary', sa.Text(), nullable=True),
     sa.Column('acknowledged_on', sa.Date(), nullable=True),
@@ -95,7 +94,7 @@ def upgrade():
     sa.Column('next_contact_due', sa.Date(), nullable=False),
     sa.Column('ack_nonce', sa.String(length=64), nullable=True),
     sa.Column('outbox_email_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', app.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['ab_user.id'], ),
@@ -110,14 +109,16 @@ def upgrade():
     op.create_table('communication_attachment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('communication_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('briefing', 'signed_acknowledgement', 'other', name='ck_attachmentkind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('kind', sa.Enum('briefing', 'signed_acknowledgement', 'other', name='ck_attachmentkind',
+        native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('file_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['communication_id'], ['employer_communication.id'], ),
     sa.ForeignKeyConstraint(['file_id'], ['stored_file.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('communication_attachment', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_communication_attachment_communication_id'), ['communication_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_communication_attachment_communication_id'), ['communication_id'],
+            unique=False)
 
     with op.batch_alter_table('employer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('address', sa.Text(), nullable=True))
@@ -126,7 +127,7 @@ def upgrade():
         batch_op.add_column(sa.Column('contact_email', sa.String(length=320), nullable=True))
         batch_op.add_column(sa.Column('contact_phone', sa.String(length=50), nullable=True))
         batch_op.add_column(sa.Column('director_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('created_at', app.models.UTCDateTime(), nullable=False,
+        batch_op.add_column(sa.Column('created_at', sa.DateTime(), nullable=False,
                                       server_default=sa.func.current_timestamp()))
         batch_op.add_column(sa.Column('version', sa.Integer(), nullable=False, server_default='1'))
         batch_op.create_index(batch_op.f('ix_employer_director_id'), ['director_id'], unique=False)

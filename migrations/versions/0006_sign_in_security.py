@@ -5,10 +5,8 @@ Revises: 0005
 Create Date: 2026-11-25 17:15:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-import app.models  # noqa: F401  (custom column types)
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0006'
@@ -21,7 +19,7 @@ def upgrade():
     op.create_table('account_state',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('session_version', sa.Integer(), nullable=False),
-    sa.Column('locked_until', app.models.UTCDateTime(), nullable=True),
+    sa.Column('locked_until', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id')
     )

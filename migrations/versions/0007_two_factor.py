@@ -1,14 +1,12 @@
 """two-step sign-in: TOTP second factors and recovery codes
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-25 16:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-import app.models  # noqa: F401  (custom column types)
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007'
@@ -21,7 +19,7 @@ def upgrade():
     op.create_table('mfa_totp',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('secret_sealed', sa.String(length=255), nullable=False),
-    sa.Column('enrolled_at', app.models.UTCDateTime(), nullable=True),
+    sa.Column('enrolled_at', sa.DateTime(), nullable=True),
     sa.Column('last_step', sa.BigInteger(), nullable=True),
     sa.Column('failed_attempts', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ondelete='CASCADE'),
@@ -31,7 +29,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=False),
-    sa.Column('used_at', app.models.UTCDateTime(), nullable=True),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('user_id', 'code_hash', name='uq_mfa_recovery_code_user_hash')

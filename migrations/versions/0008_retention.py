@@ -1,7 +1,7 @@
 """retention: legal hold, erasure proposals and approvals on subjects; audit events whose content may be erased
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 
 The audit trail's triggers are replaced by ones that allow a single kind of UPDATE: setting `reason` and `changes`
 to NULL while every other column stays as it was. That is how retention erases personal data from the trail;
@@ -10,8 +10,7 @@ to NULL while every other column stays as it was. That is how retention erases p
 import sqlalchemy as sa
 from alembic import op
 
-import app.models  # noqa: F401  (custom column types)
-from app import append_only
+from migrations import frozen
 
 revision = "0008"
 down_revision = "0007"
@@ -26,11 +25,11 @@ KEPT = ("seq", "at", "actor_id", "actor", "action", "entity_type", "entity_id", 
 
 def create_triggers(connection: sa.engine.Connection) -> None:
     """audit_event append-only but for erasure (used by tests that drop and restore the triggers)."""
-    append_only.create_triggers(connection, AUDIT, erasable=ERASABLE, kept=KEPT)
+    frozen.create_append_only_triggers(connection, AUDIT, erasable=ERASABLE, kept=KEPT)
 
 
 def drop_triggers(connection: sa.engine.Connection) -> None:
-    append_only.drop_triggers(connection, AUDIT)
+    frozen.drop_append_only_triggers(connection, AUDIT)
 
 
 def upgrade():
@@ -41,22 +40,22 @@ def upgrade():
         batch_op.add_column(sa.Column("erasure_due_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("erasure_rule", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("erasure_approved_by_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("erasure_approved_at", app.models.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("erased_at", app.models.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("erasure_approved_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("erased_at", sa.DateTime(), nullable=True))
         batch_op.create_foreign_key("fk_subject_staff_member_id_staff_member", "staff_member",
                                     ["staff_member_id"], ["id"])
         batch_op.create_foreign_key("fk_subject_erasure_approved_by_id_ab_user", "ab_user",
                                     ["erasure_approved_by_id"], ["id"])
         batch_op.create_index(batch_op.f("ix_subject_erased_at"), ["erased_at"], unique=False)
     connection = op.get_bind()
-    append_only.drop_triggers(connection, AUDIT)
+    frozen.drop_append_only_triggers(connection, AUDIT)
     create_triggers(connection)
 
 
 def downgrade():
     connection = op.get_bind()
     drop_triggers(connection)
-    append_only.create_triggers(connection, AUDIT)
+    frozen.create_append_only_triggers(connection, AUDIT)
     with op.batch_alter_table("subject", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_subject_erased_at"))
         batch_op.drop_constraint("fk_subject_erasure_approved_by_id_ab_user", type_="foreignkey")

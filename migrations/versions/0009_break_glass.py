@@ -1,14 +1,12 @@
 """break glass: the Prevent Lead's time-limited access to a restricted case outside their normal access
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-11-25 16:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-import app.models  # noqa: F401  (custom column types)
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0009'
@@ -23,8 +21,8 @@ def upgrade():
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('opened_at', app.models.UTCDateTime(), nullable=False),
-    sa.Column('expires_at', app.models.UTCDateTime(), nullable=False),
+    sa.Column('opened_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['prevent_case.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ),
     sa.PrimaryKeyConstraint('id')

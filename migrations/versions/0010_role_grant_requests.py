@@ -5,10 +5,8 @@ Revises: 0009
 Create Date: 2026-12-01 16:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-import app.models  # noqa: F401  (custom column types)
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0010'
@@ -24,11 +22,11 @@ def upgrade():
     sa.Column('role_id', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('requested_by_id', sa.Integer(), nullable=False),
-    sa.Column('requested_at', app.models.UTCDateTime(), nullable=False),
+    sa.Column('requested_at', sa.DateTime(), nullable=False),
     sa.Column('status', sa.Enum('pending', 'approved', 'declined', name='ck_rolegrantstatus', native_enum=False,
                                 length=32, create_constraint=True), nullable=False),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
-    sa.Column('decided_at', app.models.UTCDateTime(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
     sa.Column('decision_reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['decided_by_id'], ['ab_user.id'], ),
     sa.ForeignKeyConstraint(['requested_by_id'], ['ab_user.id'], ),

@@ -6,10 +6,8 @@ Revises: 0012
 Create Date: 2026-12-01 16:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-import app.models  # noqa: F401  (custom column types)
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0013'
@@ -22,7 +20,7 @@ def upgrade():
     op.create_table('api_refresh_token',
     sa.Column('jti', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('last_used_at', app.models.UTCDateTime(), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('jti')
     )

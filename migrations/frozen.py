@@ -1,15 +1,18 @@
-"""Database triggers that make a table append-only: the database itself refuses UPDATE and DELETE (and TRUNCATE on
-PostgreSQL), so that nobody, not even the app's own database user, can quietly change what was recorded.
+"""What the migrations need beyond Alembic and SQLAlchemy, frozen: a revision must build the same thing whenever it
+runs, so no migration imports live app code. Once a migration uses a name here, that name never changes; a revision
+that needs something different adds a new name.
 
-Used by the migrations that create such tables (audit_event, access_log), and by tests that play an attacker.
+Append-only tables: database triggers refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL), so that nobody, not
+even the app's own database user, can quietly change what was recorded (audit_event since 0002, access_log since
+0005; 0008 allows retention's one UPDATE, which empties the erasable columns).
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 
-def create_statements(table: str, dialect: str, erasable: tuple[str, ...] = (), kept: tuple[str, ...] = ()
-                      ) -> list[str]:
+def append_only_statements(table: str, dialect: str, erasable: tuple[str, ...] = (), kept: tuple[str, ...] = ()
+                           ) -> list[str]:
     """The triggers' DDL. With `erasable` columns, the one UPDATE allowed sets all of them to NULL and leaves every
     column in `kept` as it was: retention erases personal data from a record whose existence stays provable."""
     message = f"{table} is append-only"
@@ -36,7 +39,7 @@ def create_statements(table: str, dialect: str, erasable: tuple[str, ...] = (), 
             f"BEGIN SELECT RAISE(ABORT, '{message}'); END" for verb in ("UPDATE", "DELETE")]
 
 
-def drop_statements(table: str, dialect: str) -> list[str]:
+def drop_append_only_statements(table: str, dialect: str) -> list[str]:
     if dialect == "postgresql":
         return [
             f"DROP TRIGGER {table}_no_truncate ON {table}",
@@ -46,12 +49,12 @@ def drop_statements(table: str, dialect: str) -> list[str]:
     return [f"DROP TRIGGER {table}_no_update", f"DROP TRIGGER {table}_no_delete"]
 
 
-def create_triggers(connection: sa.engine.Connection, table: str, erasable: tuple[str, ...] = (),
-                    kept: tuple[str, ...] = ()) -> None:
-    for statement in create_statements(table, connection.dialect.name, erasable, kept):
+def create_append_only_triggers(connection: sa.engine.Connection, table: str, erasable: tuple[str, ...] = (),
+                                kept: tuple[str, ...] = ()) -> None:
+    for statement in append_only_statements(table, connection.dialect.name, erasable, kept):
         connection.execute(sa.text(statement))
 
 
-def drop_triggers(connection: sa.engine.Connection, table: str) -> None:
-    for statement in drop_statements(table, connection.dialect.name):
+def drop_append_only_triggers(connection: sa.engine.Connection, table: str) -> None:
+    for statement in drop_append_only_statements(table, connection.dialect.name):
         connection.execute(sa.text(statement))
