@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from flask import current_app, g, has_request_context
 from flask_appbuilder.security.sqla.models import Group, Permission, PermissionView, Role, User, ViewMenu
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import generate_password_hash
 
 from app import audit, notify
@@ -225,6 +225,8 @@ def pending_grants(session: Session, actor: User) -> Sequence[RoleGrantRequest]:
     if not can(actor, "can_read", "RoleGrant"):
         raise Forbidden()
     return session.scalars(sa.select(RoleGrantRequest).where(RoleGrantRequest.status == RoleGrantStatus.pending)
+                           .options(selectinload(RoleGrantRequest.user), selectinload(RoleGrantRequest.role),
+                                    selectinload(RoleGrantRequest.requested_by))
                            .order_by(RoleGrantRequest.requested_at, RoleGrantRequest.id)).all()
 
 
@@ -236,9 +238,18 @@ def recent_changes(session: Session, actor: User, limit: int = 50) -> Sequence[A
                            .order_by(AuditEvent.seq.desc()).limit(limit)).all()
 
 
+def _not_a_second_person(actor: User, grant: RoleGrantRequest) -> str | None:
+    """Why the actor may not decide this request (a second person decides: not the one who asked, not the one it is
+    for), or None."""
+    if actor.id == grant.requested_by_id:
+        return "You asked for this role yourself: a second person must decide."
+    if actor.id == grant.user_id:
+        return "This role is for you: someone else must decide."
+    return None
+
+
 def may_decide(actor: User, grant: RoleGrantRequest) -> bool:
-    """A second person decides: not the one who asked, not the one it is for."""
-    return can(actor, "can_approve", "RoleGrant") and actor.id not in (grant.requested_by_id, grant.user_id)
+    return can(actor, "can_approve", "RoleGrant") and _not_a_second_person(actor, grant) is None
 
 
 def _decide(session: Session, actor: User, grant_id: int, payload: Any) -> tuple[RoleGrantRequest, str]:
@@ -250,10 +261,8 @@ def _decide(session: Session, actor: User, grant_id: int, payload: Any) -> tuple
         raise NotFound("request")
     if grant.status is not RoleGrantStatus.pending:
         raise Conflict(f"This request was {grant.status.value} already.")
-    if actor.id == grant.requested_by_id:
-        raise AccountChangeRefused("You asked for this role yourself: a second person must decide.")
-    if actor.id == grant.user_id:
-        raise AccountChangeRefused("This role is for you: someone else must decide.")
+    if refusal := _not_a_second_person(actor, grant):
+        raise AccountChangeRefused(refusal)
     reason = _reason(payload.get("reason") if isinstance(payload, dict) else None)
     return grant, reason
 
