@@ -57,7 +57,7 @@ class Config:
     # Flask-AppBuilder
     AUTH_TYPE = AUTH_DB
     AUTH_ROLE_PUBLIC = None
-    FAB_SECURITY_MANAGER_CLASS = "app.security.PreventSecurityManager"
+    FAB_SECURITY_MANAGER_CLASS = "app.kernel.security.PreventSecurityManager"
     FAB_ADD_SECURITY_API = True
     FAB_API_SWAGGER_UI = _env_bool("API_DOCS", True)
     # Roles and permissions are applied by `flask prevent sync-roles`, never at web start-up
@@ -66,19 +66,19 @@ class Config:
     FAB_CREATE_DB = False
     FAB_API_MAX_PAGE_SIZE = 100
     FAB_BASE_TEMPLATE = "prevent_base.html"
-    FAB_INDEX_VIEW = "app.views.HomeView"
+    FAB_INDEX_VIEW = "app.kernel.pages.HomeView"
     FAB_API_SHOW_STACKTRACE = False
 
-    # Sessions (app/sessions.py): a signed-in session ends after this long without a request, and this long after
-    # signing in, whatever happens. API refresh tokens last no longer than a session, and end as soon as they are
+    # Sessions (app/identity/sessions.py): a signed-in session ends after this long without a request, and this long
+    # after signing in, whatever happens. API refresh tokens last no longer than a session, and end as soon as they are
     # not used for SESSION_IDLE_MINUTES: an access token lasts half that, so that a client that refreshes when its
     # access token expires is never idle for that long.
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
     SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=min(30, SESSION_IDLE_MINUTES / 2))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(hours=SESSION_MAX_HOURS)
-    # Sign-in brute force (app/sign_in.py): every LOCKOUT_THRESHOLD failed sign-ins in a row (wrong passwords and
-    # wrong second-step codes together) lock the account for LOCKOUT_MINUTES (0 turns lockout off). Failed sign-ins
+    # Sign-in brute force (app/identity/sign_in.py): every LOCKOUT_THRESHOLD failed sign-ins in a row (wrong passwords
+    # and wrong second-step codes together) lock the account for LOCKOUT_MINUTES (0 turns lockout off). Failed sign-ins
     # (web and API together) are also rate limited per client address and per username; the limits are kept in
     # RATELIMIT_STORAGE_URI: memory:// holds for one process only, so with several gunicorn workers use Redis
     # (redis://host:6379/0).
@@ -95,16 +95,16 @@ class Config:
     # FAB's own limit (every POST to the web sign-in page, successful or not): off, ours above covers both sign-ins.
     AUTH_RATE_LIMITED = False
 
-    # Passwords: at least this long and not a common one (app/passwords.py), wherever they are set.
+    # Passwords: at least this long and not a common one (app/identity/passwords.py), wherever they are set.
     PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "12"))
-    FAB_PASSWORD_COMPLEXITY_ENABLED = True  # FAB's forms and user API call app.passwords.check_password
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True  # FAB's forms and user API call app.identity.passwords.check_password
 
-    # Separation of duties (app/services/accounts.py): the Prevent Lead and Safeguarding Officer roles are given only
+    # Separation of duties (app/identity/accounts.py): the Prevent Lead and Safeguarding Officer roles are given only
     # with a second person's approval, except by this one Admin account (a username), for emergencies. Unset: none.
     BREAK_GLASS_ADMIN = os.environ.get("BREAK_GLASS_ADMIN") or None
 
-    # Two-step sign-in (app/mfa.py). Safeguarding Officers, the Prevent Lead and Admins always use it; true here makes
-    # everyone use it. Wrong codes count with wrong passwords towards LOCKOUT_THRESHOLD.
+    # Two-step sign-in (app/identity/two_step_pages.py). Safeguarding Officers, the Prevent Lead and Admins always use
+    # it; true here makes everyone use it. Wrong codes count with wrong passwords towards LOCKOUT_THRESHOLD.
     MFA_REQUIRED_FOR_ALL = _env_bool("MFA_REQUIRED_FOR_ALL", False)
     # A base32 TOTP secret: on a new demo database, the demo users who must use a second factor are enrolled with it
     # (put it in your authenticator app once). Unset, they set up their own at first sign-in. Never for production.
@@ -114,7 +114,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    # Secure is also set on every cookie of a request served over HTTPS (app/http_headers.py).
+    # Secure is also set on every cookie of a request served over HTTPS (app/kernel/http_headers.py).
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"

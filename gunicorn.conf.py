@@ -1,9 +1,9 @@
 """gunicorn's settings, read by every gunicorn started in this folder (`make run` starts one).
 
-The sign-in rate limits (app/sign_in.py) are counted in RATELIMIT_STORAGE_URI. In memory, the default, each process
-counts on its own: two processes would allow twice the tries. So with the counts in memory one process serves every
-request, with threads; with a shared store (Redis) there are WORKERS processes. More than one process with the counts
-in memory (asked for with --workers) is refused at start.
+The sign-in rate limits (app/identity/sign_in.py) are counted in RATELIMIT_STORAGE_URI. In memory, the default, each
+process counts on its own: two processes would allow twice the tries. So with the counts in memory one process serves
+every request, with threads; with a shared store (Redis) there are WORKERS processes. More than one process with the
+counts in memory (asked for with --workers) is refused at start.
 """
 import os
 

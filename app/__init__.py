@@ -8,9 +8,9 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import appbuilder, csrf, db, mail, migrate
-from app.passwords import check_password
-from app.security import fab_roles
-from app.validation import LARGEST_INT
+from app.identity.passwords import check_password
+from app.kernel.security import fab_roles
+from app.kernel.validation import LARGEST_INT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,17 +45,20 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
     csrf.init_app(app)
     with app.app_context():
         appbuilder.init_app(app, db.session)
-        from app import api, mfa, views
+        from app import api, views
+        from app.identity import two_step_pages
         views.register(appbuilder)
-        mfa.register_views(appbuilder)
+        two_step_pages.register_views(appbuilder)
         for api_class in api.API_CLASSES:
             appbuilder.add_api(api_class)
-    from app import cli, errors_web, http_headers, sessions, sign_in
+    from app import cli
+    from app.identity import sessions, sign_in
+    from app.kernel import errors_web, http_headers
     sessions.register(app)
     sign_in.register(app)
     cli.register(app)
     errors_web.register(app)
     http_headers.register(app)
-    mfa.register(app)
+    two_step_pages.register(app)
     api.register(app)
     return app

@@ -17,12 +17,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 
-from app import audit, notify, outbox
-from app.errors import Conflict
 from app.extensions import db
-from app.passwords import check_password
-from app.security import ROLE_MATRIX, all_permissions
-from app.services.uow import unit_of_work
+from app.identity.passwords import check_password
+from app.kernel import audit, audit_verify
+from app.kernel.errors import Conflict
+from app.kernel.security import ROLE_MATRIX, all_permissions
+from app.kernel.uow import unit_of_work
+from app.notifications import notify, outbox
 
 prevent_cli = AppGroup("prevent", help="Set-up tasks: roles, reference data, demo data.")
 audit_cli = AppGroup("audit", help="The audit trail.")
@@ -39,9 +40,9 @@ def sync_roles_command() -> None:
 
 
 def sync_roles() -> None:
-    """The one way roles and their permissions change (nothing served over HTTP may: app/services/accounts.py), so
+    """The one way roles and their permissions change (nothing served over HTTP may: app/identity/accounts.py), so
     each role whose permissions change here is an audit event, naming the operator."""
-    from app.services.accounts import command_line_actor
+    from app.identity.accounts import command_line_actor
 
     sm = current_app.appbuilder.sm
     # FAB's own calls commit as they go: the permissions and roles exist before the unit of work gives them out.
@@ -107,7 +108,7 @@ def verify_command(records: bool) -> None:
     def progress(model: str, done: int, total: int) -> None:
         click.echo(f"{model}: {done} of {total} checked", err=True)
 
-    result = audit.verify(db.session, records=records, progress=progress)
+    result = audit_verify.verify(db.session, records=records, progress=progress)
     for finding in result.records.findings if result.records else []:
         click.echo(finding)
     click.echo(json.dumps(result.as_dict()))
@@ -117,7 +118,7 @@ def verify_command(records: bool) -> None:
 @audit_cli.command("seal-existing")
 def seal_existing_command() -> None:
     """Once, after upgrading to sealed records: seal, as they are now, the records no audit event seals yet."""
-    from app.services import sealing
+    from app.kernel import sealing
 
     def progress(model: str, done: int, total: int) -> None:
         click.echo(f"{model}: {done} of {total} sealed", err=True)
@@ -174,7 +175,7 @@ def reminders_command(today) -> None:
               help="Work out what is due as of this date (default: today).")
 def retention_command(today) -> None:
     """Erase what the Prevent Lead approved and is still due, then list what has newly fallen due for approval."""
-    from app.services import retention
+    from app.governance import retention
 
     def progress(done: int, total: int) -> None:
         click.echo(f"Checked {done} of {total} people's records.", err=True)

@@ -12,9 +12,9 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app
 
 from app.extensions import db
+from app.kernel.security import ADMIN, DIRECTOR, GOVERNANCE, LEAD, OFFICER, STAFF
+from app.kernel.uow import unit_of_work
 from app.models import ConcernType, Indicator, IndicatorKind, TrainingCourse
-from app.security import ADMIN, DIRECTOR, GOVERNANCE, LEAD, OFFICER, STAFF
-from app.services.uow import unit_of_work
 
 CONCERN_TYPES = [
     "Islamist",
@@ -108,7 +108,8 @@ DEMO_USERS = [
 
 
 def seed_demo(password: str) -> None:
-    from app.services import actions, cases
+    from app.cases import actions
+    from app.cases import use_cases as cases
 
     sm = current_app.appbuilder.sm
     users = {}
@@ -172,30 +173,31 @@ def seed_demo(password: str) -> None:
 def enrol_demo_second_factors(people: list) -> None:
     """With DEMO_TOTP_SECRET set, the demo users who must use a second factor share that secret (one entry in the
     demonstrator's authenticator app); without it they set up their own at first sign-in."""
-    from app.security import mfa_required
-    from app.services import mfa
+    from app.identity import two_step
+    from app.kernel.security import mfa_required
 
     secret = current_app.config.get("DEMO_TOTP_SECRET")
     if not secret:
         return
     for person in people:
         if mfa_required(person):
-            mfa.enrol_with_secret(person, secret, actor="system:demo")
+            two_step.enrol_with_secret(person, secret, actor="system:demo")
 
 
 def seed_training_demo(users: dict) -> None:
     """Two teams on the staff list, with people who do not sign in; training that is current, due soon, expired."""
     from werkzeug.datastructures import FileStorage
 
-    from app.services import training
+    from app.training import imports as training_imports
+    from app.training import use_cases as training
 
     def months_ago(months: int, days: int = 0) -> str:
         return (date.today() - relativedelta(months=months) - timedelta(days=days)).isoformat()
 
     def import_csv(kind: str, text: str) -> None:
-        report = training.check_import(users["lead"], {"kind": kind, "file": FileStorage(
+        report = training_imports.check_import(users["lead"], {"kind": kind, "file": FileStorage(
             io.BytesIO(text.encode()), f"demo-{kind}.csv")})
-        training.run_import(users["lead"], report.upload_id, {"kind": kind})
+        training_imports.run_import(users["lead"], report.upload_id, {"kind": kind})
 
     import_csv("staff", "full_name,email,employee_ref,team,manager_email\n"
                         "Sid Staff,staff@example.org,E1001,Business Admin,director@example.org\n"
@@ -222,7 +224,8 @@ def seed_training_demo(users: dict) -> None:
 
 def seed_employer_demo(users: dict) -> None:
     """Three partner employers kept by the demo director: one up to date, one overdue, one not yet contacted."""
-    from app.services import employers, subjects
+    from app.cases import subjects
+    from app.employers import use_cases as employers
 
     director = users["director"]
 

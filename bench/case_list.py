@@ -124,10 +124,11 @@ def fill(app, count: int) -> None:
 
 
 def measure(app, repeat: int) -> None:
+    from app.cases import use_cases as cases
+    from app.cases.use_cases import CaseFilters
     from app.extensions import db
+    from app.governance import oversight, retention
     from app.models import Case
-    from app.services import cases, oversight, retention
-    from app.services.cases import CaseFilters
 
     officer = app.appbuilder.sm.find_user("officer")
     lead = app.appbuilder.sm.add_user("lead", "Lee", "Lead", "lead@example.org", app.appbuilder.sm.find_role(

@@ -26,9 +26,8 @@ def main() -> None:
     args = parser.parse_args()
     app = filled_app(args.database_url, args.cases, "seals-audit-head.json")
     with app.app_context():
-        from app import audit, record_seals
         from app.extensions import db
-        from app.services import sealing
+        from app.kernel import audit_verify, record_seals, sealing
 
         started = time.perf_counter()
         for mapper in record_seals.sealed_mappers():
@@ -38,7 +37,7 @@ def main() -> None:
         sealed = sealing.seal_existing()
         print(f"seal-existing: {sealed} records in {time.perf_counter() - started:.1f} s", flush=True)
         started = time.perf_counter()
-        result = audit.verify(db.session, records=True)
+        result = audit_verify.verify(db.session, records=True)
         took = time.perf_counter() - started
         print(f"verify --records: {result.records.checked} records, {result.events} events, ok={result.ok}, "
               f"{took:.1f} s ({took / counted:.0f} x counting the tables)", flush=True)

@@ -135,7 +135,7 @@ def smtp_server():
 @pytest.fixture()
 def inbox(ctx, smtp_server):
     """The SMTP server's inbox, emptied of what other tests left queued or delivered, accepting again."""
-    from app import outbox
+    from app.notifications import outbox
     outbox.deliver_due()
     smtp_server.handler.take()
     smtp_server.handler.refuse_next = 0
@@ -146,7 +146,7 @@ def inbox(ctx, smtp_server):
 
 def deliver(inbox) -> list:
     """Delivers everything queued (all of it accepted) and returns what the server received."""
-    from app import outbox
+    from app.notifications import outbox
     report = outbox.deliver_due()
     assert report.failed == 0 and report.retrying == 0, str(report)
     return inbox.take()
@@ -183,14 +183,14 @@ def app(tmp_path_factory, smtp_server):
         upgrade()
         sync_roles()
         seed_reference()
-        from app.security import mfa_required
-        from app.services import mfa
+        from app.identity import two_step
+        from app.kernel.security import mfa_required
         sm = application.appbuilder.sm
         for username, role in ROLE_USERS.items():
             person = sm.add_user(username, username.capitalize(), "Tester", f"{username}@example.org",
                                  sm.find_role(role), PASSWORD)
             if mfa_required(person):
-                mfa.enrol_with_secret(person, TOTP_SECRET, actor="system:tests")
+                two_step.enrol_with_secret(person, TOTP_SECRET, actor="system:tests")
     yield application
 
 
@@ -226,18 +226,18 @@ def totp_code(username: str) -> str | None:
     from flask import current_app
 
     from app.extensions import db
+    from app.identity import two_step
+    from app.kernel.security import mfa_required
     from app.models import SecondFactor
-    from app.security import mfa_required
-    from app.services import mfa
     person = user(username)
     with db.engine.begin() as connection:
         sealed = connection.execute(
             sa.update(SecondFactor).where(SecondFactor.user_id == person.id, SecondFactor.enrolled_at.is_not(None))
             .values(last_step=None).returning(SecondFactor.secret_sealed)).scalar()
-    secret = mfa.open_secret(sealed) if sealed else None
+    secret = two_step.open_secret(sealed) if sealed else None
     if secret is None and mfa_required(person):
         with current_app.app_context():  # a session of its own: the test's is left as it is
-            mfa.enrol_with_secret(person, TOTP_SECRET, actor="system:tests")
+            two_step.enrol_with_secret(person, TOTP_SECRET, actor="system:tests")
         secret = TOTP_SECRET
     return pyotp.TOTP(secret).now() if secret else None
 
@@ -326,7 +326,7 @@ class ApiClient:
 
 
 def _session_version(username: str) -> int:
-    from app.sessions import current_version
+    from app.identity.sessions import current_version
     return current_version(user(username).id)
 
 
@@ -408,7 +408,7 @@ def web(app, ctx, web_clients):
     holds; otherwise the user signs in afresh. A second client for the same user in one test is a new sign-in, a
     session of its own, as a test that asks twice expects.
     """
-    from app.sessions import SEEN_AT
+    from app.identity.sessions import SEEN_AT
     handed_out: set[str] = set()
 
     def make(username: str | None):

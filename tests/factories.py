@@ -72,7 +72,7 @@ PATH_TO["closed"] = PATH_TO["under_review"] + [("close", {})]
 
 def make_case(reporter: str = "staff", state: str = "reported", **overrides):
     """A case raised by `reporter` and moved by the officer to `state`, through the services."""
-    from app.services import cases
+    from app.cases import use_cases as cases
     case = cases.raise_concern(user(reporter), concern_payload(**overrides))
     for event, data in PATH_TO[state]:
         cases.transition(user("officer") if event != "reopen" else user("lead"), case.id,

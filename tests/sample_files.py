@@ -1,4 +1,4 @@
-"""Small, real files of each type an upload accepts: made here, so that the content checks (app/files.py) read
+"""Small, real files of each type an upload accepts: made here, so that the content checks (app/kernel/files.py) read
 them as a person's own files would be read."""
 from __future__ import annotations
 

@@ -16,9 +16,9 @@ from urllib.parse import urlparse
 import pytest
 import sqlalchemy as sa
 
+from app.cases import access, actions
 from app.extensions import db
 from app.models import AuditEvent, Case, ConcernType, Indicator, IndicatorKind
-from app.services import access, actions
 from tests.conftest import concern_payload, csrf_token, make_case, user
 
 # Outcomes. OK: the request did what it asks (2xx/3xx, or a 409/422 about the data). NO: 403, the role may not do
@@ -239,7 +239,7 @@ class Records:
     @cached_property
     def due_subject(self) -> int:
         """The subject of a closed case whose retention period has ended, proposed for erasure as the job does."""
-        from app import audit
+        from app.kernel import audit
         from app.models import Subject
         case_id = make_case("staff", "closed", occurred_at="2010-06-01T10:00:00+00:00",
                             subject={"full_name": f"Person {self.marker}", "subject_type": "learner",
@@ -253,7 +253,7 @@ class Records:
     @cached_property
     def staff_member(self) -> str:
         """The email of someone on the staff list who has left."""
-        from app.services import training
+        from app.training import use_cases as training
         email = f"left-{self.marker}@example.org"
         training.add_staff(user("lead"), {"full_name": "Former Colleague", "email": email, "left_on": "2020-01-31"})
         return email

@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from app.cases import access, actions
+from app.employers import use_cases as employers
 from app.extensions import db
+from app.kernel.validation import PROTECTED_MESSAGE, UNKNOWN_MESSAGE
 from app.models import (
     AuditEvent,
     BreakGlass,
@@ -26,8 +29,6 @@ from app.models import (
     TrainingCourse,
     TrainingRecord,
 )
-from app.services import access, actions, employers
-from app.validation import PROTECTED_MESSAGE, UNKNOWN_MESSAGE
 from tests.conftest import PASSWORD, concern_payload, make_case, user
 
 TODAY = date.today().isoformat()

@@ -75,8 +75,8 @@ def cli_verify(app) -> tuple[int, dict]:
 # --- every change is audited, with who, when, what, from/to, why and which fields --------------------------------
 
 def test_raising_a_concern_audits_the_new_case_and_subject_field_by_field(users):
+    from app.cases import use_cases as cases
     from app.models import Indicator
-    from app.services import cases
     db = _db()
     indicator_id = db.session.scalar(sa.select(Indicator.id).where(Indicator.active.is_(True)).limit(1))
     payload = concern_payload(location="Library", indicator_ids=[indicator_id])
@@ -108,7 +108,7 @@ def test_raising_a_concern_audits_the_new_case_and_subject_field_by_field(users)
 
 
 def test_a_transition_audits_from_to_reason_and_the_old_and_new_value_of_each_column_it_sets(users):
-    from app.services import cases
+    from app.cases import use_cases as cases
     case_id = make_case("staff", "under_review")
     referral = (date.today() - timedelta(days=1)).isoformat()
     before, t0 = last_seq(), now()
@@ -135,7 +135,7 @@ def test_a_transition_audits_from_to_reason_and_the_old_and_new_value_of_each_co
 
 
 def test_reopening_audits_the_value_a_column_had_before(users):
-    from app.services import cases
+    from app.cases import use_cases as cases
     case_id = make_case("staff", "closed")
     before = last_seq()
     cases.transition(users.lead, case_id, {"event": "reopen", "reason": "New information from the employer"})
@@ -149,7 +149,7 @@ def test_reopening_audits_the_value_a_column_had_before(users):
 
 
 def test_recording_immediate_risk_audits_the_change_to_the_case(users):
-    from app.services import cases
+    from app.cases import use_cases as cases
     case_id = make_case("staff", "under_review")
     before, t0 = last_seq(), now()
     cases.record_immediate_risk(users.officer, case_id, {"police_called": True, "police_incident_number": "INC-77",
@@ -166,7 +166,7 @@ def test_recording_immediate_risk_audits_the_change_to_the_case(users):
 
 
 def test_creating_a_subject_on_its_own_is_audited(users):
-    from app.services import subjects
+    from app.cases import subjects
     before, t0 = last_seq(), now()
     subject = subjects.create_subject(users.officer, {"full_name": "Audited Person", "subject_type": "public",
                                                        "learner_ref": "L-999"})
@@ -180,7 +180,7 @@ def test_creating_a_subject_on_its_own_is_audited(users):
 
 
 def test_adding_and_completing_an_action_is_audited_field_by_field(users):
-    from app.services import actions
+    from app.cases import actions
     case_id = make_case("staff", "under_review")
     due = (date.today() + timedelta(days=7)).isoformat()
     before, t0 = last_seq(), now()
@@ -205,7 +205,7 @@ def test_adding_and_completing_an_action_is_audited_field_by_field(users):
 
 
 def test_granting_and_withdrawing_access_to_a_restricted_case_is_audited(users):
-    from app.services import access
+    from app.cases import access
     case_id = make_case("staff", subject={"full_name": "A Colleague", "subject_type": "staff"})
     officer_id, lead_id = users.officer.id, users.lead.id
     before = last_seq()
@@ -233,9 +233,9 @@ def _case_row(raw_engine, case_id: int) -> dict:
 
 @pytest.mark.parametrize("actor", [None, "", "   "])
 def test_a_change_without_an_actor_is_refused_and_nothing_is_saved(raw_engine, users, actor):
-    from app import audit
+    from app.kernel import audit
+    from app.kernel.uow import unit_of_work
     from app.models import Case
-    from app.services.uow import unit_of_work
     case_id = make_case("staff", "reported")
     stored, before = _case_row(raw_engine, case_id), last_seq()
     with pytest.raises(audit.ActorRequired), unit_of_work() as session:
@@ -247,9 +247,9 @@ def test_a_change_without_an_actor_is_refused_and_nothing_is_saved(raw_engine, u
 
 
 def test_a_change_to_an_audited_record_without_an_audit_event_is_refused_and_nothing_is_saved(raw_engine, users):
-    from app.audit import AuditMissing
+    from app.kernel.audit import AuditMissing
+    from app.kernel.uow import unit_of_work
     from app.models import Case
-    from app.services.uow import unit_of_work
     case_id = make_case("staff", "reported")
     stored, before = _case_row(raw_engine, case_id), last_seq()
     with pytest.raises(AuditMissing, match="Case"), unit_of_work() as session:
@@ -260,7 +260,7 @@ def test_a_change_to_an_audited_record_without_an_audit_event_is_refused_and_not
 
 def test_the_guard_holds_for_a_plain_commit_and_for_each_record_separately(raw_engine, users):
     """An audit event for one case does not cover a change to another; nor does committing outside a service help."""
-    from app import audit
+    from app.kernel import audit
     from app.models import Case, Subject, SubjectType
     db = _db()
     audited_id, unaudited_id = make_case("staff", "reported"), make_case("staff", "reported")
@@ -343,7 +343,7 @@ class Attacker:
 
     def reseal_from(self, seq: int, key: str, edit: dict) -> None:
         """Edits event `seq` and re-seals it and every later event under `key`, relinking the chain as it goes."""
-        from app import audit
+        from app.kernel import audit
         from app.models import AuditEvent
         table = AuditEvent.__table__
         prev_hash = None
@@ -367,7 +367,7 @@ def attacker(app, ctx, raw_engine):
 
     Events the app writes while the chain is tampered with are discarded with it: the restored chain is exactly the
     one that verified before the test."""
-    from app import audit
+    from app.kernel import audit
     migration = _append_only_migration()
     # A few events of our own, so that there is a middle and a tail whatever ran before.
     make_case("staff", "under_review")
@@ -521,7 +521,7 @@ def test_a_cut_off_tail_stays_found_after_the_app_writes_past_the_old_head(app, 
 def unwritable_head(app, tmp_path):
     """AUDIT_HEAD_PATH somewhere nobody can write (its folder is a file: root can't either), then back as it was,
     its head files brought up to their chains' heads so that later tests verify."""
-    from app import audit
+    from app.kernel import audit
     from app.models import AccessLogEntry, AuditEvent
     kept = app.config["AUDIT_HEAD_PATH"]
     (tmp_path / "not-a-folder").write_text("")
@@ -560,7 +560,7 @@ def test_an_unwritable_head_file_still_saves_the_concern_and_the_admin_and_verif
 
 
 def test_an_unreadable_head_file_still_saves_the_concern_and_verify_says_so(app, api, web):
-    from app import audit
+    from app.kernel import audit
     path = Path(app.config["AUDIT_HEAD_PATH"])
     kept = path.read_bytes()
     path.write_text("{not json")

@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from app.cases import actions
+from app.cases import use_cases as cases
 from app.extensions import db
+from app.governance import reports
+from app.kernel.uow import unit_of_work
 from app.models import Case, CaseEntry, CaseStatus, ConcernType
-from app.services import actions, cases, reports
-from app.services.uow import unit_of_work
 from tests.conftest import concern_payload, user
 
 START, END = date(2019, 4, 1), date(2020, 3, 31)  # financial year 2019/20: no other test has cases in it
@@ -147,7 +149,7 @@ def test_the_report_downloads_as_csv_and_pdf_with_the_same_figures(fixture_cases
 
 def test_the_chart_draws_only_types_with_concerns_and_at_most_the_largest_fifteen():
     """Hundreds of types (the reference data grows) must not make a chart nobody can read, nor take seconds."""
-    from app.charts import MAX_BARS, drawn_bars
+    from app.kernel.charts import MAX_BARS, drawn_bars
     values = {f"Type {n}": n % 7 for n in range(200)} | {"Small": FEWER}
     bars = drawn_bars(values)
     assert len(bars) == MAX_BARS and 0 not in bars.values()

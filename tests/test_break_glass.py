@@ -14,10 +14,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app import audit
+from app.cases import access
 from app.extensions import db
+from app.kernel import audit_verify
 from app.models import AuditEvent, BreakGlass, CaseAccessGrant, CaseEntry
-from app.services import access
 from tests.conftest import csrf_token, deliver, make_case, user
 
 REASON = "The police Prevent team rang about this colleague and need an answer today"
@@ -135,7 +135,7 @@ def test_breaking_glass_is_in_the_audit_chain_and_the_chronology(api, ctx):
     assert [(e.action, e.actor, e.case_id, e.reason, e.entity_type) for e in events] == [
         ("break_glass", "lead", sealed.case, REASON, "BreakGlass")]
     assert events[0].changes["expires_at"]["new"] > events[0].changes["opened_at"]["new"]
-    assert audit.verify(db.session).ok
+    assert audit_verify.verify(db.session).ok
 
     trail = api("lead").get(f"/api/v1/case/{sealed.case}/audit").get_json()["result"]
     assert [(e["action"], e["reason"]) for e in trail if e["action"] == "break_glass"] == [("break_glass", REASON)]

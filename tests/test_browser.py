@@ -173,8 +173,8 @@ def test_staff_raise_an_urgent_concern_and_an_officer_acknowledges_and_closes_it
 
 
 def test_the_lead_walks_the_dashboard_a_case_review_and_the_board_report(sign_in, app):
+    from app.cases import use_cases as cases
     from app.extensions import db
-    from app.services import cases
     from tests.conftest import make_case, user
 
     with app.app_context():

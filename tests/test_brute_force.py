@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from werkzeug.security import generate_password_hash
 
-from app import audit
 from app.extensions import db
+from app.kernel import audit_verify
 from app.models import AccountState, AuditEvent, User, utcnow
 from tests.conftest import PASSWORD, TOTP_SECRET, _free_port, csrf_token, totp_code
 
@@ -94,7 +94,7 @@ def test_five_failed_sign_ins_lock_the_account_and_then_even_the_right_password_
     assert actions == ["sign_in_failed"] * 5 + ["account_locked"] + ["sign_in_refused"] * 2
     lock = events_about(user.id)[5]
     assert lock.actor_id == user.id and "5 failed sign-ins in a row" in lock.reason
-    assert audit.verify(db.session).ok
+    assert audit_verify.verify(db.session).ok
 
 
 def test_when_the_lock_expires_the_right_password_signs_in_and_the_count_starts_again(app, ctx, person):
@@ -135,7 +135,7 @@ def test_the_admin_lifts_a_lock_with_a_reason_audited_and_the_count_starts_again
     assert len(unlocked) == 1 and unlocked[0].reason == "Rang them back on their desk phone"
     assert unlocked[0].actor_id == app.appbuilder.sm.find_user("admin").id
     assert api_sign_in(client, name, PASSWORD).status_code == 200
-    assert audit.verify(db.session).ok
+    assert audit_verify.verify(db.session).ok
     # Lifting a lock that is not there changes nothing.
     again = admin.post(f"/two-step/users/{account.id}/unlock", data={"reason": "Again", "csrf_token": token})
     assert again.status_code == 302
@@ -214,7 +214,7 @@ def test_right_password_then_wrong_codes_signing_in_again_and_again_on_the_page_
     assert web_sign_in(owner, officer, PASSWORD).status_code == 302
     assert second_step(owner, totp_code(officer)).headers["Location"] == "/"
     assert failures_of(officer) == 0  # the completed sign-in starts the count again
-    assert audit.verify(db.session).ok
+    assert audit_verify.verify(db.session).ok
 
 
 def test_right_password_and_wrong_totp_over_and_over_on_the_api_locks_the_account(app, ctx, officer):

@@ -20,11 +20,14 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from app import notify
+from app.cases import subjects
+from app.cases import use_cases as cases
+from app.employers import awareness
+from app.employers import use_cases as employers
 from app.extensions import db
+from app.kernel.uow import unit_of_work
 from app.models import AuditEvent, CommunicationAttachment, Employer, EmployerCommunication, OutboxEmail, StoredFile
-from app.services import cases, employers, subjects
-from app.services.uow import unit_of_work
+from app.notifications import notify
 from tests.conftest import concern_payload, csrf_token, deliver, user
 from tests.factories import make_user
 from tests.sample_files import DOCUMENT_XML, JPEG, PDF, PNG, docx_bytes
@@ -639,7 +642,7 @@ def test_an_altered_link_is_refused_and_records_nothing(web, ctx, app):
     employer_id = make_employer(director)
     send_awareness_email(web, director, employer_id)
     communication = awareness_communication(employer_id)
-    genuine = employers.acknowledgement_url(communication).rsplit("/", 1)[1]
+    genuine = awareness.acknowledgement_url(communication).rsplit("/", 1)[1]
     payload, timestamp, signature = genuine.rsplit(".", 2)
     other_key = URLSafeTimedSerializer("another-secret", salt="employer-ack").dumps([communication.id,
                                                                                      communication.ack_nonce])
@@ -665,7 +668,7 @@ def test_the_link_needs_the_confirm_pages_csrf_token(web, ctx):
     employer_id = make_employer(director)
     send_awareness_email(web, director, employer_id)
     communication = awareness_communication(employer_id)
-    link = employers.acknowledgement_url(communication).split("/employer-acknowledgement/")[1]
+    link = awareness.acknowledgement_url(communication).split("/employer-acknowledgement/")[1]
     response = web(None).post(f"/employer-acknowledgement/{link}")
     assert response.status_code == 400
     assert link_state(communication.id)[0] is None
@@ -676,7 +679,7 @@ def test_a_manually_recorded_acknowledgement_spends_the_link(web, ctx):
     employer_id = make_employer(director)
     send_awareness_email(web, director, employer_id)
     communication = awareness_communication(employer_id)
-    link = employers.acknowledgement_url(communication).split("/employer-acknowledgement/")[1]
+    link = awareness.acknowledgement_url(communication).split("/employer-acknowledgement/")[1]
     employers.record_acknowledgement(user(director), employer_id, communication.id,
                                      {"acknowledged_on": TODAY.isoformat(), "acknowledged_by": "Replied by email"})
     assert web(None).get(f"/employer-acknowledgement/{link}").status_code == 410

@@ -112,7 +112,7 @@ def test_every_csv_export_neutralises_cells_a_spreadsheet_would_run(api, web, ct
 
 
 def test_spreadsheet_safe_prefixes_exactly_the_formula_starts():
-    from app.exports import spreadsheet_safe
+    from app.kernel.exports import spreadsheet_safe
     for formula in FORMULAS:
         assert spreadsheet_safe(formula) == "'" + formula
     for harmless in ("Concern text", "2026-12-01T10:00:00+00:00", "Staff member 1", "", "'quoted", " =spaced"):
@@ -120,8 +120,9 @@ def test_spreadsheet_safe_prefixes_exactly_the_formula_starts():
 
 
 def test_every_csv_goes_through_the_one_safe_writer():
-    """A new export written with its own csv.writer would skip the neutralising: only app/exports.py writes CSV."""
+    """A new export written with its own csv.writer would skip the neutralising: only app/kernel/exports.py writes
+    CSV."""
     from pathlib import Path
     writers = [str(path) for path in Path("app").rglob("*.py") if "csv.writer(" in path.read_text()
                or "DictWriter(" in path.read_text()]
-    assert writers == ["app/exports.py"]
+    assert writers == ["app/kernel/exports.py"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from app.formats import uk_date, uk_datetime, words
+from app.kernel.formats import uk_date, uk_datetime, words
 
 
 def test_a_stored_name_reads_as_words():

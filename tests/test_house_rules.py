@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from app.services.uow import COMMIT_EXCEPTIONS
+from app.kernel.uow import COMMIT_EXCEPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 # A commit, or a transaction that commits when its block ends (`engine.begin()`, `session.begin()`; a SAVEPOINT's
@@ -40,7 +40,7 @@ def all_commits() -> dict[tuple[str, str], list[int]]:
 def test_only_the_unit_of_work_and_the_listed_exceptions_commit():
     outside = {f"{module}:{line} in {function}" for (module, function), lines in all_commits().items()
                if (module, function) not in COMMIT_EXCEPTIONS for line in lines}
-    assert outside == set(), ("Commit through app/services/uow.py's unit_of_work(), or name the function in "
+    assert outside == set(), ("Commit through app/kernel/uow.py's unit_of_work(), or name the function in "
                               "COMMIT_EXCEPTIONS there with the reason.")
 
 
@@ -60,9 +60,23 @@ def test_the_check_finds_a_commit_wherever_it_is_written(tmp_path):
 
 
 def test_templates_leave_formatting_and_permissions_to_the_filters_and_views():
-    """Dates, times and stored names are shown through app/formats.py; what the user may do comes from the
+    """Dates, times and stored names are shown through app/kernel/formats.py; what the user may do comes from the
     view as `may`. (Template text is not Python: these are its only spellings of the old ways.)"""
     old_ways = ("strftime(", ".replace('_'", "replace(\"_\"", "|replace('_'", "|local", "can(current_user")
     found = [(path.relative_to(ROOT).as_posix(), way) for path in sorted((ROOT / "app" / "templates").rglob("*.html"))
              for way in old_ways if way in path.read_text(encoding="utf-8")]
     assert found == []
+
+
+def test_no_module_grows_past_what_a_reader_takes_in():
+    """A module over about 500 lines holds more than one idea: split it within its area (README, Where things are)."""
+    longest = 550
+    too_long = {path.relative_to(ROOT).as_posix(): lines for path in sorted((ROOT / "app").rglob("*.py"))
+                if (lines := len(path.read_text(encoding="utf-8").splitlines())) > longest}
+    assert too_long == {}
+
+
+def test_every_area_keeps_its_pages_api_and_use_cases_in_its_own_folder():
+    """app/ holds the design card's entry points and the areas; nothing else grows flat beside them."""
+    flat = sorted(path.name for path in (ROOT / "app").glob("*.py"))
+    assert flat == ["__init__.py", "api.py", "cli.py", "extensions.py", "models.py", "seed.py", "views.py"]

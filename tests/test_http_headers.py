@@ -133,7 +133,7 @@ def test_hsts_and_secure_cookies_over_https_only(app, ctx):
 
 @pytest.mark.parametrize("proxies, hsts", [(0, False), (1, True)])
 def test_x_forwarded_proto_is_honoured_only_behind_a_configured_proxy(proxies, hsts):
-    from app import http_headers
+    from app.kernel import http_headers
 
     small = Flask(__name__)
     small.config.update(SECRET_KEY="x", PROXY_FIX=proxies)

@@ -10,8 +10,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.kernel.uow import unit_of_work
 from app.models import Case, IdempotencyKey, OutboxEmail, utcnow
-from app.services.uow import unit_of_work
 from tests.conftest import ApiClient, concern_payload, csrf_token, deliver
 from tests.test_pages import uk_local, unique_name
 

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from flask_jwt_extended import create_access_token, create_refresh_token
 
 from app.extensions import db
-from app.mfa import OPEN_ENDPOINTS
+from app.identity import two_step
+from app.identity.two_step_pages import OPEN_ENDPOINTS
+from app.kernel.security import ADMIN, LEAD, OFFICER, STAFF
 from app.models import AccountState, AuditEvent, Case, RecoveryCode, SecondFactor
-from app.security import ADMIN, LEAD, OFFICER, STAFF
-from app.services import mfa
 from tests.conftest import PASSWORD, csrf_token, deactivate, make_case, sign_out, user
 from tests.factories import make_user
 
@@ -42,7 +42,7 @@ def person(role: str = OFFICER, secret: str | None = None) -> str:
     username = make_user(role, f"mfa-{role.split()[0].lower()}", "Mfa")
     MADE_HERE.append(username)
     if secret:
-        mfa.enrol_with_secret(user(username), secret, actor="system:tests")
+        two_step.enrol_with_secret(user(username), secret, actor="system:tests")
     return username
 
 
@@ -109,7 +109,7 @@ def test_enrolment_shows_a_qr_code_drawn_here_and_needs_a_valid_code(app, ctx):
     token = csrf_token(html)
     refused = client.post("/two-step/enrol", data={"code": wrong_code(secret), "csrf_token": token})
     assert refused.status_code == 422 and "not right" in refused.get_data(as_text=True)
-    assert not mfa.is_enrolled(factor_of(username))
+    assert not two_step.is_enrolled(factor_of(username))
     assert sent_to(client.get("/cases/")) == "/two-step/enrol"
 
     done = client.post("/two-step/enrol", data={"code": code(secret), "csrf_token": token})
@@ -117,7 +117,7 @@ def test_enrolment_shows_a_qr_code_drawn_here_and_needs_a_valid_code(app, ctx):
     codes = CODES_RE.findall(done.get_data(as_text=True))
     assert len(codes) == 10 and len(set(codes)) == 10
     assert client.get("/cases/").status_code == 200  # the session that enrolled is verified
-    assert mfa.is_enrolled(factor_of(username))
+    assert two_step.is_enrolled(factor_of(username))
     assert ("mfa_enrolled", username, None) in audit_actions(username)
     # Once enrolled, the set-up page cannot replace the key (someone with only the password could otherwise).
     assert sent_to(client.get("/two-step/enrol")) == "/two-step/"
@@ -132,8 +132,8 @@ def test_enrolment_shows_a_qr_code_drawn_here_and_needs_a_valid_code(app, ctx):
 
 def test_the_secret_is_stored_encrypted_and_the_recovery_codes_hashed(ctx):
     username = person(LEAD)
-    enrolment = mfa.start_enrolment(user(username))
-    _, codes = mfa.confirm_enrolment(user(username), {"code": code(enrolment.secret)})
+    enrolment = two_step.start_enrolment(user(username))
+    _, codes = two_step.confirm_enrolment(user(username), {"code": code(enrolment.secret)})
     with db.engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT * FROM mfa_recovery_code WHERE user_id = :id"),
                                   {"id": user(username).id}).all()
@@ -178,7 +178,7 @@ def test_a_user_who_must_enrol_can_reach_nothing_else(app, ctx):
     for path, form in writes:
         assert sent_to(client.post(path, data={**form, "csrf_token": token})) == "/two-step/enrol"
     assert client.post("/api/v1/case/", json={"description": "x"}).status_code == 401
-    assert mfa.is_enrolled(factor_of("officer"))  # the reset above did not happen
+    assert two_step.is_enrolled(factor_of("officer"))  # the reset above did not happen
     assert sent_to(sign_out(client)) != "/two-step/enrol"  # signing out is always possible
 
 
@@ -204,8 +204,8 @@ def test_a_code_is_accepted_once_only(app, ctx):
 
 def test_a_recovery_code_works_once_and_its_use_is_audited(app, ctx):
     username = person(OFFICER)
-    enrolment = mfa.start_enrolment(user(username))
-    _, codes = mfa.confirm_enrolment(user(username), {"code": code(enrolment.secret)})
+    enrolment = two_step.start_enrolment(user(username))
+    _, codes = two_step.confirm_enrolment(user(username), {"code": code(enrolment.secret)})
 
     client = password_sign_in(app, username)
     assert sent_to(second_step(client, codes[0].lower().replace("-", " "))) == "/"  # as people type it
@@ -222,8 +222,8 @@ def test_a_recovery_code_works_once_and_its_use_is_audited(app, ctx):
 
 def test_new_recovery_codes_replace_the_old_ones(app, ctx):
     username = person(OFFICER)
-    enrolment = mfa.start_enrolment(user(username))
-    _, old = mfa.confirm_enrolment(user(username), {"code": code(enrolment.secret)})
+    enrolment = two_step.start_enrolment(user(username))
+    _, old = two_step.confirm_enrolment(user(username), {"code": code(enrolment.secret)})
     client = password_sign_in(app, username)
     assert sent_to(second_step(client, old[0])) == "/"
     page = client.get("/two-step/")
@@ -297,7 +297,8 @@ def test_without_the_second_factor_no_case_page_and_no_api_case_data_is_served(a
     lead_id = str(user("lead").id)
     forged = {
         "no claim": create_access_token(identity=lead_id, fresh=True),
-        "another enrolment's claim": create_access_token(identity=lead_id, additional_claims={mfa.MFA_CLAIM: "1:x"}),
+        "another enrolment's claim": create_access_token(identity=lead_id,
+                                                         additional_claims={two_step.MFA_CLAIM: "1:x"}),
         "a refresh token without it": create_refresh_token(identity=lead_id),
     }
     anonymous = app.test_client()
@@ -365,8 +366,8 @@ def test_api_sign_in_of_a_user_who_has_not_enrolled_says_to_set_it_up_in_the_web
 
 def test_api_sign_in_by_recovery_code(app, ctx):
     username = person(LEAD)
-    enrolment = mfa.start_enrolment(user(username))
-    _, codes = mfa.confirm_enrolment(user(username), {"code": code(enrolment.secret)})
+    enrolment = two_step.start_enrolment(user(username))
+    _, codes = two_step.confirm_enrolment(user(username), {"code": code(enrolment.secret)})
     assert api_sign_in(app, username, totp=codes[3]).status_code == 200
     assert api_sign_in(app, username, totp=codes[3]).status_code == 401
 
@@ -388,7 +389,7 @@ def test_staff_who_set_it_up_of_their_own_accord_are_asked_for_it(app, ctx):
     username = person(STAFF)
     client = password_sign_in(app, username)
     assert "Set up two-step sign-in" in client.get("/two-step/").get_data(as_text=True)
-    mfa.enrol_with_secret(user(username), secret, actor="system:tests")
+    two_step.enrol_with_secret(user(username), secret, actor="system:tests")
     assert sent_to(password_sign_in(app, username).get("/concerns/new")) == "/two-step/verify"
     assert api_sign_in(app, username).status_code == 401
     assert api_sign_in(app, username, totp=code(secret)).status_code == 200
@@ -409,7 +410,7 @@ def test_the_admin_resets_a_second_factor_with_a_reason_audited_and_the_user_enr
     assert page.status_code == 200 and username in page.get_data(as_text=True)
     form_token = csrf_token(page.get_data(as_text=True))
     admin.post(f"/two-step/users/{target}/reset", data={"reason": "  ", "csrf_token": form_token})
-    assert mfa.is_enrolled(factor_of(username)), "no reason, no reset"
+    assert two_step.is_enrolled(factor_of(username)), "no reason, no reset"
     response = admin.post(f"/two-step/users/{target}/reset", data={"reason": "Phone lost, checked in person",
                                                                    "csrf_token": form_token})
     assert sent_to(response) == "/two-step/users/"
@@ -433,7 +434,7 @@ def test_only_the_admin_may_reset_a_second_factor(web, ctx, role):
     for action in ("reset", "unlock"):
         response = client.post(f"/two-step/users/{target}/{action}", data={"reason": "Because", "csrf_token": token})
         assert response.status_code == 403
-    assert mfa.is_enrolled(factor_of("officer2"))
+    assert two_step.is_enrolled(factor_of("officer2"))
 
 
 def test_flask_mfa_reset_from_the_command_line_is_audited(app, ctx):
@@ -456,7 +457,7 @@ def test_demo_users_who_need_it_are_enrolled_with_the_demo_secret(app, ctx):
         enrol_demo_second_factors([user(officer), user(staff)])
     finally:
         app.config["DEMO_TOTP_SECRET"] = None
-    assert mfa.open_secret(factor_of(officer).secret_sealed) == secret and mfa.is_enrolled(factor_of(officer))
+    assert two_step.open_secret(factor_of(officer).secret_sealed) == secret and two_step.is_enrolled(factor_of(officer))
     assert factor_of(staff) is None
     assert sent_to(second_step(password_sign_in(app, officer), code(secret))) == "/"
 

@@ -7,11 +7,12 @@ import pytest
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 
-from app import notify, outbox
+from app.cases import actions
+from app.cases import use_cases as cases
 from app.extensions import db
+from app.kernel.uow import unit_of_work
 from app.models import EmailStatus, OutboxEmail, utcnow
-from app.services import actions, cases, preferences
-from app.services.uow import unit_of_work
+from app.notifications import notify, outbox, preferences
 from tests.conftest import EVENT_DATA, concern_payload, deliver, make_case, user
 
 

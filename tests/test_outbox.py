@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app import outbox
+from app.cases import use_cases as cases
 from app.extensions import db, mail
+from app.kernel.uow import unit_of_work
 from app.models import EmailStatus, OutboxEmail, utcnow
-from app.services import cases
-from app.services.uow import unit_of_work
+from app.notifications import outbox
 from tests.conftest import concern_payload, csrf_token, make_case, user
 
 

@@ -6,10 +6,12 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.errors import Forbidden, NotFound
+from app.cases import actions
+from app.cases import use_cases as cases
 from app.extensions import db
+from app.governance import oversight
+from app.kernel.errors import Forbidden, NotFound
 from app.models import AccessAlert, AccessLogEntry, AuditEvent, CaseReview, OutboxEmail
-from app.services import actions, cases, oversight
 from tests.conftest import PASSWORD, csrf_token, make_case, user
 
 

@@ -2,7 +2,7 @@
 import pytest
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 
-from app.passwords import check_password
+from app.identity.passwords import check_password
 from tests.conftest import PASSWORD, csrf_token
 
 WEAK = ["short1!", "Tr0ub4dor&3", "password1234", "1qaz2wsx3edc", "Q1W2E3R4T5Y6"]

@@ -47,7 +47,8 @@ def assert_found(app, baseline: list[str], *named: str) -> None:
 
 def restricted_case() -> int:
     """A concern about a colleague, taken through the use cases that write every kind of sealed record."""
-    from app.services import access, actions, cases
+    from app.cases import access, actions
+    from app.cases import use_cases as cases
     case_id = make_case("staff", subject={"full_name": "Colleague Sealed", "subject_type": "staff"})
     lead, officer = user("lead"), user("officer")
     access.grant_access(lead, case_id, {"user_id": officer.id, "reason": "Needs to know"})
@@ -102,8 +103,8 @@ def test_a_chronology_reason_changed_in_the_database_is_named(app, baseline, raw
 
 
 def test_an_action_deleted_in_the_database_is_named(app, baseline, raw_engine):
+    from app.cases import actions
     from app.models import CaseAction
-    from app.services import actions
     case_id = make_case("staff", "under_review")
     action = actions.add_action(user("officer"), case_id, {"title": "Call the employer", "owner_id": user("officer").id,
                                                            "due_date": "2030-01-01"})
@@ -139,8 +140,8 @@ def test_an_access_grant_inserted_in_the_database_is_named(app, baseline, raw_en
 def test_records_from_before_sealing_are_sealed_once_after_upgrading(app, baseline, raw_engine):
     """A record the app wrote before records were sealed has no seal, as one added behind its back has none:
     `flask audit seal-existing`, run once after upgrading, seals it as it is."""
+    from app.cases import access
     from app.models import CaseAccessGrant
-    from app.services import access
     case_id = make_case("staff", subject={"full_name": "Colleague Before", "subject_type": "staff"})
     officer = user("officer2")
     with raw_engine.begin() as conn:
@@ -196,7 +197,7 @@ def test_an_access_log_entry_edited_or_removed_in_the_database_is_named(app, bas
 
 def test_events_written_before_records_were_sealed_still_verify(app, ctx):
     """Their signed content has no seals at all, as before: an event without them is signed exactly as then."""
-    from app import audit
+    from app.kernel import audit
     from app.models import AuditEvent
     make_case("staff")
     event = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()

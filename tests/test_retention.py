@@ -12,12 +12,14 @@ import pytest
 import sqlalchemy as sa
 from flask_appbuilder import Model
 
-from app import audit
+from app.cases import actions
+from app.cases import use_cases as cases
 from app.extensions import db
+from app.governance import oversight, retention
+from app.governance.retention import add_years
+from app.kernel import audit, audit_verify
+from app.kernel.uow import unit_of_work
 from app.models import AuditEvent, Case, CaseEntry, StaffMember, Subject
-from app.services import actions, cases, oversight, retention
-from app.services.retention import add_years
-from app.services.uow import unit_of_work
 from tests.conftest import concern_payload, csrf_token, make_case, user
 
 TODAY = date(2026, 11, 25)  # the frozen clock every run here uses
@@ -124,7 +126,7 @@ def mine(people, subject_ids) -> set[str]:
 
 
 def board_figures() -> tuple:
-    from app.services.reports import board_report
+    from app.governance.reports import board_report
     report = board_report(db.session, user("lead"), date(2000, 1, 1), date.today())
     figures = (report.concerns, report.by_type, report.by_subject_type, report.by_programme, report.outcomes)
     db.session.rollback()
@@ -132,12 +134,12 @@ def board_figures() -> tuple:
 
 
 def chain_ok() -> bool:
-    return audit.verify(db.session).ok
+    return audit_verify.verify(db.session).ok
 
 
 def records_that_differ() -> list[str]:
     """What `flask audit verify --records` names: other tests change rows behind the app's back on purpose."""
-    return audit.verify(db.session, records=True).records.findings
+    return audit_verify.verify(db.session, records=True).records.findings
 
 
 def test_the_rules_give_each_kind_of_subject_its_date(ctx, people):
@@ -220,7 +222,7 @@ def test_emptying_an_audit_event_without_an_erasure_is_found(app, ctx, raw_engin
         row = conn.execute(sa.text("SELECT reason, changes FROM audit_event WHERE seq = :s"), {"s": seq}).first()
         conn.execute(sa.text("UPDATE audit_event SET reason = NULL, changes = NULL WHERE seq = :s"), {"s": seq})
     try:
-        result = audit.verify(db.session)
+        result = audit_verify.verify(db.session)
         assert (result.ok, result.first_bad_seq) == (False, seq)
     finally:
         from tests.test_audit import _append_only_migration
@@ -359,7 +361,7 @@ def test_flask_retention_run_takes_a_frozen_date_and_lists_what_awaits_approval(
 
 
 def test_the_lead_links_a_staff_subject_to_the_staff_list_whose_leaving_date_starts_the_period(api, ctx):
-    from app.services import training
+    from app.training import use_cases as training
     person = Person("staff_link", "staff")
     email = f"left-{person.marker}@example.org"
     training.add_staff(user("lead"), {"full_name": "Former Colleague", "email": email,

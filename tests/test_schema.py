@@ -112,7 +112,7 @@ def test_the_migrations_go_down_to_base_and_up_again_to_the_same_schema(ctx, tmp
 
 
 def test_migration_0012_chains_the_access_log_already_kept_as_the_app_verifies_it(app, ctx, tmp_path):
-    from app import audit
+    from app.kernel import audit
     from app.models import AccessLogEntry
     logged = [(datetime(2026, 11, 30, 9, 15, 1, 123456), 3, 7, "page", "case", True),
               (datetime(2026, 11, 30, 9, 16), 4, 7, "api", "chronology", False)]

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from flask import g, url_for
 
 from app.extensions import db
+from app.identity import accounts
 from app.models import AuditEvent, RoleGrantRequest, RoleGrantStatus, User
-from app.services import accounts
 from tests.conftest import PASSWORD, csrf_token, deactivate, deliver, user
 
 LEAD_EMAIL = "lead@example.org"
@@ -333,7 +333,7 @@ def security_endpoints(app) -> set[str]:
     from flask_appbuilder.security import views as fab_views
     from flask_appbuilder.security.sqla import apis as fab_apis
 
-    from app.views import RoleGrantView
+    from app.identity.pages import RoleGrantView
     fab_modules = (fab_views.__name__, fab_apis.__name__, "flask_appbuilder.security.api")
     names = {type(view).__name__ for view in app.appbuilder.baseviews
              if isinstance(view, RoleGrantView) or any(cls.__module__.startswith(fab_modules)

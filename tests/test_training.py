@@ -18,13 +18,14 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app
 from werkzeug.datastructures import FileStorage
 
-from app import notify
-from app.errors import Forbidden, InvalidData
 from app.extensions import db
+from app.kernel.errors import Forbidden, InvalidData
+from app.kernel.uow import unit_of_work
 from app.models import AuditEvent, StaffMember, TrainingCourse, TrainingRecord
+from app.notifications import notify
 from app.seed import TRAINING_COURSES, seed_reference
-from app.services import training
-from app.services.uow import unit_of_work
+from app.training import imports as training_imports
+from app.training import use_cases as training
 from tests.conftest import PASSWORD, csrf_token, deliver, user
 from tests.sample_files import PDF, PNG
 from tests.test_pages import section
@@ -58,13 +59,13 @@ def upload(text: str, encoding: str = "utf-8", name: str = "file.csv") -> FileSt
 
 
 def check(kind: str, text: str, *, encoding: str = "utf-8", choose: str = "auto", name: str = "file.csv"):
-    return training.check_import(user("lead"), {"kind": kind, "encoding": choose,
+    return training_imports.check_import(user("lead"), {"kind": kind, "encoding": choose,
                                                 "file": upload(text, encoding, name)})
 
 
 def run(report, good_rows_only: bool = False):
-    return training.run_import(user("lead"), report.upload_id, {"kind": report.kind, "encoding": report.encoding,
-                                                               "good_rows_only": good_rows_only})
+    return training_imports.run_import(user("lead"), report.upload_id, {
+        "kind": report.kind, "encoding": report.encoding, "good_rows_only": good_rows_only})
 
 
 def records_of(staff_id: int) -> list[tuple[str, date]]:
@@ -509,7 +510,7 @@ def test_a_file_that_is_not_a_usable_csv_is_refused_whole(app, ctx):
         check("completions", "PK\x03\x04\x00\x00binary")
     assert "not a CSV file" in spreadsheet.value.errors["file"][0]
     with pytest.raises(InvalidData) as nothing:
-        training.check_import(user("lead"), {"kind": "staff"})
+        training_imports.check_import(user("lead"), {"kind": "staff"})
     assert set(nothing.value.errors) == {"file"}
     limit = app.config["TRAINING_IMPORT_MAX_BYTES"]
     app.config["TRAINING_IMPORT_MAX_BYTES"] = 50
@@ -520,7 +521,7 @@ def test_a_file_that_is_not_a_usable_csv_is_refused_whole(app, ctx):
     finally:
         app.config["TRAINING_IMPORT_MAX_BYTES"] = limit
     with pytest.raises(Forbidden):
-        training.check_import(user("officer"), {"kind": "staff", "file": upload("full_name,email\n")})
+        training_imports.check_import(user("officer"), {"kind": "staff", "file": upload("full_name,email\n")})
 
 
 def test_the_staff_list_import_adds_updates_and_checks_managers(ctx):

@@ -65,8 +65,8 @@ def stored_state(raw_engine, case_id: int) -> dict:
 
 
 def assert_chain_verifies() -> None:
-    from app import audit
-    result = audit.verify(_db().session)
+    from app.kernel import audit_verify
+    result = audit_verify.verify(_db().session)
     assert result.ok, result
 
 
@@ -100,8 +100,8 @@ def _counts_in(session: Session) -> dict:
 
 def test_a_concern_that_fails_after_flushing_leaves_no_case_subject_audit_event_chronology_or_email(users,
                                                                                                      raw_engine):
-    from app import audit
-    from app.services import cases
+    from app.cases import use_cases as cases
+    from app.kernel import audit
     payload = concern_payload()
     name = payload["subject"]["full_name"]
     with raw_engine.connect() as conn:
@@ -134,8 +134,8 @@ def test_a_concern_that_fails_after_flushing_leaves_no_case_subject_audit_event_
 
 def test_a_transition_that_fails_after_flushing_leaves_the_case_its_audit_and_chronology_as_they_were(
         users, raw_engine):
-    from app import audit
-    from app.services import cases
+    from app.cases import use_cases as cases
+    from app.kernel import audit
     case_id = make_case("staff", "under_review")
     before, anchor = stored_state(raw_engine, case_id), audit.read_anchor()
 
@@ -220,8 +220,8 @@ def assert_one_transition(raw_engine, case_id: int, before: dict, winner: str, r
 
 
 def test_two_officers_taking_an_event_at_once_one_wins_the_other_is_told(app, ctx, raw_engine):
-    from app.errors import StaleVersion
-    from app.services import cases
+    from app.cases import use_cases as cases
+    from app.kernel.errors import StaleVersion
     case_id = make_case("staff", "under_review")
     _db().session.rollback()
     before = stored_state(raw_engine, case_id)
@@ -285,7 +285,7 @@ def test_two_officers_posting_a_transition_at_once_get_one_200_and_one_409(app, 
 
 def assert_a_later_event_is_audited_once(raw_engine, users, case_id: int, event: dict) -> None:
     """Nothing of a refused attempt lingers in the session to be committed with the next change."""
-    from app.services import cases
+    from app.cases import use_cases as cases
     before = stored_state(raw_engine, case_id)
     cases.transition(users.officer, case_id, event)
     after = stored_state(raw_engine, case_id)
@@ -294,8 +294,8 @@ def assert_a_later_event_is_audited_once(raw_engine, users, case_id: int, event:
 
 
 def test_a_stale_version_is_refused_with_409_and_overwrites_nothing(users, raw_engine):
-    from app.errors import StaleVersion
-    from app.services import cases
+    from app.cases import use_cases as cases
+    from app.kernel.errors import StaleVersion
     case_id = make_case("staff", "under_review")
     opened = stored_state(raw_engine, case_id)["version"]  # both officers open the case at this version
     cases.record_immediate_risk(users.officer2, case_id, {"police_called": True, "police_incident_number": "INC-2",
@@ -316,8 +316,8 @@ def test_a_stale_version_is_refused_with_409_and_overwrites_nothing(users, raw_e
     ("under_review", "no_such_event", {}),
 ])
 def test_an_event_not_allowed_now_is_refused_and_changes_nothing(users, raw_engine, state, event, data):
-    from app.errors import NotAllowed
-    from app.services import cases
+    from app.cases import use_cases as cases
+    from app.kernel.errors import NotAllowed
     case_id = make_case("staff", state)
     before = stored_state(raw_engine, case_id)
     with pytest.raises(NotAllowed) as refused:
@@ -336,8 +336,8 @@ def test_an_event_not_allowed_now_is_refused_and_changes_nothing(users, raw_engi
     ({"referral_date": None}, "referral_date"),
 ])
 def test_a_missing_reason_or_required_data_is_refused_and_changes_nothing(users, raw_engine, change, field):
-    from app.errors import InvalidData
-    from app.services import cases
+    from app.cases import use_cases as cases
+    from app.kernel.errors import InvalidData
     case_id = make_case("staff", "under_review")
     before = stored_state(raw_engine, case_id)
     payload = {k: v for k, v in {**refer(version=before["version"]), **change}.items() if v is not None}
@@ -353,10 +353,11 @@ def test_a_savepoint_rolled_back_inside_a_change_keeps_that_changes_audit(ctx):
     """A deduplicated email (a savepoint rolled back) in the middle of an audited change leaves its audit standing."""
     import sqlalchemy as sa
 
-    from app import audit, outbox
     from app.extensions import db
+    from app.kernel import audit
+    from app.kernel.uow import unit_of_work
     from app.models import AuditEvent, Case
-    from app.services.uow import unit_of_work
+    from app.notifications import outbox
     from tests.conftest import make_case, user
 
     case_id = make_case("staff")
@@ -380,10 +381,11 @@ def test_a_savepoint_released_inside_a_change_keeps_that_changes_audit(ctx):
 
     import sqlalchemy as sa
 
-    from app import audit, outbox
     from app.extensions import db
+    from app.kernel import audit
+    from app.kernel.uow import unit_of_work
     from app.models import AuditEvent, Case
-    from app.services.uow import unit_of_work
+    from app.notifications import outbox
     from tests.conftest import make_case, user
 
     case_id = make_case("staff")

@@ -1,13 +1,13 @@
 """The workflow table, pure: every (state, event) pair, without a database."""
 import pytest
 
-from app import workflow
-from app.errors import InvalidData, NotAllowed
+from app.kernel import workflow
+from app.kernel.errors import InvalidData, NotAllowed
 from app.models import CaseStatus as S
 from app.models import ClosureOutcome as O
 from tests.conftest import EVENT_DATA
 
-# The domain's table (docs/domain.md), written out independently of app/workflow.py: (event, from) -> to.
+# The domain's table (docs/domain.md), written out independently of app/kernel/workflow.py: (event, from) -> to.
 EXPECTED = {
     ("acknowledge", S.reported): S.under_review,
     ("close", S.under_review): S.closed,

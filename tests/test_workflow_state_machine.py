@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from app import audit, workflow
-from app.errors import Conflict, Forbidden, InvalidData, NotFound
+from app.cases import use_cases as cases
 from app.extensions import db
+from app.kernel import audit_verify, workflow
+from app.kernel.errors import Conflict, Forbidden, InvalidData, NotFound
+from app.kernel.security import can
 from app.models import AuditEvent, Case, CaseStatus
-from app.security import can
-from app.services import cases
 from tests.conftest import EVENT_DATA, concern_payload, user
 
 pytestmark = pytest.mark.slow  # about a minute of generated sequences
@@ -92,7 +92,7 @@ class Workflow(RuleBasedStateMachine):
         db.session.rollback()
 
     def teardown(self):
-        assert audit.verify(db.session).ok
+        assert audit_verify.verify(db.session).ok
 
 
 @pytest.mark.usefixtures("ctx")

@@ -1,0 +1,1 @@
+"""Cases: raising a concern, the pathway, actions, subjects, need-to-know access; its pages, API and use cases."""

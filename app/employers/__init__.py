@@ -1,0 +1,1 @@
+"""Partner employers of apprentices: contacts, the communication log, the awareness email and coverage."""

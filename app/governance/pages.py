@@ -1,0 +1,121 @@
+"""The governance pages: the Programme Board report, the Lead's oversight and retention."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from flask import flash, g, request, send_file, url_for
+from flask_appbuilder import BaseView, expose, has_access
+
+from app.extensions import db
+from app.governance import oversight, reports, retention
+from app.kernel import charts
+from app.kernel.errors import InvalidData
+from app.kernel.pages import submit
+from app.kernel.security import case_workers
+
+
+class BoardReportView(BaseView):
+    """The Programme Board report for a period, with the Home Office table: figures only."""
+
+    route_base = "/reports"
+    class_permission_name = "BoardReport"
+    method_permission_name = {"board": "read"}
+    default_view = "board"
+
+    @expose("/board")
+    @has_access
+    def board(self):
+        try:
+            start, end = reports.report_period_or_default(request.args)
+        except InvalidData as exc:
+            flash(" ".join(message for messages in exc.errors.values() for message in messages), "warning")
+            start, end = reports.report_period_or_default({})
+        report = reports.board_report(db.session, g.user, start, end)
+        if request.args.get("format") in ("csv", "pdf"):
+            made = reports.report_file(report, request.args["format"])
+            return send_file(io.BytesIO(made.content), mimetype=made.mimetype, as_attachment=True,
+                             download_name=made.filename)
+        return self.render_template("board_report.html", report=report, chart=charts.bar_chart(report.by_type),
+                                    suppressed=reports.suppresses_small_counts(g.user))
+
+
+class OversightView(BaseView):
+    """The Prevent Lead's dashboard and the access log across cases."""
+
+    route_base = "/oversight"
+    class_permission_name = "Case"
+    method_permission_name = {"index": "review", "access": "read_access_log"}
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return self.render_template("oversight.html", board=oversight.dashboard(db.session, g.user),
+                                    waited=oversight.waited, today=date.today())
+
+    @expose("/access")
+    @has_access
+    def access(self):
+        page = max(request.args.get("page", 0, type=int), 0)
+        count, entries = oversight.access_log(db.session, g.user, user_id=request.args.get("user", type=int),
+                                              outside_only=request.args.get("outside") == "yes", page=page)
+        return self.render_template("access_log.html", entries=entries, count=count, page=page, page_size=50,
+                                    people=case_workers(db.session), args=request.args)
+
+
+class RetentionView(BaseView):
+    """The Prevent Lead's retention page: approve erasures, legal hold, and the subject access export."""
+
+    route_base = "/retention"
+    class_permission_name = "Retention"
+    method_permission_name = {"index": "read", "approve": "approve", "hold": "legal_hold",
+                              "staff_record": "link_staff", "access_export": "access_export"}
+    default_view = "index"
+
+    def _page(self, draft: dict | None = None, errors: dict | None = None, message: str | None = None,
+              status_code: int = 200):
+        if message:
+            flash(message, "warning")
+        return self.render_template("retention.html", found=retention.overview(db.session, g.user),
+                                    rules=retention.RULES, draft=draft or {}, errors=errors or {}), status_code
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return self._page()
+
+    @expose("/approve", methods=["POST"])
+    @has_access
+    def approve(self):
+        return submit(lambda p: retention.approve(g.user, p), "approve", self._page,
+                      "Approved: the next retention run erases these records if they are still due.",
+                      url_for("RetentionView.index"), "subject_ids")
+
+    @expose("/hold", methods=["POST"])
+    @has_access
+    def hold(self):
+        def call(payload):
+            subject_id = retention.subject_of_case(db.session, g.user, payload.get("reference", ""))
+            retention.set_legal_hold(g.user, subject_id, payload)
+        return submit(call, "hold", self._page, "Legal hold updated.", url_for("RetentionView.index"))
+
+    @expose("/staff-record", methods=["POST"])
+    @has_access
+    def staff_record(self):
+        def call(payload):
+            subject_id = retention.subject_of_case(db.session, g.user, payload.get("reference", ""))
+            retention.link_staff_record(g.user, subject_id, payload)
+        return submit(call, "staff", self._page, "Staff record linked.", url_for("RetentionView.index"))
+
+    @expose("/access-export")
+    @has_access
+    def access_export(self):
+        try:
+            subject_id = retention.subject_of_case(db.session, g.user, request.args.get("reference", ""))
+            made = retention.subject_access_export(g.user, subject_id, dict(request.args))
+        except InvalidData as exc:
+            return self._page(draft={"form": "export", **request.args}, errors=exc.errors,
+                              message="Some fields need attention.", status_code=422)
+        return send_file(io.BytesIO(made.content), mimetype=made.mimetype, as_attachment=True,
+                         download_name=made.filename)

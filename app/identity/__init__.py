@@ -1,0 +1,1 @@
+"""Who is signing in: passwords, sign-in limits and lockout, the second step, sessions, users and roles."""

@@ -1,0 +1,41 @@
+"""How values are shown to people, written once: stored names as words, dates and times as in the UK. Pages use them
+as Jinja filters (`|words`, `|uk_date`, `|uk_datetime`, registered here by `register_filters`); exported files
+call them directly."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+UK = ZoneInfo("Europe/London")
+DAY, DAY_FULL_MONTH = "%d %b %Y", "%d %B %Y"  # 01 Dec 2026, 01 December 2026
+MINUTE, SECOND = "%d %b %Y %H:%M", "%d %b %Y %H:%M:%S"
+
+
+def words(value) -> str:
+    """A stored name as words: "no_further_action" becomes "no further action"."""
+    return str(value).replace("_", " ")
+
+
+def uk_date(value: date | None, full_month: bool = False) -> str:
+    """A day ("01 Dec 2026", or "01 December 2026" with `full_month`): a date as it is, a moment as the day it was
+    in the UK; "" for none."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(UK)
+    return value.strftime(DAY_FULL_MONTH if full_month else DAY)
+
+
+def uk_datetime(value: datetime | None, seconds: bool = False) -> str:
+    """A moment in UK time, to the minute ("01 Dec 2026 16:30") or to the second; "" for none."""
+    return "" if value is None else value.astimezone(UK).strftime(SECOND if seconds else MINUTE)
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters.update(words=words, uk_date=uk_date, uk_datetime=uk_datetime)
+
+
+def iso(value: date | datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

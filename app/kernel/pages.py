@@ -1,0 +1,118 @@
+"""What every area's pages share: the home page, reading a posted form into a use case's payload and
+showing it again on a refusal, downloads, and reference-data lists that retire rather than delete."""
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import flash, g, redirect, request, send_file
+from flask_appbuilder import IndexView, expose
+from flask_appbuilder.exceptions import DatabaseException
+from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy.exc import SQLAlchemyError
+from wtforms import SelectField
+from wtforms.validators import DataRequired
+
+from app.kernel.errors import Conflict, InvalidData
+from app.kernel.security import can
+from app.models import StoredFile
+
+PAGE_SIZE = 25
+
+
+def form_payload(*list_fields: str) -> dict[str, Any]:
+    """The posted form as the services' payload: nested `subject.x` fields, lists for multi-value fields."""
+    payload: dict[str, Any] = {}
+    for key in request.form:
+        if key == "csrf_token":
+            continue
+        if key in list_fields:
+            payload[key] = request.form.getlist(key)
+        elif key.startswith("subject."):
+            payload.setdefault("subject", {})[key.split(".", 1)[1]] = request.form[key]
+        else:
+            payload[key] = request.form[key]
+    return payload
+
+
+def submit(call, form_name: str, render, success: str, done_url: str, *list_fields: str):
+    """Runs one service with the posted form. On a refusal, `render(draft=, errors=, message=, status_code=)` shows
+    the page again with what was typed (`draft["form"]` says which of its forms); else on to `done_url`."""
+    payload = form_payload(*list_fields)
+    try:
+        call(payload)
+    except InvalidData as exc:
+        return render(draft={"form": form_name, **payload}, errors=exc.errors,
+                      message="Some fields need attention: nothing was saved yet.", status_code=422)
+    except Conflict as exc:
+        return render(draft={"form": form_name, **payload}, message=str(exc), status_code=409)
+    flash(success, "success")
+    return redirect(done_url)
+
+
+def file_download(stored: StoredFile):
+    """A kept file as a download: never shown inline, never sniffed into another type, never cached."""
+    response = send_file(io.BytesIO(stored.data), mimetype=stored.content_type, as_attachment=True,
+                         download_name=stored.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+class HomeView(IndexView):
+    index_template = "home.html"
+
+    @expose("/")
+    def index(self):
+        """FAB's home page, with the buttons this user may use."""
+        self.update_redirect()
+        user = g.user
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, may={
+            "raise_concern": can(user, "can_raise"), "see_own_concerns": can(user, "can_read_own"),
+            "see_cases": can(user, "can_read_all"), "see_employers": can(user, "can_read", "Employer"),
+            "record_training": can(user, "can_record", "Training")})
+
+
+class ReferenceDataInterface(SQLAInterface):
+    """FAB's model interface with two mends: a failed save is said plainly (FAB flashes the database's own error,
+    SQL and parameters included), and a checkbox may be left unticked (FAB requires every non-null column)."""
+
+    SAVE_FAILED = "That could not be saved. An entry with the same name may exist already."
+
+    def is_nullable(self, col_name: str) -> bool:
+        return self.is_boolean(col_name) or super().is_nullable(col_name)
+
+    def add(self, item, commit: bool = True) -> None:
+        self._plainly(super().add, item, commit)
+
+    def edit(self, item, commit: bool = True) -> None:
+        self._plainly(super().edit, item, commit)
+
+    def delete(self, item, commit: bool = True) -> None:
+        self._plainly(super().delete, item, commit)
+
+    def _plainly(self, save, item, commit: bool) -> None:
+        try:
+            save(item, commit)
+        except (SQLAlchemyError, DatabaseException):
+            raise DatabaseException(self.SAVE_FAILED) from None
+
+
+def enum_select(enum_cls, label: str) -> SelectField:
+    """A required choice of an enum's values. (FAB's own field for enum columns crashes, 500, when none is chosen.)"""
+    return SelectField(label, choices=[(member.value, member.value.replace("_", " ").capitalize())
+                                       for member in enum_cls], coerce=enum_cls,
+                       validators=[DataRequired(message="Choose one.")], widget=Select2Widget())
+
+
+def uploaded(name: str):
+    """The file posted as `name`, or None when none was chosen (a browser then sends an empty part)."""
+    upload = request.files.get(name)
+    return upload if upload is not None and upload.filename else None
+
+
+def back_to(default: str) -> str:
+    """Where a form asks to return to (`next`): a page of this app only, never another site."""
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else default
