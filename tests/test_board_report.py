@@ -38,7 +38,7 @@ pytestmark = pytest.mark.xdist_group("test_board_report")
 
 
 @pytest.fixture(scope="module")
-def fixture_cases(app):
+def fixture_cases(app, module_transaction):
     with app.app_context():
         types = {t.label: t.id for t in db.session.scalars(sa.select(ConcernType))}
         islamist, right_wing = types["Islamist"], types["Extreme Right-Wing"]
