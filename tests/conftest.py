@@ -76,15 +76,16 @@ def _reset_database(url: str) -> None:
 
 
 class RequestPerAppContextClient(FlaskClient):
-    """Each request in an app context of its own, as in production.
+    """Each request in an app context of its own, as in production (each redirect followed too, once the request
+    before it has ended).
 
     A test holds an app context open (for the services it calls), and Flask reuses it for requests: `g`, and with it
     Flask-Login's signed-in user, would then leak from one client's request to another's.
     """
 
-    def open(self, *args, **kwargs):
+    def run_wsgi_app(self, environ, buffered=False):
         with self.application.app_context():
-            return super().open(*args, **kwargs)
+            return super().run_wsgi_app(environ, buffered=buffered)
 
 
 class RecordingSMTPHandler:
