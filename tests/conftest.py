@@ -150,7 +150,8 @@ def smtp_server():
 
 @pytest.fixture()
 def inbox(ctx, smtp_server):
-    """The SMTP server's inbox, emptied of what other tests left queued or delivered, accepting again."""
+    """The SMTP server's inbox, emptied of what was queued before the test (a module's data made once) or delivered
+    for earlier tests, accepting again."""
     from app import outbox
     outbox.deliver_due()
     smtp_server.handler.take()
@@ -244,6 +245,11 @@ class _Template:
         else:
             copy_from = f"{engine.url.database}_template"
             with _server(url) as server:
+                # Copies an interrupted run left behind.
+                left = server.scalars(sa.text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)"),
+                                      {"prefix": f"{engine.url.database}_commits_"}).all()
+                for name in left:
+                    server.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
                 server.execute(sa.text(f'DROP DATABASE IF EXISTS "{copy_from}"'))
                 server.execute(sa.text(f'CREATE DATABASE "{copy_from}" TEMPLATE "{engine.url.database}"'))
             isolated = engine

@@ -32,8 +32,9 @@ def backdate(case_id: int, recorded: str, decided_after_days: float | None = Non
                 .values(at=recorded_at + timedelta(days=decided_after_days)))
 
 
-# Its records are made once per module and counted: one worker runs the module whole (make test distributes by
-# xdist_group), so that they are never made twice in its database.
+# Its records are made once per module, in a transaction of the module's rolled back after its last test (each test
+# runs in a SAVEPOINT inside it, rolled back too), and counted: one worker runs the module whole (make test
+# distributes by xdist_group), so that they are made once per run.
 pytestmark = pytest.mark.xdist_group("test_board_report")
 
 

@@ -82,8 +82,9 @@ def rows_mentioning(marker: str) -> list[str]:
     return found
 
 
-# Its records are made once per module and counted: one worker runs the module whole (make test distributes by
-# xdist_group), so that they are never made twice in its database.
+# Its records are made once per module, in a transaction of the module's rolled back after its last test (each test
+# runs in a SAVEPOINT inside it, rolled back too), and counted: one worker runs the module whole (make test
+# distributes by xdist_group), so that they are made once per run.
 pytestmark = pytest.mark.xdist_group("test_retention")
 
 
@@ -136,7 +137,7 @@ def chain_ok() -> bool:
 
 
 def records_that_differ() -> list[str]:
-    """What `flask audit verify --records` names: other tests change rows behind the app's back on purpose."""
+    """What `flask audit verify --records` names."""
     return audit.verify(db.session, records=True).records.findings
 
 
