@@ -2,22 +2,37 @@
 
 SQLite in a temporary file by default; PostgreSQL when TEST_DATABASE_URL is set (CI sets it). The schema is built by
 the Alembic migrations, exactly as in production, and the roles and reference data by the same CLI code.
+
+Isolation (the `_database` fixture below): every test that uses the app runs inside one transaction on one connection,
+rolled back when it ends; every session the app makes during the test (the test's own, each request's) joins it with
+a SAVEPOINT of its own, so that the services' commits are savepoint releases and nothing outlives the test. A test
+marked `commits` (several connections, threads, other processes, raw SQL from a connection of its own) gets instead
+a database of its own, a fresh copy of the worker's database as set-up left it, dropped when it ends.
 """
 from __future__ import annotations
 
 import asyncio
 import email
+import itertools
 import os
 import re
+import shutil
 import socket
+import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import appcontext_pushed
 from flask.testing import FlaskClient
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 # The builders of test data live in tests/factories.py; test modules import them from here too.
 from tests.factories import EVENT_DATA, PASSWORD, PATH_TO, concern_payload, make_case, make_user, user  # noqa: F401
@@ -61,15 +76,16 @@ def _reset_database(url: str) -> None:
 
 
 class RequestPerAppContextClient(FlaskClient):
-    """Each request in an app context of its own, as in production.
+    """Each request in an app context of its own, as in production (each redirect followed too, once the request
+    before it has ended).
 
     A test holds an app context open (for the services it calls), and Flask reuses it for requests: `g`, and with it
     Flask-Login's signed-in user, would then leak from one client's request to another's.
     """
 
-    def open(self, *args, **kwargs):
+    def run_wsgi_app(self, environ, buffered=False):
         with self.application.app_context():
-            return super().open(*args, **kwargs)
+            return super().run_wsgi_app(environ, buffered=buffered)
 
 
 class RecordingSMTPHandler:
@@ -134,7 +150,8 @@ def smtp_server():
 
 @pytest.fixture()
 def inbox(ctx, smtp_server):
-    """The SMTP server's inbox, emptied of what other tests left queued or delivered, accepting again."""
+    """The SMTP server's inbox, emptied of what was queued before the test (a module's data made once) or delivered
+    for earlier tests, accepting again."""
     from app.notifications import outbox
     outbox.deliver_due()
     smtp_server.handler.take()
@@ -168,7 +185,7 @@ def app(tmp_path_factory, smtp_server):
 
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = url
-        AUDIT_HEAD_PATH = str(tmp / "audit-head.json")
+        AUDIT_HEAD_PATH = str(tmp / "heads" / "set-up" / "audit-head.json")
         MAIL_SERVER = smtp_server.hostname
         MAIL_PORT = smtp_server.port
 
@@ -178,6 +195,7 @@ def app(tmp_path_factory, smtp_server):
         from flask_migrate import upgrade
 
         from app.cli import sync_roles
+        from app.extensions import db
         from app.seed import seed_reference
 
         upgrade()
@@ -191,12 +209,287 @@ def app(tmp_path_factory, smtp_server):
                                  sm.find_role(role), PASSWORD)
             if mfa_required(person):
                 two_step.enrol_with_secret(person, TOTP_SECRET, actor="system:tests")
+        versions = {username: _session_version(username) for username in ROLE_USERS}
+        db.session.remove()
+        engine = db.engine
+    _SET_UP.update(_Template.take(application, engine, tmp, versions))
     yield application
+    _SET_UP["template"].discard()
 
 
-@pytest.fixture(scope="session")
-def raw_engine(app):
-    """A connection pool of its own, as someone with database access but not the app would have."""
+# --- isolation: each test in a transaction rolled back, or (marked `commits`) in a database of its own ----------
+
+@dataclass
+class _Template:
+    """The worker's database as set-up left it (committed, once, before any test), and what tests start from."""
+    tmp: Path
+    url: str  # the worker's database: the isolated tests' transactions run, and are rolled back, in it
+    engine: sa.engine.Engine  # the connections of the isolated tests
+    copy_from: str  # a copy of it for the tests marked `commits`: a file (SQLite), a template database (PostgreSQL)
+    heads: Path  # the audit and access log head files as set-up left them
+    numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    @classmethod
+    def take(cls, app, engine: sa.engine.Engine, tmp: Path, versions: dict[str, int]) -> dict[str, Any]:
+        heads = Path(app.config["AUDIT_HEAD_PATH"]).parent
+        url = engine.url.render_as_string(hide_password=False)
+        engine.dispose()  # nothing may be connected to a database being copied
+        if engine.dialect.name == "sqlite":
+            copy_from = str(tmp / "template.db")
+            shutil.copyfile(engine.url.database, copy_from)
+            isolated = sa.create_engine(url, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+            # pysqlite's own transaction handling emits no BEGIN before a SAVEPOINT and commits before DDL: switch it
+            # off and emit BEGIN ourselves (SQLAlchemy's documented workaround), for these connections only.
+            event.listen(isolated, "connect", _pysqlite_without_its_transactions)
+            event.listen(isolated, "begin", _pysqlite_begin)
+        else:
+            copy_from = f"{engine.url.database}_template"
+            with _server(url) as server:
+                # Copies an interrupted run left behind.
+                left = server.scalars(sa.text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)"),
+                                      {"prefix": f"{engine.url.database}_commits_"}).all()
+                for name in left:
+                    server.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+                server.execute(sa.text(f'DROP DATABASE IF EXISTS "{copy_from}"'))
+                server.execute(sa.text(f'CREATE DATABASE "{copy_from}" TEMPLATE "{engine.url.database}"'))
+            isolated = engine
+        return {"template": cls(tmp, url, isolated, copy_from, heads), "versions": versions}
+
+    def heads_copy(self, source: Path | None = None) -> Path:
+        """A folder of head files of the test's own, as `source` (set-up's by default) holds them."""
+        own = Path(tempfile.mkdtemp(prefix="heads-", dir=self.tmp))
+        for head in (source or self.heads).glob("*.json"):
+            shutil.copyfile(head, own / head.name)
+        return own
+
+    def new_database(self) -> str:
+        """A fresh copy of the worker's database as set-up left it; its URL."""
+        number = next(self.numbers)
+        if self.engine.dialect.name == "sqlite":
+            path = self.tmp / f"commits-{number}.db"
+            shutil.copyfile(self.copy_from, path)
+            return f"sqlite:///{path}"
+        base = sa.make_url(self.url)
+        name = f"{base.database}_commits_{number}"
+        with _server(self.url) as server:
+            server.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{self.copy_from}"'))
+        return base.set(database=name).render_as_string(hide_password=False)
+
+    def drop_database(self, url: str) -> None:
+        own = sa.make_url(url)
+        if own.get_backend_name() == "sqlite":
+            Path(own.database).unlink(missing_ok=True)
+            return
+        with _server(self.url) as server:
+            server.execute(sa.text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
+
+    def discard(self) -> None:
+        self.engine.dispose()
+        if self.engine.dialect.name != "sqlite":
+            with _server(self.url) as server:
+                server.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.copy_from}"'))
+
+
+_SET_UP: dict[str, Any] = {}
+
+
+@contextmanager
+def _server(url: str) -> Iterator[sa.Connection]:
+    server = sa.create_engine(sa.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            yield conn
+    finally:
+        server.dispose()
+
+
+def _pysqlite_without_its_transactions(dbapi_connection, connection_record) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _pysqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+# Every real COMMIT, on any engine: a test not marked `commits` must make none (see `_rolled_back`).
+_REAL_COMMITS: list[str] = []
+
+
+@event.listens_for(sa.engine.Engine, "commit")
+def _count_real_commit(conn) -> None:
+    _REAL_COMMITS.append(repr(conn.engine.url))
+
+
+# Whether a session wrote in its current transaction (flushed, or ran an INSERT, UPDATE or DELETE).
+_WROTE = "tests_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session, flush_context) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_write(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+def _sessions():
+    from app.extensions import db
+    return db.session.registry.registry  # the scoped session's sessions, one per app context still open
+
+
+def _end_reads_of_other_sessions(sender, **extra) -> None:
+    """A new app context (a request, a session of its own) is starting: the sessions of the app contexts already open
+    end their read-only transactions first, keeping what they loaded (committing them changes nothing).
+
+    All sessions share the test's connection, each in a SAVEPOINT of its own: a savepoint left open across a request
+    would hold the request's savepoint inside it, and rolling it back later (the audit check does, so do tests)
+    would undo what the request committed. A session holding changes it has not committed when another starts is a
+    test that relies on the other not seeing them: that cannot be shown on one connection, so it is refused."""
+    if not _MODES or _MODES[-1] is not _rolled_back:
+        return  # a test marked `commits` (inside a module's rolled-back data): its sessions are its own
+    for session in list(_sessions().values()):
+        if not session.in_transaction():
+            continue
+        if (session.info.get(_WROTE) or session.new or session.deleted
+                or any(session.is_modified(obj) for obj in session.dirty)):
+            raise RuntimeError("A session holds changes it has not committed while another app context (a request, "
+                               "a session of its own) starts: commit or roll them back first, or mark the test "
+                               "`commits` to give it a database of its own.")
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
+
+
+def _close_sessions() -> None:
+    sessions = _sessions()
+    for session in list(sessions.values()):
+        session.close()
+    sessions.clear()
+
+
+@contextmanager
+def _bound_to(app, bind, heads: Path, url: str | None = None) -> Iterator[None]:
+    """Every session of the app, and `db.engine`, on `bind`; the head files in `heads`; then back as they were."""
+    from app.extensions import db
+    with app.app_context():
+        engines = db.engines  # Flask-SQLAlchemy's own mapping for this app: sessions and db.engine read it
+    kept = engines[None], app.config["AUDIT_HEAD_PATH"], app.config["SQLALCHEMY_DATABASE_URI"]
+    engines[None] = bind
+    app.config["AUDIT_HEAD_PATH"] = str(heads / "audit-head.json")
+    if url:
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    try:
+        yield
+    finally:
+        _close_sessions()
+        engines[None], app.config["AUDIT_HEAD_PATH"], app.config["SQLALCHEMY_DATABASE_URI"] = kept
+
+
+_ROLLED_BACK: list[tuple[sa.Connection, Path]] = []  # the open rolled-back transactions, innermost last
+_MODES: list[Any] = []  # _rolled_back or _own_database, innermost last
+
+
+@contextmanager
+def _rolled_back(app) -> Iterator[None]:
+    """One connection, one transaction, rolled back at the end; every session of the app joins it through a
+    SAVEPOINT of its own (join_transaction_mode="create_savepoint"), so that their commits are savepoint releases.
+    Inside another (a module's data, made once), the test's transaction is a SAVEPOINT of the module's."""
+    from app.extensions import db
+    template: _Template = _SET_UP["template"]
+    if _ROLLED_BACK:
+        connection, outer_heads = _ROLLED_BACK[-1]
+        transaction = connection.begin_nested()
+        heads = template.heads_copy(outer_heads)
+    else:
+        connection = template.engine.connect()
+        transaction = connection.begin()
+        heads = template.heads_copy()
+    factory = db.session.session_factory
+    factory.kw["join_transaction_mode"] = "create_savepoint"
+    if not _ROLLED_BACK:
+        appcontext_pushed.connect(_end_reads_of_other_sessions, app)
+    _ROLLED_BACK.append((connection, heads))
+    _MODES.append(_rolled_back)
+    commits_before = len(_REAL_COMMITS)
+    try:
+        with _bound_to(app, connection, heads):
+            yield
+    finally:
+        _MODES.pop()
+        _ROLLED_BACK.pop()
+        if not _ROLLED_BACK:
+            appcontext_pushed.disconnect(_end_reads_of_other_sessions, app)
+            factory.kw.pop("join_transaction_mode", None)
+        transaction.rollback()
+        if not _ROLLED_BACK:
+            connection.close()
+        shutil.rmtree(heads, ignore_errors=True)
+    made = _REAL_COMMITS[commits_before:]
+    del _REAL_COMMITS[commits_before:]
+    if made:
+        pytest.fail(f"{len(made)} real COMMIT(s) during a test that is not marked `commits` ({made[0]}): a test "
+                    "commits only into a database of its own.", pytrace=False)
+
+
+@contextmanager
+def _own_database(app) -> Iterator[None]:
+    """A fresh copy of the worker's database as set-up left it, with head files of its own, dropped at the end.
+    (Inside a module's rolled-back data, the test sees none of it: its database is set-up's.)"""
+    template: _Template = _SET_UP["template"]
+    url = template.new_database()
+    engine = sa.create_engine(url, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+    heads = template.heads_copy()
+    _MODES.append(_own_database)
+    commits_before = len(_REAL_COMMITS)
+    try:
+        with _bound_to(app, engine, heads, url):
+            yield
+    finally:
+        del _REAL_COMMITS[commits_before:]  # into its own database: allowed
+        _MODES.pop()
+        engine.dispose()
+        template.drop_database(url)
+        shutil.rmtree(heads, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _database(request):
+    """Every test that uses the app: in a transaction rolled back at its end, or, marked `commits`, in a database of
+    its own. Tests that do not use the app (pure functions, source checks) get neither."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    isolation = _own_database if request.node.get_closest_marker("commits") else _rolled_back
+    with isolation(app):
+        yield
+
+
+@pytest.fixture(scope="module")
+def module_transaction(app):
+    """For a module's data made once (a module-scoped fixture asks for this first): the data is made in a transaction
+    of the module's, rolled back after its last test; each test runs in a SAVEPOINT inside it, rolled back too."""
+    with _rolled_back(app):
+        yield
+
+
+@pytest.fixture()
+def raw_engine(app, request):
+    """A connection pool of its own, as someone with database access but not the app would have: only for tests
+    marked `commits`, on their database of their own."""
+    if request.node.get_closest_marker("commits") is None:
+        pytest.fail("raw_engine opens connections of its own: mark the test `commits` (a database of its own).")
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     # A lock wait would mean a test left a transaction open: fail after 10 s rather than hang.
     kwargs = {"connect_args": {"options": "-c lock_timeout=10000"}} if url.startswith("postgresql") else {}
@@ -220,18 +513,19 @@ def totp_code(username: str) -> str | None:
 
     A code is accepted once only (its time-step must be later than the last one accepted), and the fixtures sign the
     same users in many times a second: so the user's last accepted step is forgotten first, in a transaction of its
-    own. tests/test_mfa.py tests the refusal of a used code with users of its own, which nothing forgets.
+    own (in the test's database: a session of its own, as a request has). tests/test_mfa.py tests the refusal of a
+    used code with users of its own, which nothing forgets.
     """
     import pyotp
     from flask import current_app
 
-    from app.extensions import db
     from app.identity import two_step
     from app.kernel.security import mfa_required
+    from app.kernel.uow import unit_of_work
     from app.models import SecondFactor
     person = user(username)
-    with db.engine.begin() as connection:
-        sealed = connection.execute(
+    with current_app.app_context(), unit_of_work("second factor") as session:  # the test's session is left as it is
+        sealed = session.execute(
             sa.update(SecondFactor).where(SecondFactor.user_id == person.id, SecondFactor.enrolled_at.is_not(None))
             .values(last_step=None).returning(SecondFactor.secret_sealed)).scalar()
     secret = two_step.open_secret(sealed) if sealed else None
@@ -274,26 +568,14 @@ def sign_in_browser(page, app, username: str) -> None:
     page.wait_for_selector(".dropdown-menu form[action*='logout']", state="attached")
 
 
-def deactivate(usernames: list[str]) -> None:
-    """Users a test made for itself leave with it: later tests count who is told of a new concern."""
-    from app.extensions import db
-    db.session.rollback()
-    for name in usernames:
-        user(name).active = False
-    db.session.commit()
-
-
 @pytest.fixture()
 def new_user(app, ctx):
-    """new_user(role) adds a user of the test's own, with the shared password, deactivated when the test ends."""
-    made: list[str] = []
+    """new_user(role) adds a user of the test's own, with the shared password (gone with the test's transaction)."""
 
     def make(role: str = "Safeguarding Officer", prefix: str = "user") -> str:
-        made.append(make_user(role, prefix))
-        return made[-1]
+        return make_user(role, prefix)
 
-    yield make
-    deactivate(made)
+    return make
 
 
 @pytest.fixture()
@@ -330,6 +612,14 @@ def _session_version(username: str) -> int:
     return current_version(user(username).id)
 
 
+def _as_set_up(username: str, version: int) -> bool:
+    """Whether the user's sessions stand as set-up left them. Every test starts from set-up's database, and a
+    version only rises within a test: a client or token stamped with set-up's version is good in any test where the
+    version still is set-up's, and in no other. (A version seen only inside a rolled-back test is no key: another
+    test can reach the same number by another change.)"""
+    return _SET_UP["versions"].get(username) == version
+
+
 @pytest.fixture(scope="session")
 def api_tokens() -> dict[str, tuple[str, int, float]]:
     """API access tokens by username, each with the user's session version and the time it was issued: signed in once
@@ -345,8 +635,9 @@ TOKEN_REUSE_SECONDS = 5 * 60
 def api(app, ctx, api_tokens):
     """api("officer") is a client signed in to the API as that user; api(None) is anonymous.
 
-    The token is the one this worker already has for the user, while it holds (no sign-out, password, role or
-    active-flag change since, and young): otherwise the user signs in again.
+    The token is the one this worker already has for the user, while it holds (the user's sessions as set-up left
+    them: no sign-out, password, role or active-flag change in this test, and young): otherwise the user signs in
+    again, and the token is kept only if it was stamped with set-up's version.
     """
 
     def make(username: str | None) -> ApiClient:
@@ -360,7 +651,10 @@ def api(app, ctx, api_tokens):
                                    json={"username": username, "password": PASSWORD, "provider": "db",
                                          **({"totp": code} if (code := totp_code(username)) else {})})
             assert response.status_code == 200, response.get_json()
-            api_tokens[username] = (response.get_json()["access_token"], version, time.monotonic())
+            token = response.get_json()["access_token"]
+            if not _as_set_up(username, version):
+                return ApiClient(client, token)
+            api_tokens[username] = (token, version, time.monotonic())
         return ApiClient(client, api_tokens[username][0])
 
     return make
@@ -388,7 +682,7 @@ def _signed_in_client(app, username: str):
 @dataclass
 class KeptClient:
     """A client signed in once per worker session: the session as sign-in left it, and the version it was stamped
-    with (a sign-out, or a password, role or active-flag change, raises the version and ends it)."""
+    with, set-up's (a sign-out, or a password, role or active-flag change, raises the version and ends it)."""
     client: Any
     session: dict[str, Any]
     version: int
@@ -405,7 +699,8 @@ def web(app, ctx, web_clients):
 
     A test's first client for a user is the one this worker keeps for that user, its session put back as sign-in left
     it (no flashes, form tokens or anything else from an earlier test; now its last activity), while that session
-    holds; otherwise the user signs in afresh. A second client for the same user in one test is a new sign-in, a
+    holds (the user's sessions as set-up left them); otherwise the user signs in afresh, and the client is kept only
+    if it was stamped with set-up's version. A second client for the same user in one test is a new sign-in, a
     session of its own, as a test that asks twice expects.
     """
     from app.identity.sessions import SEEN_AT
@@ -421,6 +716,8 @@ def web(app, ctx, web_clients):
         kept = web_clients.get(username)
         if kept is None or kept.version != version:
             client = _signed_in_client(app, username)
+            if not _as_set_up(username, version):
+                return client
             with client.session_transaction() as session:
                 kept = web_clients[username] = KeptClient(client, dict(session), version)
         kept.client._cookies.clear()  # only the session cookie, written afresh below, is carried over

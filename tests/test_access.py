@@ -194,11 +194,9 @@ class Records:
         kind = ConcernType(label=f"Access test {uuid.uuid4().hex}", position=10_000, active=True)
         db.session.add(kind)
         db.session.commit()
-        case_id = make_case("staff", concern_type_id=kind.id, description=f"Concern text {self.marker}",
-                            subject={"full_name": f"Person {self.marker}", "subject_type": subject_type})
-        kind.active = False  # only this case uses it, to find the case in filtered lists
-        db.session.commit()
-        return case_id
+        # Only this case uses it, to find the case in filtered lists.
+        return make_case("staff", concern_type_id=kind.id, description=f"Concern text {self.marker}",
+                         subject={"full_name": f"Person {self.marker}", "subject_type": subject_type})
 
     @cached_property
     def case(self) -> int:
@@ -278,7 +276,7 @@ def concern_form(t) -> dict[str, Any]:
 
 
 def reference_form(t) -> dict[str, Any]:
-    # FAB's form cannot save an unticked `active` (see retire_test_reference_data)
+    # FAB's form cannot save an unticked `active`: the entry is active (and gone with the test's transaction)
     return {"kind": "indicator", "label": f"Access test {uuid.uuid4().hex}", "position": "10000", "active": "y"}
 
 
@@ -424,14 +422,8 @@ def body_of(response) -> str:
     return response.get_data(as_text=True)
 
 
-@pytest.fixture(autouse=True)
-def retire_test_reference_data(ctx):
-    """Reference data added or edited here is retired afterwards, so that no other test sees it offered."""
-    yield
-    db.session.rollback()
-    for model in (Indicator, ConcernType):
-        db.session.execute(sa.update(model).where(model.label.like("Access test %")).values(active=False))
-    db.session.commit()
+# Every test here works in an app context: Records makes its records through the services.
+pytestmark = pytest.mark.usefixtures("ctx")
 
 
 # --- 1. the matrix --------------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ ST = Path(sys.executable).with_name("st")
 # starts, a name taken already. Those answers are documented (422) and checked by status_code_conformance.
 EXCLUDED_CHECKS = "positive_data_acceptance"
 
-pytestmark = pytest.mark.slow
+# The live server's threads connect to the database themselves: each run has a database of its own (`commits`).
+pytestmark = [pytest.mark.slow, pytest.mark.commits]
 
 
 @pytest.fixture()

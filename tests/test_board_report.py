@@ -34,13 +34,14 @@ def backdate(case_id: int, recorded: str, decided_after_days: float | None = Non
                 .values(at=recorded_at + timedelta(days=decided_after_days)))
 
 
-# Its records are made once per module and counted: one worker runs the module whole (make test distributes by
-# xdist_group), so that they are never made twice in its database.
+# Its records are made once per module, in a transaction of the module's rolled back after its last test (each test
+# runs in a SAVEPOINT inside it, rolled back too), and counted: one worker runs the module whole (make test
+# distributes by xdist_group), so that they are made once per run.
 pytestmark = pytest.mark.xdist_group("test_board_report")
 
 
 @pytest.fixture(scope="module")
-def fixture_cases(app):
+def fixture_cases(app, module_transaction):
     with app.app_context():
         types = {t.label: t.id for t in db.session.scalars(sa.select(ConcernType))}
         islamist, right_wing = types["Islamist"], types["Extreme Right-Wing"]

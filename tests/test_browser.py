@@ -25,8 +25,9 @@ if not os.path.exists(CHROMIUM):
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-# One worker runs the module whole (make test distributes by xdist_group): one Chromium and one live server.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_browser")]
+# One worker runs the module whole (make test distributes by xdist_group): one Chromium and one live server. The live
+# server's threads connect to the database themselves: each test has a database of its own (`commits`).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_browser"), pytest.mark.commits]
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]

@@ -339,6 +339,7 @@ def _statements_of(client, username, password) -> list[tuple[str, str]]:
         seen.append((statement.split()[0].upper(), next((table for verb, table in words
                                                          if verb in ("FROM", "INTO", "UPDATE")), "")))
 
+    db.session.rollback()  # the test's own reads end first: only the sign-in's statements are noted
     event.listen(db.engine, "before_cursor_execute", note)
     try:
         assert api_sign_in(client, username, password).status_code == 401
@@ -487,6 +488,7 @@ def _live_api_sign_in(url, username, password):
                          json={"username": username, "password": password, "provider": "db"})
 
 
+@pytest.mark.commits  # gunicorn's processes connect to the database themselves
 @pytest.mark.slow
 def test_under_make_run_failures_from_one_address_get_429_by_the_eleventh(as_make_run):
     """Finding 6: `make run` served two worker processes each counting in its own memory, so one address had 20
@@ -497,6 +499,7 @@ def test_under_make_run_failures_from_one_address_get_429_by_the_eleventh(as_mak
     assert codes == [401] * 10 + [429], codes
 
 
+@pytest.mark.commits  # gunicorn's processes connect to the database themselves
 @pytest.mark.slow
 def test_gunicorn_refuses_several_workers_counting_in_memory(app, tmp_path):
     started = subprocess.run([str(GUNICORN), "--bind", f"127.0.0.1:{_free_port()}", "--workers", "2", "run:app"],
@@ -506,6 +509,7 @@ def test_gunicorn_refuses_several_workers_counting_in_memory(app, tmp_path):
     assert "run one worker (with threads), or set RATELIMIT_STORAGE_URI to a Redis server" in started.stderr
 
 
+@pytest.mark.commits  # gunicorn's processes connect to the database themselves
 @pytest.mark.slow
 def test_across_two_workers_five_failures_on_web_and_api_lock_the_account(app, ctx, two_workers, person):
     url = two_workers
@@ -520,6 +524,7 @@ def test_across_two_workers_five_failures_on_web_and_api_lock_the_account(app, c
     assert db.session.get(AccountState, user.id).locked_until > utcnow()
 
 
+@pytest.mark.commits  # gunicorn's processes connect to the database themselves
 @pytest.mark.slow
 def test_across_two_workers_failures_from_one_address_get_429_by_the_eleventh(two_workers):
     """Kept in each worker's memory, the limit would let through ten failures per worker: Redis holds it for both."""

@@ -152,7 +152,7 @@ def outcome(response, kind: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def two_directors(app):
+def two_directors(app, module_transaction):
     with app.app_context():
         return new_director("Owner"), new_director("Other")
 

@@ -68,6 +68,29 @@ def test_templates_leave_formatting_and_permissions_to_the_filters_and_views():
     assert found == []
 
 
+# --- no test commits into a database shared with another test (tests/conftest.py) -------------------------------
+
+def test_the_app_s_commits_in_a_test_are_savepoint_releases_not_real_commits(app, ctx):
+    from tests import conftest
+    from tests.factories import make_case
+    before = len(conftest._REAL_COMMITS)
+    make_case("staff", "under_review")  # three use cases, three commits through the unit of work
+    assert conftest._REAL_COMMITS[before:] == []
+
+
+def test_a_real_commit_fails_the_test_that_made_it_unless_it_is_marked_commits(app):
+    """The guard that keeps the rule true: any real COMMIT, on any engine, during a test not marked `commits`."""
+    import pytest
+    import sqlalchemy as sa
+
+    from tests import conftest
+    with pytest.raises(pytest.fail.Exception, match="real COMMIT"), conftest._rolled_back(app):
+        elsewhere = sa.create_engine("sqlite://")  # a database of nobody's: the guard counts every engine's commits
+        with elsewhere.begin() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        elsewhere.dispose()
+
+
 def test_no_module_grows_past_what_a_reader_takes_in():
     """A module over about 500 lines holds more than one idea: split it within its area (README, Where things are)."""
     longest = 550

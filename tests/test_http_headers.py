@@ -148,6 +148,7 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.mark.browser
+@pytest.mark.commits  # the live server's threads connect to the database themselves
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's Chromium")
 def test_no_page_breaks_the_policy_in_a_browser(app, ctx):
     """Signed in as the lead and as the admin, every page's scripts and styles run without a CSP violation."""

@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -75,6 +76,7 @@ def test_the_concern_form_sent_twice_raises_one_case_and_the_second_goes_to_it(w
     assert received and set(received.values()) == {1}
 
 
+@pytest.mark.commits  # requests at once, in threads
 def test_the_concern_form_sent_twice_at_once_raises_one_case_and_one_set_of_emails(web, inbox):
     first_tab, second_tab = web("staff"), web("staff")
     form = concern_form(first_tab)
@@ -120,6 +122,7 @@ def test_an_api_post_sent_again_with_its_key_gets_the_first_answer_and_changes_n
     assert received and set(received.values()) == {1}
 
 
+@pytest.mark.commits  # requests at once, in threads
 def test_two_api_posts_with_one_key_at_once_raise_one_case(app, api, inbox):
     token = api("staff").token
     tabs = [ApiClient(app.test_client(), token) for _ in range(2)]

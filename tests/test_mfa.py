@@ -20,27 +20,20 @@ from app.identity import two_step
 from app.identity.two_step_pages import OPEN_ENDPOINTS
 from app.kernel.security import ADMIN, LEAD, OFFICER, STAFF
 from app.models import AccountState, AuditEvent, Case, RecoveryCode, SecondFactor
-from tests.conftest import PASSWORD, csrf_token, deactivate, make_case, sign_out, user
+from tests.conftest import PASSWORD, csrf_token, make_case, sign_out, user
 from tests.factories import make_user
 
 CODES_RE = re.compile(r"<li><code>([A-Z2-7]{4}(?:-[A-Z2-7]{4}){3})</code></li>")
 SECRET_RE = re.compile(r'id="two-step-secret">([A-Z2-7]+)<')
 
 
-MADE_HERE: list[str] = []
-
-
-@pytest.fixture(autouse=True)
-def people_leave_with_their_test(ctx):
-    yield
-    deactivate(MADE_HERE)
-    MADE_HERE.clear()
+# Every test here works in an app context.
+pytestmark = pytest.mark.usefixtures("ctx")
 
 
 def person(role: str = OFFICER, secret: str | None = None) -> str:
     """A new user with `role`, enrolled with `secret` when given; returns the username."""
     username = make_user(role, f"mfa-{role.split()[0].lower()}", "Mfa")
-    MADE_HERE.append(username)
     if secret:
         two_step.enrol_with_secret(user(username), secret, actor="system:tests")
     return username
@@ -134,11 +127,11 @@ def test_the_secret_is_stored_encrypted_and_the_recovery_codes_hashed(ctx):
     username = person(LEAD)
     enrolment = two_step.start_enrolment(user(username))
     _, codes = two_step.confirm_enrolment(user(username), {"code": code(enrolment.secret)})
-    with db.engine.connect() as connection:
-        rows = connection.execute(sa.text("SELECT * FROM mfa_recovery_code WHERE user_id = :id"),
-                                  {"id": user(username).id}).all()
-        factor = connection.execute(sa.text("SELECT * FROM mfa_totp WHERE user_id = :id"),
-                                    {"id": user(username).id}).all()
+    # The rows as stored, in plain SQL.
+    rows = db.session.execute(sa.text("SELECT * FROM mfa_recovery_code WHERE user_id = :id"),
+                              {"id": user(username).id}).all()
+    factor = db.session.execute(sa.text("SELECT * FROM mfa_totp WHERE user_id = :id"),
+                                {"id": user(username).id}).all()
     dump = repr(rows)
     assert len(rows) == 10
     for typed in codes:

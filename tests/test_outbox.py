@@ -166,6 +166,7 @@ def run_workers(app, count: int, start_every: float = 0, **options) -> list[outb
     return reports
 
 
+@pytest.mark.commits  # workers in threads, each with a connection of its own
 @pytest.mark.slow
 def test_two_workers_deliver_1000_emails_without_sending_any_twice(app, inbox):
     message_ids = queue_emails(1000, kind="bulk")
@@ -191,6 +192,7 @@ def lease_seconds(app, seconds: float):
         app.config["OUTBOX_LEASE_SECONDS"] = saved
 
 
+@pytest.mark.commits  # workers in threads, each with a connection of its own
 @pytest.mark.slow
 def test_two_workers_with_a_short_lease_and_a_slow_server_deliver_each_email_once(app, inbox):
     """Finding 4: a worker's batch (50) takes longer to send than its lease, so the rows it has not reached yet fall
@@ -242,6 +244,7 @@ def test_a_worker_sends_nothing_it_lost_to_another_worker_and_records_nothing_fo
     assert {(email.status, email.attempts) for email in emails_with(message_ids)} == {(EmailStatus.sent, 2)}
 
 
+@pytest.mark.commits  # workers in threads, each with a connection of its own
 def test_a_send_that_outlasts_the_lease_is_the_one_duplicate_left_with_the_same_message_id(app, inbox):
     """The documented at-least-once edge: the server is still taking the message when the lease runs out, so another
     worker sends it again. Both copies carry the same Message-ID, and only the worker holding the claim records it."""

@@ -1,8 +1,8 @@
 """Records sealed too: `flask audit verify --records` finds a case, chronology entry, action, access grant or access
 log entry changed, deleted or added in the database behind the app's back (issue 10, finding 7).
 
-The attacker here has database access only (no AUDIT_KEY): they change rows through a connection of their own. Each
-test puts back exactly what it changed, because the whole test session shares one database.
+The attacker here has database access only (no AUDIT_KEY): they change rows through a connection of their own, so
+these tests are marked `commits` and each has a database of its own.
 """
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ def verify_records(app) -> tuple[int, list[str], dict]:
 
 @pytest.fixture()
 def baseline(app, ctx) -> list[str]:
-    """What verify --records names before the test: other tests move the clock on by changing rows in the database
-    (a break glass that expired, a case recorded last year), which it rightly names. Alone, it names nothing."""
+    """What verify --records names before the test: nothing, as each test starts from the database set-up left."""
     code, findings, summary = verify_records(app)
     assert summary["events"] > 0 and (code == 0) == (findings == []), summary
+    assert findings == [], summary
     return findings
 
 
@@ -71,21 +71,21 @@ def test_the_app_s_own_use_cases_leave_every_record_as_sealed(app, baseline, api
     assert verify_records(app)[2]["records"]["checked"] > checked
 
 
+@pytest.mark.commits
 def test_a_case_description_changed_in_the_database_is_named(app, baseline, raw_engine):
     case_id = make_case("staff", "under_review")
     with raw_engine.begin() as conn:
         kept = conn.execute(sa.text("SELECT description FROM prevent_case WHERE id = :id"), {"id": case_id}).scalar()
         conn.execute(sa.text("UPDATE prevent_case SET description = 'Nothing to worry about' WHERE id = :id"),
                      {"id": case_id})
-    try:
-        assert_found(app, baseline, f"case {case_id}: changed since its last audited change")
-    finally:
-        with raw_engine.begin() as conn:
-            conn.execute(sa.text("UPDATE prevent_case SET description = :kept WHERE id = :id"),
-                         {"kept": kept, "id": case_id})
+    assert_found(app, baseline, f"case {case_id}: changed since its last audited change")
+    with raw_engine.begin() as conn:  # put back as it was, it is found no more
+        conn.execute(sa.text("UPDATE prevent_case SET description = :kept WHERE id = :id"),
+                     {"kept": kept, "id": case_id})
     assert_as_before(app, baseline)
 
 
+@pytest.mark.commits
 def test_a_chronology_reason_changed_in_the_database_is_named(app, baseline, raw_engine):
     case_id = make_case("staff", "closed")
     with raw_engine.begin() as conn:
@@ -94,14 +94,13 @@ def test_a_chronology_reason_changed_in_the_database_is_named(app, baseline, raw
             {"id": case_id}).first()
         conn.execute(sa.text("UPDATE case_entry SET reason = 'Closed at the family''s request' WHERE id = :id"),
                      {"id": entry_id})
-    try:
-        assert_found(app, baseline, f"chronology entry {entry_id}: changed since its last audited change")
-    finally:
-        with raw_engine.begin() as conn:
-            conn.execute(sa.text("UPDATE case_entry SET reason = :kept WHERE id = :id"), {"kept": kept, "id": entry_id})
+    assert_found(app, baseline, f"chronology entry {entry_id}: changed since its last audited change")
+    with raw_engine.begin() as conn:  # put back as it was, it is found no more
+        conn.execute(sa.text("UPDATE case_entry SET reason = :kept WHERE id = :id"), {"kept": kept, "id": entry_id})
     assert_as_before(app, baseline)
 
 
+@pytest.mark.commits
 def test_an_action_deleted_in_the_database_is_named(app, baseline, raw_engine):
     from app.cases import actions
     from app.models import CaseAction
@@ -112,14 +111,13 @@ def test_an_action_deleted_in_the_database_is_named(app, baseline, raw_engine):
     with raw_engine.begin() as conn:
         kept = dict(conn.execute(sa.select(table).where(table.c.id == action.id)).mappings().one())
         conn.execute(table.delete().where(table.c.id == action.id))
-    try:
-        assert_found(app, baseline, f"action {action.id}: gone, though no audited change deleted it")
-    finally:
-        with raw_engine.begin() as conn:
-            conn.execute(table.insert(), kept)
+    assert_found(app, baseline, f"action {action.id}: gone, though no audited change deleted it")
+    with raw_engine.begin() as conn:  # put back as it was, it is found no more
+        conn.execute(table.insert(), kept)
     assert_as_before(app, baseline)
 
 
+@pytest.mark.commits
 def test_an_access_grant_inserted_in_the_database_is_named(app, baseline, raw_engine):
     from app.models import CaseAccessGrant
     case_id = make_case("staff", subject={"full_name": "Colleague Granted", "subject_type": "staff"})
@@ -128,15 +126,14 @@ def test_an_access_grant_inserted_in_the_database_is_named(app, baseline, raw_en
     with raw_engine.begin() as conn:
         conn.execute(table.insert().values(case_id=case_id, user_id=officer.id, granted_by_id=user("lead").id,
                                            granted_at=sa.func.current_timestamp()))
-    try:
-        assert_found(app, baseline,
-                     f"access grant {case_id}/{officer.id}: no audit event seals it (added behind the app's back)")
-    finally:
-        with raw_engine.begin() as conn:
-            conn.execute(table.delete().where(table.c.case_id == case_id, table.c.user_id == officer.id))
+    assert_found(app, baseline,
+                 f"access grant {case_id}/{officer.id}: no audit event seals it (added behind the app's back)")
+    with raw_engine.begin() as conn:  # taken out again, it is found no more
+        conn.execute(table.delete().where(table.c.case_id == case_id, table.c.user_id == officer.id))
     assert_as_before(app, baseline)
 
 
+@pytest.mark.commits
 def test_records_from_before_sealing_are_sealed_once_after_upgrading(app, baseline, raw_engine):
     """A record the app wrote before records were sealed has no seal, as one added behind its back has none:
     `flask audit seal-existing`, run once after upgrading, seals it as it is."""
@@ -159,25 +156,18 @@ def test_records_from_before_sealing_are_sealed_once_after_upgrading(app, baseli
 
 @pytest.fixture()
 def access_log(app, baseline, web, raw_engine):
-    """A few entries in the access log, its triggers dropped for the test; then its rows and triggers as they were."""
+    """A few entries in the access log, its triggers dropped for the test (in the test's own database)."""
     from app.models import AccessLogEntry
     case_id = make_case("staff", "under_review")
     for _ in range(3):
         assert web("officer").get(f"/cases/{case_id}").status_code == 200
     table = AccessLogEntry.__table__
     with raw_engine.begin() as conn:
-        kept = [dict(row) for row in conn.execute(sa.select(table).order_by(table.c.id)).mappings()]
         frozen.drop_append_only_triggers(conn, "access_log")
-    try:
-        yield table
-    finally:
-        with raw_engine.begin() as conn:
-            conn.execute(table.delete())
-            conn.execute(table.insert(), kept)
-            frozen.create_append_only_triggers(conn, "access_log")
-    assert_as_before(app, baseline)
+    return table
 
 
+@pytest.mark.commits
 def test_the_access_log_wiped_in_the_database_is_found(app, baseline, access_log, raw_engine):
     with raw_engine.begin() as conn:
         chained = conn.execute(sa.select(sa.func.count()).select_from(access_log)).scalar()
@@ -185,6 +175,7 @@ def test_the_access_log_wiped_in_the_database_is_found(app, baseline, access_log
     assert_found(app, baseline, f"access log: its last {chained} entries are gone")
 
 
+@pytest.mark.commits
 def test_an_access_log_entry_edited_or_removed_in_the_database_is_named(app, baseline, access_log, raw_engine):
     with raw_engine.begin() as conn:
         last, before_last = conn.execute(sa.select(access_log.c.id, access_log.c.seq)

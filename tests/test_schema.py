@@ -23,15 +23,13 @@ REVISIONS = sorted((MIGRATIONS / "versions").glob("*.py"))
 
 
 def test_models_and_migrations_agree(ctx):
-    with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, Model.metadata)
+    context = MigrationContext.configure(db.session.connection(), opts={"compare_type": True})
+    differences = compare_metadata(context, Model.metadata)
     assert differences == []
 
 
 def test_every_model_table_is_migrated(ctx):
-    with db.engine.connect() as connection:
-        existing = set(db.inspect(connection).get_table_names())
+    existing = set(db.inspect(db.session.connection()).get_table_names())
     assert set(Model.metadata.tables) <= existing
     assert {"ab_user", "ab_role", "audit_event", "prevent_case"} <= existing
 
@@ -98,6 +96,7 @@ def schema_of(engine: sa.Engine) -> dict:
     return schema
 
 
+@pytest.mark.commits  # into an empty database of its own
 def test_the_migrations_go_down_to_base_and_up_again_to_the_same_schema(ctx, tmp_path):
     with own_database(tmp_path) as engine:
         migrate(engine, command.upgrade, "head")
@@ -111,6 +110,7 @@ def test_the_migrations_go_down_to_base_and_up_again_to_the_same_schema(ctx, tmp
         assert schema_of(engine) == first
 
 
+@pytest.mark.commits  # into an empty database of its own
 def test_migration_0012_chains_the_access_log_already_kept_as_the_app_verifies_it(app, ctx, tmp_path):
     from app.kernel import audit
     from app.models import AccessLogEntry

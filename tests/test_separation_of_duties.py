@@ -13,8 +13,8 @@ from flask import g, url_for
 
 from app.extensions import db
 from app.identity import accounts
-from app.models import AuditEvent, RoleGrantRequest, RoleGrantStatus, User
-from tests.conftest import PASSWORD, csrf_token, deactivate, deliver, user
+from app.models import AuditEvent, RoleGrantRequest, RoleGrantStatus
+from tests.conftest import PASSWORD, csrf_token, deliver, user
 
 LEAD_EMAIL = "lead@example.org"
 _numbers = itertools.count(1)
@@ -195,7 +195,6 @@ def test_one_admin_cannot_make_a_second_admin_account_to_approve_through(web, ne
     assert roles_of(name) == []
     assert db.session.scalar(sa.select(RoleGrantRequest.status).where(RoleGrantRequest.user_id == fresh(name).id)) \
         is RoleGrantStatus.pending
-    deactivate([name])
 
 
 def test_a_second_admin_may_decline_a_request_and_nothing_is_given(web, new_user):
@@ -396,11 +395,6 @@ def test_every_security_route_the_admin_reaches_leaves_an_audit_event_or_changes
     assert changed == {"UserDBModelView.add", "UserDBModelView.edit", "ResetPasswordView.this_form_post",
                        "ResetMyPasswordView.this_form_post", "RoleGrantView.approve"}, changed
     assert roles_of("admin") == ["Admin"]
-    # The users the walk added or renamed leave with it (set-up code, outside any request).
-    walked_users = db.session.scalars(sa.select(User).where(User.username.like("walked-%"))).all()
-    db.session.get(User, victim_id).username = victim
-    db.session.commit()
-    deactivate([person.username for person in walked_users if person.id != victim_id])
 
 
 def test_syncing_the_roles_from_the_code_audits_each_role_it_changes(app, ctx):

@@ -98,6 +98,7 @@ def _counts_in(session: Session) -> dict:
     return counts(session.connection())
 
 
+@pytest.mark.commits
 def test_a_concern_that_fails_after_flushing_leaves_no_case_subject_audit_event_chronology_or_email(users,
                                                                                                      raw_engine):
     from app.cases import use_cases as cases
@@ -132,6 +133,7 @@ def test_a_concern_that_fails_after_flushing_leaves_no_case_subject_audit_event_
     assert_chain_verifies()
 
 
+@pytest.mark.commits
 def test_a_transition_that_fails_after_flushing_leaves_the_case_its_audit_and_chronology_as_they_were(
         users, raw_engine):
     from app.cases import use_cases as cases
@@ -219,6 +221,7 @@ def assert_one_transition(raw_engine, case_id: int, before: dict, winner: str, r
     assert after["entries"] == before["entries"] + [("transition", "referred_to_police", f"Referral by {winner}")]
 
 
+@pytest.mark.commits
 def test_two_officers_taking_an_event_at_once_one_wins_the_other_is_told(app, ctx, raw_engine):
     from app.cases import use_cases as cases
     from app.kernel.errors import StaleVersion
@@ -250,6 +253,7 @@ def test_two_officers_taking_an_event_at_once_one_wins_the_other_is_told(app, ct
     assert_chain_verifies()
 
 
+@pytest.mark.commits
 def test_two_officers_posting_a_transition_at_once_get_one_200_and_one_409(app, api, raw_engine):
     case_id = make_case("staff", "under_review")
     clients = {"officer": api("officer"), "officer2": api("officer2")}  # signed in before the race
@@ -293,6 +297,7 @@ def assert_a_later_event_is_audited_once(raw_engine, users, case_id: int, event:
     assert after["audit"][:-1] == before["audit"] and after["audit"][-1][2] == event["event"]
 
 
+@pytest.mark.commits
 def test_a_stale_version_is_refused_with_409_and_overwrites_nothing(users, raw_engine):
     from app.cases import use_cases as cases
     from app.kernel.errors import StaleVersion
@@ -315,6 +320,7 @@ def test_a_stale_version_is_refused_with_409_and_overwrites_nothing(users, raw_e
     ("under_review", "exit_support", {"exit_date": YESTERDAY, "exit_reason": "Done"}),
     ("under_review", "no_such_event", {}),
 ])
+@pytest.mark.commits
 def test_an_event_not_allowed_now_is_refused_and_changes_nothing(users, raw_engine, state, event, data):
     from app.cases import use_cases as cases
     from app.kernel.errors import NotAllowed
@@ -335,6 +341,7 @@ def test_an_event_not_allowed_now_is_refused_and_changes_nothing(users, raw_engi
     ({"reason": "   "}, "reason"),
     ({"referral_date": None}, "referral_date"),
 ])
+@pytest.mark.commits
 def test_a_missing_reason_or_required_data_is_refused_and_changes_nothing(users, raw_engine, change, field):
     from app.cases import use_cases as cases
     from app.kernel.errors import InvalidData
