@@ -4,6 +4,7 @@ for every failure, and limits that hold across two gunicorn workers."""
 import itertools
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -452,7 +453,7 @@ def _serve(environment, *options):
                 pytest.fail("gunicorn did not start: " + server.stderr.read().decode()[-3000:])
             time.sleep(0.3)
     yield url
-    server.terminate()
+    server.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: a graceful one waits out idle keep-alives
     server.wait(timeout=30)
 
 
@@ -463,16 +464,31 @@ def as_make_run(app, tmp_path):
                       "--access-logfile", "-")
 
 
-@pytest.fixture()
-def two_workers(app, tmp_path):
-    """A real gunicorn with two workers on the test database, its limits kept in Redis under a prefix of its own."""
+@pytest.fixture(scope="module")
+def two_workers_server(app, tmp_path_factory):
+    """A real gunicorn with two workers on the test database, its limits kept in Redis under a prefix of its own:
+    started once for the module's tests (a start costs seconds), which each begin with no counts (two_workers)."""
     redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
     try:
         redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
     except redis.RedisError:
         pytest.skip(f"the two-worker tests need Redis at {redis_url} (apt-get install redis-server; .ci/run starts it)")
-    yield from _serve(_gunicorn_environment(app, tmp_path, RATELIMIT_STORAGE_URI=redis_url,
-                                            RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}"), "--workers", "2")
+    prefix = f"test-{uuid.uuid4().hex}"
+    for url in _serve(_gunicorn_environment(app, tmp_path_factory.mktemp("two-workers"),
+                                            RATELIMIT_STORAGE_URI=redis_url, RATELIMIT_KEY_PREFIX=prefix),
+                      "--workers", "2"):
+        yield url, redis.Redis.from_url(redis_url), prefix
+
+
+@pytest.fixture()
+def two_workers(two_workers_server):
+    """The module's two-worker gunicorn, its sign-in counts in Redis wiped first, as a fresh server's would be."""
+    url, store, prefix = two_workers_server
+    stale = list(store.scan_iter(match=f"*{prefix}*"))
+    if stale:
+        store.delete(*stale)
+    assert not list(store.scan_iter(match=f"*{prefix}*"))
+    return url
 
 
 def _live_web_sign_in(url, username, password):
