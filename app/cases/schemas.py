@@ -66,13 +66,12 @@ def _event_fields() -> dict[str, Parsed]:
 
 
 # The body of the transition endpoint: any event, with the data any event takes.
-EventSchema = Body.from_dict({
+EVENT = Body.of({
     "event": Choice(tuple(workflow.EVENTS), required=True),
     "reason": Text(workflow.REASON_MAX, required=True),
     "version": Whole(),
     **_event_fields(),
 }, name="EventSchema")
-EVENT = EventSchema()
 
 
 class RiskSchema(Body):

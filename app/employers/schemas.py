@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from app.employers.models import AttachmentKind, CommunicationMethod, SharedItem
-from app.kernel.schemas import Body, Bool, Choice, ChoiceList, Date, Id, Text, Whole
+from app.kernel.schemas import Body, Bool, Choice, ChoiceList, Date, Id, Parsed, Text, Whole
 
 METHODS = tuple(m.value for m in CommunicationMethod)
 SHARED_ITEMS = tuple(s.value for s in SharedItem)
@@ -24,8 +24,8 @@ def contact_email(address: str) -> str:
     return address
 
 
-def _details(*, name_required: bool) -> dict[str, Text | Bool | Id | Whole]:
-    fields: dict[str, Text | Bool | Id | Whole] = {
+def _details(*, name_required: bool) -> dict[str, Parsed]:
+    fields: dict[str, Parsed] = {
         name: Text(limit, check=contact_email, format="email") if name == "contact_email" else Text(limit)
         for name, limit in EMPLOYER_TEXT_FIELDS.items()}
     fields["name"] = Text(EMPLOYER_TEXT_FIELDS["name"], required=name_required)
@@ -35,13 +35,10 @@ def _details(*, name_required: bool) -> dict[str, Text | Bool | Id | Whole]:
 
 
 # A new employer: its name and the details known.
-EmployerSchema = Body.from_dict(_details(name_required=True), name="EmployerSchema")
-EMPLOYER = EmployerSchema()
+EMPLOYER = Body.of(_details(name_required=True), name="EmployerSchema")
 
 # A change to an employer: the fields sent, and the version read (409 if someone changed it since).
-EmployerUpdateSchema = Body.from_dict({**_details(name_required=False), "version": Whole()},
-                                      name="EmployerUpdateSchema")
-EMPLOYER_UPDATE = EmployerUpdateSchema()
+EMPLOYER_UPDATE = Body.of({**_details(name_required=False), "version": Whole()}, name="EmployerUpdateSchema")
 
 
 class CommunicationSchema(Body):

@@ -34,8 +34,7 @@ CHRONOLOGY_EXPORT = ChronologyExportSchema()
 
 
 # The Programme Board report's period (query arguments): `from` is a Python keyword, so the fields are named here.
-PeriodSchema = Body.from_dict({"from": Date(required=True), "to": Date(required=True)}, name="PeriodSchema")
-PERIOD = PeriodSchema()
+PERIOD = Body.of({"from": Date(required=True), "to": Date(required=True)}, name="PeriodSchema")
 
 
 class ApproveErasureSchema(Body):

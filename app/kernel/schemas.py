@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
-from typing import Any
+from typing import Any, cast
 
 import marshmallow as ma
 
@@ -373,6 +373,12 @@ class Body(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE  # refused by read() itself, with the product's messages, when strict
 
+    @classmethod
+    def of(cls, fields: Mapping[str, Parsed], *, name: str) -> Body:
+        """A schema of these fields, for bodies made from a table or with names Python cannot declare (`from`)."""
+        schema_class = cast(type[Body], type(name, (cls,), dict(fields)))
+        return schema_class()
+
     def read(self, payload: Any, *, also: Iterable[str] = (), zone: tzinfo = UTC) -> Loaded:
         """Parses every field of `payload`. `also`: keys the caller reads itself (not unknown when strict)."""
         if not isinstance(payload, dict):
@@ -384,7 +390,7 @@ class Body(ma.Schema):
             values: dict[str, Any] = self.load(payload)
             errors: dict[str, list[str]] = {}
         except ma.ValidationError as exc:
-            values = dict(exc.valid_data or {})
+            values = exc.valid_data if isinstance(exc.valid_data, dict) else {}
             errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": list(exc.messages)}
         finally:
             _READING.reset(token)

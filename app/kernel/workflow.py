@@ -189,7 +189,7 @@ def row_schema(row: Transition) -> Body:
     """The schema of one event's body: its reason and its own data (`event` and `version` are read before)."""
     fields: dict[str, Parsed] = {"reason": Text(REASON_MAX, required=True)}
     fields.update({spec.name: spec.schema_field() for spec in row.fields})
-    return Body.from_dict(fields, name=f"Event_{row.event}_{row.source.value}")()
+    return Body.of(fields, name=f"Event_{row.event}_{row.source.value}")
 
 
 _ROW_SCHEMAS = {(row.event, row.source): row_schema(row) for row in TRANSITIONS}

@@ -43,12 +43,10 @@ def _staff_fields() -> dict[str, Parsed]:
 
 
 # Someone without a sign-in, added to the staff list by the Lead (a page).
-StaffSchema = Body.from_dict(_staff_fields(), name="StaffSchema")
-STAFF = StaffSchema()
+STAFF = Body.of(_staff_fields(), name="StaffSchema")
 
 # A change to someone on the staff list (a page): the same, and whether they are active.
-StaffUpdateSchema = Body.from_dict({**_staff_fields(), "active": Bool()}, name="StaffUpdateSchema")
-STAFF_UPDATE = StaffUpdateSchema()
+STAFF_UPDATE = Body.of({**_staff_fields(), "active": Bool()}, name="StaffUpdateSchema")
 
 
 class CompletionSchema(Body):
