@@ -47,10 +47,6 @@ from app.models import (
 COVERAGE_MONTHS = 12
 
 
-
-
-
-
 @dataclass(frozen=True)
 class Standing:
     """Where an employer stands on its Prevent contact: worked out from its communications, for any day."""

@@ -35,12 +35,9 @@ class Field:
         required = self.required if required is None else required
         if self.kind == "choice":
             return Choice(self.choices if choices is None else choices, required=required)
-        return {
-            "date": lambda: Date(required=required),
-            "bool": lambda: Bool(required=required),
-            "text": lambda: Text(TEXT_MAX, required=required),
-            "short_text": lambda: Text(SHORT_TEXT_MAX, required=required),
-        }[self.kind]()
+        if self.kind in ("text", "short_text"):
+            return Text(TEXT_MAX if self.kind == "text" else SHORT_TEXT_MAX, required=required)
+        return {"date": Date, "bool": Bool}[self.kind](required=required)
 
 
 Route = Callable[[Mapping[str, Any]], "tuple[S, O | None]"]
