@@ -10,17 +10,14 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
+from app.cases.schemas import BREAK_GLASS, GRANT, REVOKE
 from app.cases.use_cases import add_entry, load_case_for_work
 from app.kernel import audit
 from app.kernel.errors import Conflict, Forbidden, NotFound
 from app.kernel.security import CaseAccess, can, case_access, case_workers
 from app.kernel.uow import unit_of_work
-from app.kernel.validation import Form, parse_int, text_parser
 from app.models import BreakGlass, Case, CaseAccessGrant, User, parse_reference, utcnow
 from app.notifications import notify
-
-REASON_MAX = 2_000
-BREAK_GLASS_REASON_MAX = 1_000
 
 
 def grant_candidates(session: Session, case: Case) -> list[User]:
@@ -35,9 +32,8 @@ def granted_users(session: Session, case_id: int) -> Sequence[User]:
 
 
 def _grant_form(session: Session, actor, payload: Any) -> tuple[User, str]:
-    form = Form(payload)
-    user_id = form.field("user_id", parse_int)
-    reason = form.field("reason", text_parser(REASON_MAX))
+    form = GRANT.read(payload)
+    user_id, reason = form["user_id"], form["reason"]
     person = session.get(User, user_id) if user_id is not None else None
     if user_id is not None and (person is None or not person.is_active or not can(person, "can_read_all")):
         form.error("user_id", "Choose a Safeguarding Officer.")
@@ -74,9 +70,7 @@ def revoke_access(actor, case_id: int, user_id: int, payload: Any) -> None:
         grant = session.get(CaseAccessGrant, (case.id, user_id))
         if grant is None:
             raise NotFound("access grant")
-        form = Form(payload)
-        reason = form.field("reason", text_parser(REASON_MAX))
-        form.check()
+        reason = REVOKE.check(payload)["reason"]
         username = session.get_one(User, user_id).username
         audit.record(session, actor, "revoke_access", grant, reason=reason,
                      extra_changes={"user_id": (user_id, None)})
@@ -115,9 +109,7 @@ def break_glass(actor, case_id: int, payload: Any) -> BreakGlass:
             raise NotFound("case")
         if case_access(session, actor, case_id) is CaseAccess.FULL:
             raise Conflict("You can open this case already: there is no need to break glass.", case.status.value)
-        form = Form(payload)
-        reason = form.field("reason", text_parser(BREAK_GLASS_REASON_MAX))
-        form.check()
+        reason = BREAK_GLASS.check(payload)["reason"]
         now = utcnow()
         opened = BreakGlass(case_id=case.id, user_id=actor.id, reason=reason, opened_at=now,
                             expires_at=now + timedelta(hours=current_app.config["BREAK_GLASS_HOURS"]))

@@ -3,17 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.cases.schemas import ACTION, ACTION_UPDATE
 from app.cases.use_cases import add_entry, load_case_for_work
 from app.kernel import audit
 from app.kernel.errors import Conflict, Forbidden, NotFound, StaleVersion
 from app.kernel.security import CaseAccess, can, case_access
 from app.kernel.uow import unit_of_work
-from app.kernel.validation import Form, choice_parser, parse_date, parse_int, text_parser
 from app.models import ActionStatus, CaseAction, User, utcnow
 from app.notifications import notify
-
-TITLE_MAX = 300
-NOTE_MAX = 10_000
 
 
 def add_action(actor, case_id: int, payload: Any) -> CaseAction:
@@ -21,10 +18,8 @@ def add_action(actor, case_id: int, payload: Any) -> CaseAction:
         raise Forbidden()
     with unit_of_work() as session:
         case = load_case_for_work(session, actor, case_id)
-        form = Form(payload)
-        title = form.field("title", text_parser(TITLE_MAX))
-        owner_id = form.field("owner_id", parse_int)
-        due_date = form.field("due_date", parse_date)
+        form = ACTION.read(payload)
+        title, owner_id, due_date = form["title"], form["owner_id"], form["due_date"]
         owner = session.get(User, owner_id) if owner_id is not None else None
         if owner_id is not None and (owner is None or not owner.is_active
                                      or case_access(session, owner, case.id) is not CaseAccess.FULL):
@@ -52,10 +47,11 @@ def update_action(actor, action_id: int, payload: Any) -> CaseAction:
         if action is None or case_access(session, actor, action.case_id) is not CaseAccess.FULL:
             raise NotFound("action")
         case = action.case
-        form = Form(payload)
-        status = form.field("status", choice_parser((ActionStatus.done.value, ActionStatus.cancelled.value)))
-        note = form.field("completion_note", text_parser(NOTE_MAX), required=status == ActionStatus.done.value)
-        version = form.field("version", parse_int, required=False)
+        form = ACTION_UPDATE.read(payload)
+        status = form["status"]
+        if status == ActionStatus.done.value:
+            form.require("completion_note")
+        note, version = form["completion_note"], form["version"]
         form.check()
         if version is not None and version != action.version:
             raise StaleVersion(case.status.value)

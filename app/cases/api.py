@@ -21,10 +21,11 @@ from app.cases.presenters import (
     entry_json,
     subject_json,
 )
+from app.cases.schemas import ACTION, ACTION_UPDATE, BREAK_GLASS, CONCERN, EVENT, GRANT, NOTE, REVOKE, RISK, SUBJECT
 from app.cases.use_cases import CaseFilters
 from app.extensions import db
 from app.governance import oversight
-from app.kernel.rest import BODIES, BadQuery, PreventApi, answers, json_body, page_args, rison_arg, takes
+from app.kernel.rest import BadQuery, PreventApi, answers, json_body, page_args, rison_arg, takes
 from app.kernel.validation import parse_bool, parse_int, text_parser
 from app.models import CaseStatus, ConcernType, Indicator
 
@@ -61,7 +62,7 @@ class CaseApi(PreventApi):
 
     @expose("/", methods=["POST"])
     @protect()
-    @takes(BODIES["concern"])
+    @takes(CONCERN)
     @answers
     def raise_concern(self):
         """Raise a concern.
@@ -92,7 +93,7 @@ class CaseApi(PreventApi):
 
     @expose("/<int:pk>/transition", methods=["POST"])
     @protect()
-    @takes(BODIES["event"])
+    @takes(EVENT)
     @answers
     def take_event(self, pk: int):
         """Take a workflow event.
@@ -109,7 +110,7 @@ class CaseApi(PreventApi):
 
     @expose("/<int:pk>/immediate_risk", methods=["POST"])
     @protect()
-    @takes(BODIES["risk"])
+    @takes(RISK)
     @answers
     def immediate_risk(self, pk: int):
         """Record that someone is in immediate danger.
@@ -138,7 +139,7 @@ class CaseApi(PreventApi):
 
     @expose("/<int:pk>/actions", methods=["POST"])
     @protect()
-    @takes(BODIES["action"])
+    @takes(ACTION)
     @answers
     def add_action(self, pk: int):
         """Add an action.
@@ -153,7 +154,7 @@ class CaseApi(PreventApi):
 
     @expose("/<int:pk>/notes", methods=["POST"])
     @protect()
-    @takes(BODIES["note"])
+    @takes(NOTE)
     @answers
     def add_note(self, pk: int):
         """Record information gathered, advice sought, or a note.
@@ -218,7 +219,7 @@ class CaseApi(PreventApi):
 
     @expose("/<int:pk>/grants", methods=["POST"])
     @protect()
-    @takes(BODIES["grant"])
+    @takes(GRANT)
     @answers
     def grant_access(self, pk: int):
         """Grant an officer access to a restricted case (Prevent Lead).
@@ -235,7 +236,7 @@ class CaseApi(PreventApi):
 
     @expose("/<int:pk>/grants/<int:user_id>", methods=["DELETE"])
     @protect()
-    @takes(BODIES["revoke"])
+    @takes(REVOKE)
     @answers
     def revoke_access(self, pk: int, user_id: int):
         """Withdraw an officer's access to a restricted case (Prevent Lead).
@@ -251,7 +252,7 @@ class CaseApi(PreventApi):
 
     @expose("/<int:pk>/break_glass", methods=["POST"])
     @protect()
-    @takes(BODIES["break_glass"])
+    @takes(BREAK_GLASS)
     @answers
     def break_glass(self, pk: int):
         """Open a restricted case outside one's own access, saying why (Prevent Lead); shown to its officers.
@@ -295,7 +296,7 @@ class ActionApi(PreventApi):
 
     @expose("/<int:pk>", methods=["PUT"])
     @protect()
-    @takes(BODIES["action_update"])
+    @takes(ACTION_UPDATE)
     @answers
     def update_action(self, pk: int):
         """Complete or cancel an action.
@@ -316,7 +317,7 @@ class SubjectApi(PreventApi):
 
     @expose("/", methods=["POST"])
     @protect()
-    @takes(BODIES["subject"])
+    @takes(SUBJECT)
     @answers
     def create(self):
         """Record a subject.

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 
-from app.cases import access, actions, subjects
+from app.cases import access, actions, schemas, subjects
 from app.cases import use_cases as cases
 from app.cases.use_cases import CaseFilters
 from app.extensions import db
@@ -142,7 +142,7 @@ class CaseView(BaseView):
             chronology=cases.chronology(db.session, g.user, pk),
             earlier=cases.earlier_concerns(db.session, g.user, case),
             stalled=cases.is_stalled(db.session, case.id),
-            owners=case_workers(db.session), note_kinds=cases.NOTE_KINDS,
+            owners=case_workers(db.session), note_kinds=schemas.NOTE_KINDS,
             trail=cases.audit_trail(db.session, g.user, pk) if can(g.user, "can_read_audit") else None,
             may={"export": can(g.user, "can_export"), "record_risk": can(g.user, "can_record_risk"),
                  "manage_actions": can(g.user, "can_manage_actions"), "transition": can(g.user, "can_transition")},

@@ -7,24 +7,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.cases.schemas import SUBJECT
 from app.kernel import audit
 from app.kernel.errors import Forbidden, NotFound
+from app.kernel.schemas import Loaded
 from app.kernel.security import can, visible_subjects_clause
 from app.kernel.uow import unit_of_work
-from app.kernel.validation import Form, choice_parser, not_in_future, parse_date, parse_int, text_parser
 from app.models import Employer, Subject, SubjectType
 
-SUBJECT_TYPES = tuple(t.value for t in SubjectType)
 
-
-def subject_from_payload(session: Session, actor, form: Form) -> Subject:
-    """A new Subject from the form's fields (errors collected on the form), added to the session."""
-    full_name = form.field("full_name", text_parser(200))
-    subject_type = form.field("subject_type", choice_parser(SUBJECT_TYPES))
-    date_of_birth = form.field("date_of_birth", lambda raw: not_in_future(parse_date(raw)), required=False)
-    programme = form.field("programme", text_parser(200), required=False)
-    learner_ref = form.field("learner_ref", text_parser(64), required=False)
-    employer_id = form.field("employer_id", parse_int, required=False)
+def subject_from_payload(session: Session, actor, form: Loaded) -> Subject:
+    """A new Subject from the fields read (errors collected on `form`), added to the session."""
+    full_name, subject_type, date_of_birth = form["full_name"], form["subject_type"], form["date_of_birth"]
+    programme, learner_ref, employer_id = form["programme"], form["learner_ref"], form["employer_id"]
     if employer_id is not None and session.get(Employer, employer_id) is None:
         form.error("employer_id", "Choose an employer from the list.")
     subject = Subject(
@@ -41,7 +36,7 @@ def create_subject(actor, payload: Any) -> Subject:
     if not can(actor, "can_create", "Subject"):
         raise Forbidden()
     with unit_of_work() as session:
-        form = Form(payload)
+        form = SUBJECT.read(payload)
         subject = subject_from_payload(session, actor, form)
         form.check()
         session.flush()

@@ -14,10 +14,12 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from app.cases.schemas import CONCERN, NOTE, RISK
 from app.cases.subjects import matches_subject, subject_from_payload
 from app.extensions import db
 from app.kernel import access_log, audit, workflow
 from app.kernel.errors import Conflict, Forbidden, InvalidData, NotFound, StaleVersion
+from app.kernel.schemas import Loaded
 from app.kernel.security import (
     CaseAccess,
     can,
@@ -28,7 +30,7 @@ from app.kernel.security import (
     visible_subjects_clause,
 )
 from app.kernel.uow import unit_of_work
-from app.kernel.validation import Form, is_blank, not_in_future, parse_bool, parse_datetime, parse_int, text_parser
+from app.kernel.validation import is_blank
 from app.models import (
     ActionStatus,
     AuditEvent,
@@ -48,9 +50,6 @@ from app.models import (
     utcnow,
 )
 from app.notifications import notify
-
-DESCRIPTION_MAX = 20_000
-NOTE_KINDS = ("information_gathered", "advice_sought", "note")
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
@@ -77,19 +76,17 @@ def raise_concern(actor, payload: Any, *, naive_zone: tzinfo = UTC) -> Case:
     if not can(actor, "can_raise"):
         raise Forbidden()
     with unit_of_work() as session:
-        form = Form(payload)
+        form = CONCERN.read(payload, zone=naive_zone)
         subject, new_subject = _concern_subject(session, actor, form)
-        description = form.field("description", text_parser(DESCRIPTION_MAX))
-        occurred_at = form.field("occurred_at", lambda raw: not_in_future(parse_datetime(raw, naive_zone)))
-        location = form.field("location", text_parser(200), required=False)
-        indicator_ids = _indicator_ids(form)
-        concern_type_id = form.field("concern_type_id", parse_int, required=False)
-        immediate_danger = form.field("immediate_danger", parse_bool, default=False)
-        police_called = form.field("police_called", parse_bool, required=bool(immediate_danger), default=False)
-        incident = form.field("police_incident_number", text_parser(64), required=False)
-        action_taken = form.field("action_taken", text_parser(DESCRIPTION_MAX), required=False)
-        dso_informed = form.field("dso_informed_verbally", parse_bool, required=False, default=False)
-        indicators = _active(session, Indicator, indicator_ids, form, "indicator_ids")
+        description, occurred_at, location = form["description"], form["occurred_at"], form["location"]
+        concern_type_id = form["concern_type_id"]
+        immediate_danger = form.get("immediate_danger", False)
+        if immediate_danger:
+            form.require("police_called")
+        police_called = form.get("police_called", False)
+        incident, action_taken = form["police_incident_number"], form["action_taken"]
+        dso_informed = form.get("dso_informed_verbally", False)
+        indicators = _active(session, Indicator, form.get("indicator_ids", []), form, "indicator_ids")
         if concern_type_id is not None:
             _active(session, ConcernType, [concern_type_id], form, "concern_type_id")
         form.check()
@@ -132,9 +129,9 @@ def _route_to_leads(session: Session, case: Case, reporter) -> None:
         add_entry(session, case, reporter, "access_granted", f"Sent to {lead.username}, the Prevent Lead")
 
 
-def _concern_subject(session: Session, actor, form: Form) -> tuple[Subject, bool]:
+def _concern_subject(session: Session, actor, form: Loaded) -> tuple[Subject, bool]:
     """The subject named by id, or a new one from the details given; and whether it is new."""
-    subject_id = form.field("subject_id", parse_int, required=False)
+    subject_id = form["subject_id"]
     if subject_id is not None:
         details = form.raw("subject")
         # The page sends its empty boxes with a chosen person; an API client sends a subject or null, never both.
@@ -162,19 +159,7 @@ def _has_details(details: Any) -> bool:
     return not is_blank(details)
 
 
-def _indicator_ids(form: Form) -> list[int]:
-    raw = form.raw("indicator_ids") or []
-    if not isinstance(raw, list):
-        form.error("indicator_ids", "Send a list of indicator ids.")
-        return []
-    try:
-        return sorted({parse_int(item) for item in raw})
-    except ValueError:
-        form.error("indicator_ids", "Send a list of indicator ids.")
-        return []
-
-
-def _active(session: Session, model, ids: list[int], form: Form, field_name: str) -> list:
+def _active(session: Session, model, ids: list[int], form: Loaded, field_name: str) -> list:
     if not ids:
         return []
     found = session.scalars(sa.select(model).where(model.id.in_(ids), model.active.is_(True))).all()
@@ -235,11 +220,8 @@ def record_immediate_risk(actor, case_id: int, payload: Any) -> Case:
         case = session.get_one(Case, case_id)
         if not case.is_open:
             raise Conflict("The case is closed: reopen it before recording a new risk.", case.status.value)
-        form = Form(payload)
-        police_called = form.field("police_called", parse_bool)
-        incident = form.field("police_incident_number", text_parser(64), required=False)
-        note = form.field("note", text_parser(DESCRIPTION_MAX))
-        form.check()
+        form = RISK.check(payload)
+        police_called, incident, note = form["police_called"], form["police_incident_number"], form["note"]
         case.urgent = True
         case.police_called = case.police_called or police_called
         if incident:
@@ -257,21 +239,14 @@ def add_note(actor, case_id: int, payload: Any) -> CaseEntry:
         raise Forbidden()
     with unit_of_work() as session:
         case = load_case_for_work(session, actor, case_id)
-        form = Form(payload)
-        kind = form.field("kind", lambda raw: raw if raw in NOTE_KINDS else _bad_kind(), default="note")
-        text = form.field("text", text_parser(DESCRIPTION_MAX))
-        source = form.field("source", text_parser(200), required=False)
-        form.check()
+        form = NOTE.check(payload)
+        kind, text, source = form["kind"], form["text"], form["source"]
         entry = CaseEntry(case_id=case.id, actor_id=actor.id, kind=kind,
                           summary=kind.replace("_", " ").capitalize() + (f" (from {source})" if source else ""),
                           reason=text, data={"source": source} if source else None)
         session.add(entry)
         audit.record(session, actor, "add_note", entry, case_id=case.id)
         return entry
-
-
-def _bad_kind():
-    raise ValueError("Choose one of: " + ", ".join(NOTE_KINDS) + ".")
 
 
 # --- reading --------------------------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from flask_appbuilder.security.decorators import protect
 
 from app.employers import use_cases as employers
 from app.employers.presenters import apprentice_json, communication_json, coverage_json, employer_json
+from app.employers.schemas import COMMUNICATION, EMPLOYER, EMPLOYER_UPDATE
 from app.extensions import db
-from app.kernel.rest import BODIES, BadQuery, PreventApi, answers, json_body, page_args, rison_arg, takes
+from app.kernel.rest import BadQuery, PreventApi, answers, json_body, page_args, rison_arg, takes
 from app.kernel.validation import parse_bool
 
 
@@ -48,7 +49,7 @@ class EmployerApi(PreventApi):
 
     @expose("/", methods=["POST"])
     @protect()
-    @takes(BODIES["employer"])
+    @takes(EMPLOYER)
     @answers
     def create_employer(self):
         """Record an employer.
@@ -85,7 +86,7 @@ class EmployerApi(PreventApi):
 
     @expose("/<int:pk>", methods=["PUT"])
     @protect()
-    @takes(BODIES["employer_update"])
+    @takes(EMPLOYER_UPDATE)
     @answers
     def update_employer(self, pk: int):
         """Change an employer's details.
@@ -116,7 +117,7 @@ class EmployerApi(PreventApi):
 
     @expose("/<int:pk>/communications", methods=["POST"])
     @protect()
-    @takes(BODIES["communication"])
+    @takes(COMMUNICATION)
     @answers
     def log_communication(self, pk: int):
         """Log a communication.

@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 
-from app.employers import awareness
+from app.employers import awareness, schemas
 from app.employers import use_cases as employers
 from app.extensions import db
 from app.kernel import files
@@ -91,8 +91,8 @@ class EmployerView(BaseView):
             "employer_page.html", employer=employer, standing=standing, today=date.today(),
             apprentices=employers.apprentices(db.session, g.user, employer),
             communications=employers.communications(db.session, g.user, pk),
-            draft=draft or {}, errors=errors or {}, message=message, methods=employers.METHODS,
-            shared_items=employers.SHARED_ITEMS, attachment_kinds=employers.ATTACHMENT_KINDS,
+            draft=draft or {}, errors=errors or {}, message=message, methods=schemas.METHODS,
+            shared_items=schemas.SHARED_ITEMS, attachment_kinds=schemas.ATTACHMENT_KINDS,
             upload_types=files.allowed_types(), upload_max_mb=current_app.config["UPLOAD_MAX_BYTES"] / (1024 * 1024),
             interval_months=current_app.config["EMPLOYER_CONTACT_INTERVAL_MONTHS"],
             may={"edit": can(g.user, "can_edit", "Employer")},

@@ -7,7 +7,6 @@ it.
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,18 +19,25 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, undefer
 
+from app.employers.schemas import (
+    ACKNOWLEDGEMENT,
+    ATTACHMENT,
+    COMMUNICATION,
+    EMPLOYER,
+    EMPLOYER_TEXT_FIELDS,
+    EMPLOYER_UPDATE,
+)
 from app.kernel import audit, files
 from app.kernel.errors import Conflict, Forbidden, InvalidData, NotFound, StaleVersion
+from app.kernel.schemas import Loaded
 from app.kernel.security import can, employer_access_clause, no_hidden_case_clause
 from app.kernel.uow import unit_of_work
-from app.kernel.validation import Form, choice_parser, not_in_future, parse_bool, parse_date, parse_int, text_parser
 from app.models import (
     AttachmentKind,
     CommunicationAttachment,
     CommunicationMethod,
     Employer,
     EmployerCommunication,
-    SharedItem,
     StoredFile,
     Subject,
     User,
@@ -39,26 +45,6 @@ from app.models import (
 
 # domain.md: "An employer with no acknowledged communication in the last 12 months is overdue."
 COVERAGE_MONTHS = 12
-
-
-METHODS = tuple(m.value for m in CommunicationMethod)
-
-
-SHARED_ITEMS = tuple(s.value for s in SharedItem)
-
-
-ATTACHMENT_KINDS = tuple(k.value for k in AttachmentKind)
-
-
-SUMMARY_MAX = 5_000
-
-
-# (field, longest accepted) for the employer's own details
-EMPLOYER_TEXT_FIELDS = {"name": 200, "address": 2_000, "sector": 100, "contact_name": 200, "contact_email": 320,
-                        "contact_phone": 50}
-
-
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
 @dataclass(frozen=True)
@@ -171,23 +157,17 @@ def employer_for_work(session: Session, actor, employer_id: int) -> Employer:
     return employer
 
 
-def _parse_email(raw: Any) -> str:
-    address = text_parser(EMPLOYER_TEXT_FIELDS["contact_email"])(raw)
-    if not EMAIL_RE.match(address):
-        raise ValueError("Enter an email address, such as name@example.org.")
-    return address
-
-
-def _employer_fields(session: Session, actor, form: Form, employer: Employer | None) -> dict[str, Any]:
+def _employer_fields(session: Session, actor, form: Loaded, employer: Employer | None) -> dict[str, Any]:
     """The details sent, parsed and checked: every field for a new employer; for a change, the fields sent."""
     sent = set(form.payload) if employer is not None else None
     values: dict[str, Any] = {}
-    for name, limit in EMPLOYER_TEXT_FIELDS.items():
+    for name in EMPLOYER_TEXT_FIELDS:
         if sent is None or name in sent:
-            parse = _parse_email if name == "contact_email" else text_parser(limit)
-            values[name] = form.field(name, parse, required=name == "name")
+            if name == "name":
+                form.require(name)  # a change may leave it out, but not blank it
+            values[name] = form[name]
     if sent is None or "active" in sent:
-        values["active"] = form.field("active", parse_bool, default=True, required=False)
+        values["active"] = form.get("active", True)
     if sent is None or "director_id" in sent:
         values["director_id"] = _director(session, actor, form, employer)
     employer_name = values.get("name")
@@ -200,15 +180,16 @@ def _employer_fields(session: Session, actor, form: Form, employer: Employer | N
     return values
 
 
-def _director(session: Session, actor, form: Form, employer: Employer | None) -> int | None:
+def _director(session: Session, actor, form: Loaded, employer: Employer | None) -> int | None:
     """The responsible programme director: a Programme Director keeps their own; the Lead chooses anyone who may."""
     if not can(actor, "can_read_all", "Employer"):
-        director_id = form.field("director_id", parse_int, required=False, default=actor.id)
+        director_id = form.get("director_id", actor.id)
         if director_id != actor.id:
             form.error("director_id", "You keep your own employers: the Prevent Lead can give one to another "
                                       "programme director.")
         return director_id
-    director_id = form.field("director_id", parse_int)
+    form.require("director_id")
+    director_id = form["director_id"]
     person = session.get(User, director_id) if director_id is not None else None
     if director_id is not None and (person is None or not person.is_active or not can(person, "can_edit", "Employer")):
         form.error("director_id", "Choose a programme director.")
@@ -227,7 +208,7 @@ def create_employer(actor, payload: Any) -> Employer:
     if not can(actor, "can_create", "Employer"):
         raise Forbidden()
     with unit_of_work("employer") as session:
-        form = Form(payload)
+        form = EMPLOYER.read(payload)
         values = _employer_fields(session, actor, form, None)
         form.check()
         employer = Employer(**values)
@@ -243,9 +224,9 @@ def update_employer(actor, employer_id: int, payload: Any) -> Employer:
         raise Forbidden()
     with unit_of_work("employer") as session:
         employer = employer_for_work(session, actor, employer_id)
-        form = Form(payload)
+        form = EMPLOYER_UPDATE.read(payload)
         values = _employer_fields(session, actor, form, employer)
-        version = form.field("version", parse_int, required=False)
+        version = form["version"]
         form.check()
         if version is not None and version != employer.version:
             raise StaleVersion(what="employer")
@@ -265,24 +246,9 @@ def _communication_for_work(session: Session, actor, employer_id: int, communica
     return communication
 
 
-def _shared_items(form: Form) -> list[str]:
-    raw = form.raw("shared") or []
-    if isinstance(raw, str) and not form.strict:  # a page's single ticked box; the API sends a list
-        raw = [raw]
-    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw) \
-            or not set(raw) <= set(SHARED_ITEMS):
-        form.error("shared", "Choose from: " + ", ".join(SHARED_ITEMS) + ".")
-        return []
-    if not raw:
-        form.error("shared", "Say what was shared.")
-    return [item for item in SHARED_ITEMS if item in raw]
-
-
-def _acknowledgement(form: Form, occurred_on: date | None, *,
-                     required: bool) -> tuple[date | None, str | None]:
+def _acknowledgement(form: Loaded, occurred_on: date | None) -> tuple[date | None, str | None]:
     """When and by whom a communication was acknowledged: both or neither, on or after the communication."""
-    acknowledged_on = form.field("acknowledged_on", lambda raw: not_in_future(parse_date(raw)), required=required)
-    acknowledged_by = form.field("acknowledged_by", text_parser(200), required=required)
+    acknowledged_on, acknowledged_by = form["acknowledged_on"], form["acknowledged_by"]
     if acknowledged_on and not acknowledged_by and "acknowledged_by" not in form.errors:
         form.error("acknowledged_by", "Say who acknowledged it.")
     if acknowledged_by and not acknowledged_on and "acknowledged_on" not in form.errors:
@@ -299,13 +265,10 @@ def log_communication(actor, employer_id: int, payload: Any) -> EmployerCommunic
         raise Forbidden()
     with unit_of_work("communication") as session:
         employer = employer_for_work(session, actor, employer_id)
-        form = Form(payload)
-        occurred_on = form.field("occurred_on", lambda raw: not_in_future(parse_date(raw)))
-        method = form.field("method", choice_parser(METHODS))
-        shared = _shared_items(form)
-        summary = form.field("summary", text_parser(SUMMARY_MAX), required=False)
-        acknowledged_on, acknowledged_by = _acknowledgement(form, occurred_on, required=False)
-        next_due = form.field("next_contact_due", parse_date, required=False)
+        form = COMMUNICATION.read(payload)
+        occurred_on, method, shared, summary = form["occurred_on"], form["method"], form["shared"], form["summary"]
+        acknowledged_on, acknowledged_by = _acknowledgement(form, occurred_on)
+        next_due = form["next_contact_due"]
         if next_due and occurred_on and next_due <= occurred_on:
             form.error("next_contact_due", "The next contact falls after this one.")
         form.check()
@@ -325,9 +288,9 @@ def record_acknowledgement(actor, employer_id: int, communication_id: int, paylo
         raise Forbidden()
     with unit_of_work("communication") as session:
         communication = _communication_for_work(session, actor, employer_id, communication_id)
-        form = Form(payload)
-        acknowledged_on, acknowledged_by = _acknowledgement(form, communication.occurred_on, required=True)
-        version = form.field("version", parse_int, required=False)
+        form = ACKNOWLEDGEMENT.read(payload)
+        acknowledged_on, acknowledged_by = _acknowledgement(form, communication.occurred_on)
+        version = form["version"]
         form.check()
         if version is not None and version != communication.version:
             raise StaleVersion(what="communication")
@@ -347,8 +310,8 @@ def add_attachment(actor, employer_id: int, communication_id: int, payload: Any,
         raise Forbidden()
     with unit_of_work("communication") as session:
         communication = _communication_for_work(session, actor, employer_id, communication_id)
-        form = Form(payload)
-        kind = form.field("kind", choice_parser(ATTACHMENT_KINDS))
+        form = ATTACHMENT.read(payload)
+        kind = form["kind"]
         try:
             stored = files.stored_file(filename, data, actor.id)
         except ValueError as exc:

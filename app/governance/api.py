@@ -13,8 +13,9 @@ from app.cases.presenters import (
 )
 from app.extensions import db
 from app.governance import oversight, reports, retention
+from app.governance.schemas import APPROVE_ERASURE, LEGAL_HOLD, STAFF_RECORD
 from app.kernel import audit_verify
-from app.kernel.rest import BODIES, BadQuery, PreventApi, answers, json_body, page_args, rison_arg, takes
+from app.kernel.rest import BadQuery, PreventApi, answers, json_body, page_args, rison_arg, takes
 from app.kernel.validation import parse_bool, parse_int
 
 
@@ -102,7 +103,7 @@ class SubjectRightsApi(PreventApi):
 
     @expose("/<int:pk>/legal_hold", methods=["PUT"])
     @protect()
-    @takes(BODIES["legal_hold"])
+    @takes(LEGAL_HOLD)
     @answers
     def legal_hold(self, pk: int):
         """Put a subject's records on legal hold, or take them off it (Prevent Lead).
@@ -119,7 +120,7 @@ class SubjectRightsApi(PreventApi):
 
     @expose("/<int:pk>/staff_record", methods=["PUT"])
     @protect()
-    @takes(BODIES["staff_record"])
+    @takes(STAFF_RECORD)
     @answers
     def staff_record(self, pk: int):
         """Link a subject who is a member of staff to their staff record (Prevent Lead).
@@ -180,7 +181,7 @@ class RetentionApi(PreventApi):
 
     @expose("/approve", methods=["POST"])
     @protect()
-    @takes(BODIES["approve_erasure"])
+    @takes(APPROVE_ERASURE)
     @answers
     def approve(self):
         """Approve the erasure of records awaiting approval (Prevent Lead); the next run erases them if still due.

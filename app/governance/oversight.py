@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.cases.use_cases import chronology, repeat_referral_clause
 from app.extensions import db
+from app.governance.schemas import CHRONOLOGY_EXPORT, EXPORT_FORMATS, REVIEW
 from app.kernel import audit, exports, formats
 from app.kernel.errors import Forbidden, NotFound
 from app.kernel.security import CaseAccess, can, case_access, full_access_clause
 from app.kernel.uow import unit_of_work
-from app.kernel.validation import Form, choice_parser, parse_bool, parse_date, text_parser
 from app.models import (
     AccessAlert,
     AccessLogEntry,
@@ -31,9 +31,6 @@ from app.models import (
     stalled_clause,
     utcnow,
 )
-
-NOTE_MAX = 10_000
-
 
 # --- the access log --------------------------------------------------------------------------------------------
 
@@ -75,11 +72,11 @@ def record_review(actor, case_id: int, payload: Any) -> CaseReview:
         if case_access(session, actor, case_id) is not CaseAccess.FULL:
             raise NotFound("case")
         case = session.get_one(Case, case_id)
-        form = Form(payload)
-        reviewed_on = form.field("reviewed_on", parse_date, required=False) or date.today()
-        note = form.field("note", text_parser(NOTE_MAX))
+        form = REVIEW.read(payload)
+        reviewed_on = form["reviewed_on"] or date.today()
+        note = form["note"]
         interval = timedelta(days=current_app.config["LEAD_REVIEW_INTERVAL_DAYS"])
-        next_due = form.field("next_review_due", parse_date, required=False) or reviewed_on + interval
+        next_due = form["next_review_due"] or reviewed_on + interval
         if reviewed_on > date.today():
             form.error("reviewed_on", "A review cannot be in the future.")
         if next_due <= reviewed_on:
@@ -175,7 +172,6 @@ def waited(since: datetime) -> str:
 
 # --- exports ---------------------------------------------------------------------------------------------------
 
-EXPORT_FORMATS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 
 
 @dataclass(frozen=True)
@@ -189,10 +185,8 @@ def export_chronology(actor, case_id: int, payload: Any) -> Export:
     """The case's chronology as PDF or CSV, staff names optionally redacted; audited and logged as an access."""
     if not can(actor, "can_export"):
         raise Forbidden()
-    form = Form(payload)
-    fmt = form.field("format", choice_parser(tuple(EXPORT_FORMATS)))
-    redact = form.field("redact_staff", parse_bool, required=False, default=False)
-    form.check()
+    form = CHRONOLOGY_EXPORT.check(payload)
+    fmt, redact = form["format"], form.get("redact_staff", False)
     session = db.session
     items = chronology(session, actor, case_id)  # 404 unless the user may work on the case
     case = session.get(Case, case_id)

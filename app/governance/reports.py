@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.cases.use_cases import repeat_referral_clause
 from app.employers import use_cases as employers
-from app.governance.oversight import EXPORT_FORMATS, Export
+from app.governance.oversight import Export
+from app.governance.schemas import EXPORT_FORMATS, PERIOD
 from app.kernel import exports, formats
 from app.kernel.errors import Forbidden
 from app.kernel.security import can
-from app.kernel.validation import Form, parse_date
 from app.models import (
     ActionStatus,
     Case,
@@ -71,9 +71,8 @@ LONGEST_PERIOD_YEARS = 10
 
 
 def period(payload: dict) -> tuple[date, date]:
-    form = Form(payload)
-    start = form.field("from", parse_date)
-    end = form.field("to", parse_date)
+    form = PERIOD.read(payload)
+    start, end = form["from"], form["to"]
     if start and end and end < start:
         form.error("to", "The end of the period must not be before its start.")
     elif start and end and (end - start).days > LONGEST_PERIOD_YEARS * 366:

@@ -29,12 +29,18 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.cases.use_cases import chronology
 from app.extensions import db
-from app.governance.oversight import EXPORT_FORMATS, Export
+from app.governance.oversight import Export
+from app.governance.schemas import (
+    APPROVE_ERASURE,
+    EXPORT_FORMATS,
+    LEGAL_HOLD,
+    STAFF_RECORD,
+    SUBJECT_ACCESS_EXPORT,
+)
 from app.kernel import audit, exports, formats
 from app.kernel.errors import Conflict, Forbidden, InvalidData, NotFound
 from app.kernel.security import can
 from app.kernel.uow import unit_of_work
-from app.kernel.validation import Form, choice_parser, parse_bool, parse_int, text_parser
 from app.models import (
     AccessLogEntry,
     AuditEvent,
@@ -53,8 +59,6 @@ from app.models import (
 )
 
 SYSTEM = "system:retention"
-REASON_MAX = 2_000
-STAFF_KEY_MAX = 320  # an email address or an employee reference
 ERASED_NAME = "(erased)"
 CHILD, STAFF, OTHER = "child_dob_plus_25", "staff_left_plus_10", "other_after_closure"
 CHILD_YEARS, STAFF_YEARS = 25, 10
@@ -271,30 +275,13 @@ def _erase(session: Session, subject: Subject, item: DueItem) -> None:
 
 # --- the Prevent Lead's decisions -------------------------------------------------------------------------------
 
-def _subject_ids(form: Form) -> list[int]:
-    raw = form.raw("subject_ids")
-    if not isinstance(raw, list) or not raw:
-        form.error("subject_ids", "Choose at least one record to approve.")
-        return []
-    try:
-        ids = sorted({parse_int(item) for item in raw})
-    except ValueError:
-        ids = []
-    if not ids or not all(0 < i < 2**31 for i in ids):  # beyond the database's INTEGER keys: no such record
-        form.error("subject_ids", "Choose records from the list.")
-        return []
-    return ids
-
-
 def approve(actor, payload: Any) -> list[int]:
     """The Lead approves the erasure of records awaiting approval; the next run erases them if still due."""
     if not can(actor, "can_approve", "Retention"):
         raise Forbidden()
     with unit_of_work("subject") as session:
-        form = Form(payload)
-        ids = _subject_ids(form)
-        reason = form.field("reason", text_parser(REASON_MAX))
-        form.check()
+        form = APPROVE_ERASURE.check(payload)
+        ids, reason = form["subject_ids"], form["reason"]
         subjects = session.scalars(sa.select(Subject).where(Subject.id.in_(ids))).all()
         waiting = [s for s in subjects if s.erasure_due_on is not None and s.erasure_approved_at is None
                    and s.erased_at is None]
@@ -331,10 +318,8 @@ def set_legal_hold(actor, subject_id: int, payload: Any) -> Subject:
         raise Forbidden()
     with unit_of_work("subject") as session:
         subject = _subject_for_lead(session, subject_id)
-        form = Form(payload)
-        hold = form.field("hold", parse_bool)
-        reason = form.field("reason", text_parser(REASON_MAX))
-        form.check()
+        form = LEGAL_HOLD.check(payload)
+        hold, reason = form["hold"], form["reason"]
         if subject.erased_at is not None:
             raise Conflict("These records were erased already.")
         if subject.legal_hold == hold:
@@ -354,8 +339,8 @@ def link_staff_record(actor, subject_id: int, payload: Any) -> Subject:
         raise Forbidden()
     with unit_of_work("subject") as session:
         subject = _subject_for_lead(session, subject_id)
-        form = Form(payload)
-        key = form.field("staff", text_parser(STAFF_KEY_MAX))
+        form = STAFF_RECORD.read(payload)
+        key = form["staff"]
         staff = session.scalar(sa.select(StaffMember).where(sa.or_(
             sa.func.lower(StaffMember.email) == key.strip().lower(), StaffMember.employee_ref == key.strip()))
         ) if key else None
@@ -439,9 +424,7 @@ def subject_access_export(actor, subject_id: int, payload: Any) -> Export:
     """The subject access export (JSON or PDF), for the Prevent Lead; audited, and logged as an export of each case."""
     if not can(actor, "can_access_export", "Retention"):
         raise Forbidden()
-    form = Form(payload)
-    fmt = form.field("format", choice_parser(("json", "pdf")))
-    form.check()
+    fmt = SUBJECT_ACCESS_EXPORT.check(payload)["format"]
     session = db.session
     subject = _subject_for_lead(session, subject_id)
     record = {"exported_at": utcnow().isoformat(), "exported_by": actor.username,

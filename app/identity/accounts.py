@@ -31,18 +31,17 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import generate_password_hash
 
 from app.identity.passwords import check_password
+from app.identity.schemas import REASON
 from app.kernel import audit
 from app.kernel.errors import Conflict, Forbidden, NotFound
 from app.kernel.security import ADMIN, LEAD, OFFICER, can
 from app.kernel.uow import unit_of_work
-from app.kernel.validation import Form, text_parser
 from app.models import AuditEvent, RoleGrantRequest, RoleGrantStatus, utcnow
 from app.notifications import notify
 
 # Roles that open case data, and the Admin's (who could otherwise approve through a second account of their own):
 # given only with a second person's approval.
 APPROVAL_ROLES = frozenset({LEAD, OFFICER, ADMIN})
-REASON_MAX = 500
 # Changes to these columns of a user are audited; logins (counts, times) are not changes anyone makes.
 AUDITED_USER_COLUMNS = ("username", "email", "active", "password", "first_name", "last_name")
 ACCOUNT_ENTITIES = ("User", "Role", "RoleGrantRequest")
@@ -69,10 +68,7 @@ def command_line_actor() -> str:
 
 
 def _reason(text: Any) -> str:
-    form = Form({"reason": text})
-    reason = form.field("reason", text_parser(REASON_MAX))
-    form.check()
-    return reason
+    return REASON.check({"reason": text})["reason"]
 
 
 def _is_break_glass_admin(actor: Actor) -> bool:

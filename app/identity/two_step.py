@@ -29,17 +29,16 @@ from sqlalchemy.orm import Session
 
 from app.extensions import appbuilder
 from app.identity import sign_in
+from app.identity.schemas import CODE, REASON
 from app.identity.security_api import MFA_CLAIM
 from app.kernel import audit
 from app.kernel.errors import Conflict, Forbidden, InvalidData, NotFound
 from app.kernel.security import can, mfa_required
 from app.kernel.uow import unit_of_work
-from app.kernel.validation import Form, text_parser
 from app.models import AccountState, RecoveryCode, SecondFactor, User, utcnow
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_CODE_BYTES = 10  # 80 random bits, shown as four groups of four base32 characters
-REASON_MAX = 500
 TOTP_CODE = re.compile(r"\d{6}")
 # Letters and digits a person may type for the base32 characters they look like.
 LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
@@ -156,9 +155,7 @@ def confirm_enrolment(user, payload: Any) -> tuple[str, list[str]]:
         factor = second_factor(session, user)
         if factor is None or is_enrolled(factor):
             raise Conflict("There is no set-up waiting to be confirmed. Open the set-up page again.")
-        form = Form(payload)
-        code = form.field("code", text_parser(20))
-        form.check()
+        code = CODE.check(payload)["code"]
         step = _matching_step(open_secret(factor.secret_sealed), code.replace(" ", ""), utcnow())
         if step is None:
             raise InvalidData({"code": [WRONG_CODE]})
@@ -307,10 +304,7 @@ def _sign_in_help(session: Session, actor, user_id: int, payload: Any) -> tuple[
     target = session.get(User, user_id)
     if target is None:
         raise NotFound("user")
-    form = Form(payload)
-    reason = form.field("reason", text_parser(REASON_MAX))
-    form.check()
-    return target, reason
+    return target, REASON.check(payload)["reason"]
 
 
 def lift_lock(actor, user_id: int, payload: Any) -> User:

@@ -13,15 +13,12 @@ from flask import request
 from flask_appbuilder.api import BaseApi
 from werkzeug.exceptions import BadRequest
 
-from app.cases import access, actions, subjects
-from app.cases import use_cases as cases
-from app.employers import use_cases as employers
 from app.extensions import db
-from app.governance import retention
-from app.kernel import idempotency, workflow
+from app.kernel import idempotency
 from app.kernel.errors import Conflict, DomainError, InvalidData
 from app.kernel.errors_web import is_api_request
-from app.kernel.validation import FALSE_WORDS, LARGEST_INT, TRUE_WORDS, ApiPayload, parse_int
+from app.kernel.schemas import ID, Body, openapi_body
+from app.kernel.validation import ApiPayload, parse_int
 
 log = logging.getLogger(__name__)
 
@@ -115,121 +112,13 @@ def _answer(api: BaseApi, call: Callable):
         return api.response(500, message="Something went wrong on our side. Nothing was changed.")
 
 
-def text(limit: int) -> dict[str, Any]:
-    return {"type": "string", "maxLength": limit}
-
-
-def one_of(choices) -> dict[str, Any]:
-    return {"type": "string", "enum": list(choices)}
-
-
-ID: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": LARGEST_INT}
-
-
-WHOLE: dict[str, Any] = {"type": "integer", "minimum": -LARGEST_INT - 1, "maximum": LARGEST_INT}
-
-
-# true/false, or the words that the parser reads as yes or no
-BOOL: dict[str, Any] = {"anyOf": [{"type": "boolean"}, one_of(sorted(TRUE_WORDS | FALSE_WORDS))]}
-
-
-DATE: dict[str, Any] = {"type": "string", "format": "date"}
-
-
-DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
-
-
-# Forms read a blank optional value as not given: a date of birth left empty is "" from many clients.
-BLANK: dict[str, Any] = {"type": "string", "pattern": r"^\s*$"}
-
-
-def body(required: dict[str, dict], optional: dict[str, dict] | None = None) -> dict[str, Any]:
-    """A JSON object of exactly these fields (the services' forms refuse any other with 422). Optional fields may
-    be null, blank or left out; required text must not be blank."""
-    properties = {name: ({**schema, "minLength": 1, "pattern": r"\S"} if schema.get("type") == "string" and
-                         "enum" not in schema and "format" not in schema else schema)
-                  for name, schema in required.items()}
-    properties.update({name: nullable(schema) if "format" not in schema else
-                       {"anyOf": [nullable(schema), BLANK]} for name, schema in (optional or {}).items()})
-    schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
-    if required:
-        schema["required"] = list(required)
-    return schema
-
-
-def nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    if "anyOf" in schema:
-        return {"anyOf": [nullable(schema["anyOf"][0]), *schema["anyOf"][1:]]}
-    return {**schema, "nullable": True}
-
-
-def takes(schema: dict[str, Any]) -> Callable:
-    """Declares the JSON body an endpoint takes, for the OpenAPI document."""
+def takes(schema: Body) -> Callable:
+    """Declares the body an endpoint takes: the schema its use case validates the body with. The OpenAPI document
+    shows the JSON Schema made from it (`openapi_body`), so the two cannot differ."""
     def mark(view: Callable) -> Callable:
-        view.request_body = schema
+        view.request_schema = schema
         return view
     return mark
-
-
-def _event_data() -> dict[str, dict]:
-    """Every event's data fields, from the workflow table (a field several events take accepts the union)."""
-    kinds = {"date": DATE, "bool": BOOL, "text": text(workflow.TEXT_MAX), "short_text": text(workflow.SHORT_TEXT_MAX)}
-    fields: dict[str, dict] = {}
-    for row in workflow.TRANSITIONS:
-        for spec in row.fields:
-            if spec.kind == "choice":
-                known = fields.get(spec.name, {}).get("enum", [])
-                fields[spec.name] = one_of(known + [c for c in spec.choices if c not in known])
-            else:
-                fields[spec.name] = kinds[spec.kind]
-    return fields
-
-
-SUBJECT = {"full_name": text(200), "subject_type": one_of(subjects.SUBJECT_TYPES)}
-
-
-SUBJECT_DETAILS = {"date_of_birth": DATE, "programme": text(200), "learner_ref": text(64), "employer_id": ID}
-
-
-EMPLOYER_DETAILS = {**{name: text(limit) for name, limit in employers.EMPLOYER_TEXT_FIELDS.items() if name != "name"},
-                    "contact_email": {**text(employers.EMPLOYER_TEXT_FIELDS["contact_email"]), "format": "email"},
-                    "active": BOOL, "director_id": ID}
-
-
-EMPLOYER_NAME = {"name": text(employers.EMPLOYER_TEXT_FIELDS["name"])}
-
-
-BODIES = {
-    "subject": body(SUBJECT, SUBJECT_DETAILS),
-    "concern": body(
-        {"description": text(cases.DESCRIPTION_MAX), "occurred_at": DATE_TIME, "immediate_danger": BOOL},
-        {"subject_id": ID, "subject": body(SUBJECT, SUBJECT_DETAILS), "location": text(200),
-         "indicator_ids": {"type": "array", "items": ID}, "concern_type_id": ID, "police_called": BOOL,
-         "police_incident_number": text(64), "action_taken": text(cases.DESCRIPTION_MAX),
-         "dso_informed_verbally": BOOL}),
-    "event": body({"event": one_of(workflow.EVENTS), "reason": text(workflow.REASON_MAX)},
-                  {"version": WHOLE, **_event_data()}),
-    "risk": body({"police_called": BOOL, "note": text(cases.DESCRIPTION_MAX)}, {"police_incident_number": text(64)}),
-    "action": body({"title": text(actions.TITLE_MAX), "owner_id": ID, "due_date": DATE}),
-    "action_update": body({"status": one_of(("done", "cancelled"))},
-                          {"completion_note": text(actions.NOTE_MAX), "version": WHOLE}),
-    "note": body({"kind": one_of(cases.NOTE_KINDS), "text": text(cases.DESCRIPTION_MAX)}, {"source": text(200)}),
-    "grant": body({"user_id": ID, "reason": text(access.REASON_MAX)}),
-    "revoke": body({"reason": text(access.REASON_MAX)}),
-    "employer": body(EMPLOYER_NAME, EMPLOYER_DETAILS),
-    "employer_update": body({}, {**EMPLOYER_NAME, **EMPLOYER_DETAILS, "version": WHOLE}),
-    "communication": body(
-        {"occurred_on": DATE, "method": one_of(employers.METHODS),
-         "shared": {"type": "array", "items": one_of(employers.SHARED_ITEMS), "minItems": 1}},
-        {"summary": text(employers.SUMMARY_MAX), "acknowledged_on": DATE, "acknowledged_by": text(200),
-         "next_contact_due": DATE}),
-    "completion": body({"course_id": ID, "completed_on": DATE}, {"certificate_ref": text(100)}),
-    "break_glass": body({"reason": text(access.BREAK_GLASS_REASON_MAX)}),
-    "approve_erasure": body({"subject_ids": {"type": "array", "items": ID, "minItems": 1},
-                             "reason": text(retention.REASON_MAX)}),
-    "legal_hold": body({"hold": BOOL, "reason": text(retention.REASON_MAX)}),
-    "staff_record": body({"staff": text(retention.STAFF_KEY_MAX)}),
-}
 
 
 MESSAGE = {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}
@@ -269,9 +158,9 @@ def describe(operation: dict[str, Any], method: str, path: str, view: Callable) 
         if str(status).startswith("2"):
             response.setdefault("content", {"application/json": {"schema": {"type": "object"}}})
     writes = method in ("post", "put", "delete")
-    schema = getattr(view, "request_body", None)
+    schema = getattr(view, "request_schema", None)
     if schema is not None:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": openapi_body(schema)}}}
     wanted = {"400", "401", "403"} | ({"404"} if names else set()) | ({"409", "422"} if writes else set())
     for status in wanted | {str(s) for s in responses if str(s) in ERRORS}:
         description, error_schema = ERRORS[status]

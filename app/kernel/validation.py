@@ -1,12 +1,11 @@
-"""Parsing of user input into typed values. Each parser raises ValueError with a message fit for the user."""
+"""Parsing of user input into typed values. Each parser raises ValueError with a message fit for the user; the
+fields of app/kernel/schemas.py wrap them."""
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
-
-from app.kernel.errors import InvalidData
 
 TRUE_WORDS = {"yes", "true", "1", "y", "on"}
 FALSE_WORDS = {"no", "false", "0", "n", "off"}
@@ -147,74 +146,8 @@ UNKNOWN_MESSAGE = "Unknown field."
 
 
 class ApiPayload(dict):
-    """A JSON API request body. A Form over one is strict: every key it does not read is refused (422), so that
-    a client learns at once that a field was not taken, and no field the system sets (status, owner, version ...)
-    can be slipped in. The pages' posted forms stay plain dicts and are not checked so: they carry csrf_token and
-    button names besides their fields, and a key no form reads changes nothing either way."""
-
-
-class Form:
-    """Collects parsed fields and their errors, so that one request reports every bad field at once.
-
-    The form learns which keys it accepts from what it reads: `field()`, `raw()` and `nested()`, plus `read_elsewhere`
-    for keys the caller reads itself. Over an ApiPayload, `check()` refuses every other key."""
-
-    def __init__(self, payload: Any, *, read_elsewhere: tuple[str, ...] = ()):
-        if not isinstance(payload, dict):
-            raise InvalidData({"_schema": ["Send a JSON object."]})
-        self.payload = payload
-        self.strict = isinstance(payload, ApiPayload)
-        self.errors: dict[str, list[str]] = {}
-        self.accepted: set[str] = set(read_elsewhere)
-        self.children: dict[str, Form] = {}
-
-    def raw(self, name: str) -> Any:
-        """The value as sent, for a field the caller parses itself (lists, nested objects)."""
-        self.accepted.add(name)
-        return self.payload.get(name)
-
-    def field(self, name: str, parse: Callable[[Any], Any], *, required: bool = True, default: Any = None) -> Any:
-        raw = self.raw(name)
-        if is_blank(raw):
-            if required:
-                self.errors.setdefault(name, []).append("This field is required.")
-            return default
-        json_type = getattr(parse, "json_type", str)
-        if self.strict and not is_json_type(raw, json_type):
-            self.error(name, JSON_TYPE_MESSAGES[json_type])
-            return default
-        try:
-            return parse(raw)
-        except ValueError as exc:
-            self.errors.setdefault(name, []).append(str(exc))
-            return default
-
-    def nested(self, name: str) -> Form | None:
-        """A form over the object sent as `name` (None when it is not an object), as strict as this one; its errors
-        are reported as `name.field`."""
-        details = self.raw(name)
-        if not isinstance(details, dict):
-            return None
-        child = Form(ApiPayload(details) if self.strict else details)
-        self.children[name] = child
-        return child
-
-    def error(self, name: str, message: str) -> None:
-        self.errors.setdefault(name, []).append(message)
-
-    def all_errors(self) -> dict[str, list[str]]:
-        """Field errors, keys not read (when strict), and the nested forms' errors."""
-        errors = {name: list(messages) for name, messages in self.errors.items()}
-        if self.strict:
-            for key in self.payload:
-                if key not in self.accepted:
-                    errors[str(key)] = [PROTECTED_MESSAGE if key in PROTECTED_FIELDS else UNKNOWN_MESSAGE]
-        for prefix, child in self.children.items():
-            for name, messages in child.all_errors().items():
-                errors.setdefault(f"{prefix}.{name}", []).extend(messages)
-        return errors
-
-    def check(self) -> None:
-        errors = self.all_errors()
-        if errors:
-            raise InvalidData(errors)
+    """A JSON API request body. A schema reads one strictly (app/kernel/schemas.py): every key it does not read is
+    refused (422), so that a client learns at once that a field was not taken, and no field the system sets (status,
+    owner, version ...) can be slipped in; each value must come as the JSON type its field takes. The pages' posted
+    forms stay plain dicts and are not checked so: they carry csrf_token and button names besides their fields, and a
+    key no form reads changes nothing either way."""

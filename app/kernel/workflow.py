@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.kernel.errors import InvalidData, NotAllowed
-from app.kernel.validation import Form, choice_parser, parse_bool, parse_date, text_parser
+from app.kernel.schemas import Body, Bool, Choice, Date, Parsed, Text
 from app.models import CaseStatus as S
 from app.models import ClosureOutcome as O
 
@@ -29,14 +29,15 @@ class Field:
     choices: tuple[str, ...] = ()
     column: str | None = None  # the Case attribute it sets; None keeps it in the chronology entry only
 
-    def parser(self) -> Callable[[Any], Any]:
-        return {
-            "date": parse_date,
-            "bool": parse_bool,
-            "choice": choice_parser(self.choices),
-            "text": text_parser(TEXT_MAX),
-            "short_text": text_parser(SHORT_TEXT_MAX),
-        }[self.kind]
+    def schema_field(self, *, choices: tuple[str, ...] | None = None, required: bool | None = None) -> Parsed:
+        """The schema field that reads this field (`choices` and `required` as given, for the body that takes
+        every event)."""
+        required = self.required if required is None else required
+        if self.kind == "choice":
+            return Choice(self.choices if choices is None else choices, required=required)
+        if self.kind in ("text", "short_text"):
+            return Text(TEXT_MAX if self.kind == "text" else SHORT_TEXT_MAX, required=required)
+        return {"date": Date, "bool": Bool}[self.kind](required=required)
 
 
 Route = Callable[[Mapping[str, Any]], "tuple[S, O | None]"]
@@ -175,12 +176,20 @@ def allowed_events(status: S, has_permission: Callable[[str], bool]) -> list[Tra
 def plan(event: str, status: S, payload: Any) -> Plan:
     """Checks an event against the table and its data; returns where it leads, or raises NotAllowed/InvalidData."""
     row = find(event, status)
-    form = Form(payload, read_elsewhere=("event", "version"))  # read by services.cases.transition
-    form.field("reason", text_parser(REASON_MAX))
-    data = {spec.name: form.field(spec.name, spec.parser(), required=spec.required) for spec in row.fields}
-    form.check()
+    form = _ROW_SCHEMAS[row.event, row.source].check(payload, also=("event", "version"))  # read by transition()
+    data = {spec.name: form[spec.name] for spec in row.fields}
     target, outcome = row.route(data)
-    return Plan(row, target, outcome, data, form.payload["reason"].strip())
+    return Plan(row, target, outcome, data, form["reason"])
+
+
+def row_schema(row: Transition) -> Body:
+    """The schema of one event's body: its reason and its own data (`event` and `version` are read before)."""
+    fields: dict[str, Parsed] = {"reason": Text(REASON_MAX, required=True)}
+    fields.update({spec.name: spec.schema_field() for spec in row.fields})
+    return Body.of(fields, name=f"Event_{row.event}_{row.source.value}")
+
+
+_ROW_SCHEMAS = {(row.event, row.source): row_schema(row) for row in TRANSITIONS}
 
 
 OPEN_STATES = tuple(s for s in S if s != S.closed)

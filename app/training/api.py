@@ -8,10 +8,11 @@ from flask_appbuilder.api import expose
 from flask_appbuilder.security.decorators import protect
 
 from app.extensions import db
-from app.kernel.rest import BODIES, BadQuery, PreventApi, answers, json_body, page_args, rison_arg, takes
+from app.kernel.rest import BadQuery, PreventApi, answers, json_body, page_args, rison_arg, takes
 from app.kernel.validation import parse_bool, parse_int
 from app.training import use_cases as training
 from app.training.presenters import compliance_json, training_record_json
+from app.training.schemas import COMPLETION
 
 
 class TrainingRecordApi(PreventApi):
@@ -47,7 +48,7 @@ class TrainingRecordApi(PreventApi):
 
     @expose("/", methods=["POST"])
     @protect()
-    @takes(BODIES["completion"])
+    @takes(COMPLETION)
     @answers
     def record_completion(self):
         """Record a course one completed.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,23 +19,14 @@ from app.kernel.errors import Forbidden, InvalidData, NotFound
 from app.kernel.security import can
 from app.kernel.uow import unit_of_work
 from app.kernel.validation import (
-    Form,
     is_blank,
     not_in_future,
-    parse_bool,
     parse_iso_or_uk_date,
     text_parser,
 )
 from app.models import StaffMember, StoredFile, TrainingCourse, TrainingRecord, User, utcnow
-from app.training.use_cases import courses, flush_staff, refresher_due, staff_email
-
-ENCODINGS = {
-    "auto": "Find out (UTF-8, else Windows-1252)",
-    "utf-8-sig": "UTF-8",
-    "cp1252": "Windows-1252 (Excel's usual CSV)",
-    "latin-1": "Latin-1 (ISO-8859-1)",
-}
-
+from app.training.schemas import ENCODINGS, IMPORT_CHECK, IMPORT_KIND_NAMES, IMPORT_RUN, staff_email
+from app.training.use_cases import courses, flush_staff, refresher_due
 
 # Column names as exports write them, folded to ours.
 COLUMN_ALIASES = {
@@ -324,10 +315,11 @@ def _apply_staff(session: Session, actor, good: list[_StaffChange], source: str)
     return counts
 
 
+COMPLETIONS, STAFF = IMPORT_KIND_NAMES  # the choices the import schemas offer
 IMPORT_KINDS = {
-    "completions": _ImportKind("Training completions (such as an eLearning export)", ("course", "completed_on"),
+    COMPLETIONS: _ImportKind("Training completions (such as an eLearning export)", ("course", "completed_on"),
                                ("full_name", "certificate_ref"), _check_completions, _apply_completions),
-    "staff": _ImportKind("The staff list (people and their teams; also those without a sign-in)", ("full_name",),
+    STAFF: _ImportKind("The staff list (people and their teams; also those without a sign-in)", ("full_name",),
                          ("team", "manager_email", "left_on"), _check_staff, _apply_staff),
 }
 
@@ -346,38 +338,26 @@ def _check(session: Session, upload: StoredFile, kind_name: str, encoding: str) 
     return report, good
 
 
-def _import_form(payload: Any) -> tuple[Form, str, str]:
-    form = Form(payload)
-    kind = form.field("kind", lambda raw: raw if raw in IMPORT_KINDS else _bad_choice(IMPORT_KINDS))
-    encoding = form.field("encoding", lambda raw: raw if raw in ENCODINGS else _bad_choice(ENCODINGS),
-                          required=False, default="auto")
-    return form, kind, encoding
-
-
-def _bad_choice(choices: Iterable[str]):
-    raise ValueError("Choose one of: " + ", ".join(choices) + ".")
-
-
 def check_import(actor, payload: Any) -> ImportReport:
     """Phase one: keeps the uploaded CSV (`file`, of `kind` and `encoding`) and checks every row; imports nothing."""
     if not can(actor, "can_manage", "Training"):
         raise Forbidden()
     limit = current_app.config["TRAINING_IMPORT_MAX_BYTES"]
 
-    def read(upload: Any) -> bytes:
-        if not hasattr(upload, "stream"):
-            raise ValueError("Send the CSV file.")
+    def read(upload: Any) -> bytes | None:
         data = upload.stream.read(limit + 1)  # no more than one byte over the limit: enough to refuse it
         if not data:
-            raise ValueError("The file is empty.")
-        if len(data) > limit:
-            raise ValueError(f"The file is larger than {limit / (1024 * 1024):g} MB: split it and import each part.")
+            form.error("file", "The file is empty.")
+        elif len(data) > limit:
+            form.error("file", f"The file is larger than {limit / (1024 * 1024):g} MB: split it and import each part.")
         return data
 
     with unit_of_work("import") as session:
-        form, kind, encoding = _import_form(payload)
-        data = form.field("file", read)
+        form = IMPORT_CHECK.read(payload)
+        kind, encoding = form["kind"], form.get("encoding", "auto")
+        data = read(form["file"]) if form["file"] is not None else None
         form.check()
+        assert data is not None  # form.check() refused a missing or empty file
         filename = secure_filename(getattr(payload["file"], "filename", None) or "")[:255] or "import.csv"
         upload = files.kept_file(filename, "text/csv", data, actor.id)
         session.add(upload)
@@ -394,9 +374,9 @@ def run_import(actor, upload_id: int, payload: Any) -> ImportReport:
     if not can(actor, "can_manage", "Training"):
         raise Forbidden()
     with unit_of_work("import") as session:
-        form, kind, encoding = _import_form(payload)
-        good_rows_only = form.field("good_rows_only", parse_bool, required=False, default=False)
-        form.check()
+        form = IMPORT_RUN.check(payload)
+        kind, encoding = form["kind"], form.get("encoding", "auto")
+        good_rows_only = form.get("good_rows_only", False)
         upload = session.get(StoredFile, upload_id)
         if upload is None or upload.uploaded_by_id != actor.id or upload.content_type != "text/csv":
             raise NotFound("upload")

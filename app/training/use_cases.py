@@ -10,7 +10,7 @@ refresher date. A completion counts once recorded; verification by an officer co
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -24,17 +24,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.kernel import audit, files
 from app.kernel.errors import Conflict, Forbidden, NotFound
+from app.kernel.schemas import Loaded
 from app.kernel.security import can, training_access_clause
 from app.kernel.uow import unit_of_work
-from app.kernel.validation import (
-    Form,
-    not_in_future,
-    parse_bool,
-    parse_date,
-    parse_int,
-    text_parser,
-)
 from app.models import StaffMember, StoredFile, TrainingCourse, TrainingRecord, User, utcnow
+from app.training.schemas import COMPLETION, STAFF, STAFF_UPDATE
 
 DUE_SOON = timedelta(days=30)
 
@@ -219,23 +213,6 @@ def sync_staff_with_sign_ins(actor) -> int:
         return sync_staff(session, actor)
 
 
-def staff_email(raw: Any) -> str:
-    text = text_parser(320)(raw).lower()
-    local, _, domain = text.partition("@")
-    if not local or "." not in domain or any(c.isspace() for c in text):
-        raise ValueError("Enter an email address such as name@example.org.")
-    return text
-
-
-def _active_user(session: Session) -> Callable[[Any], User]:
-    def parse(raw: Any) -> User:
-        user = session.get(User, parse_int(raw))
-        if user is None or not user.active:
-            raise ValueError("Choose someone who signs in here.")
-        return user
-    return parse
-
-
 def _taken(session: Session, column, value: str | None, staff_id: int | None) -> bool:
     if value is None:
         return False
@@ -245,15 +222,12 @@ def _taken(session: Session, column, value: str | None, staff_id: int | None) ->
     return session.scalar(query) is not None
 
 
-def _staff_fields(session: Session, form: Form, staff_id: int | None = None) -> dict[str, Any]:
-    values = {
-        "full_name": form.field("full_name", text_parser(200)),
-        "email": form.field("email", staff_email, required=False),
-        "employee_ref": form.field("employee_ref", text_parser(64), required=False),
-        "team": form.field("team", text_parser(100), required=False),
-        "left_on": form.field("left_on", parse_date, required=False),
-    }
-    manager = form.field("manager_id", _active_user(session), required=False)
+def _staff_fields(session: Session, form: Loaded, staff_id: int | None = None) -> dict[str, Any]:
+    values = {name: form[name] for name in ("full_name", "email", "employee_ref", "team", "left_on")}
+    manager = session.get(User, form["manager_id"]) if form["manager_id"] is not None else None
+    if form["manager_id"] is not None and (manager is None or not manager.active):
+        form.error("manager_id", "Choose someone who signs in here.")
+        manager = None
     values["manager_id"] = manager.id if manager else None
     if _taken(session, StaffMember.email, values["email"], staff_id):
         form.error("email", "Someone else on the staff list has this email.")
@@ -274,7 +248,7 @@ def add_staff(actor, payload: Any) -> StaffMember:
     if not can(actor, "can_manage", "Training"):
         raise Forbidden()
     with unit_of_work("staff list") as session:
-        form = Form(payload)
+        form = STAFF.read(payload)
         values = _staff_fields(session, form)
         form.check()
         staff = StaffMember(**values, active=True, created_at=utcnow())
@@ -290,9 +264,9 @@ def update_staff(actor, staff_id: int, payload: Any) -> StaffMember:
         raise Forbidden()
     with unit_of_work("staff list") as session:
         staff = get_staff(session, actor, staff_id)
-        form = Form(payload)
+        form = STAFF_UPDATE.read(payload)
         values = _staff_fields(session, form, staff.id)
-        values["active"] = form.field("active", parse_bool, required=False, default=False)
+        values["active"] = form.get("active", False)
         form.check()
         for name, value in values.items():
             setattr(staff, name, value)
@@ -306,14 +280,18 @@ def courses(session: Session) -> Sequence[TrainingCourse]:
                            .order_by(TrainingCourse.id)).all()
 
 
-def _certificate(actor) -> Callable[[Any], StoredFile]:
-    def parse(upload: Any) -> StoredFile:
-        if not hasattr(upload, "stream"):
-            raise ValueError("Send the certificate as a file.")
-        # Read no more than one byte over the limit: enough to refuse it.
-        data = upload.stream.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)
+def _certificate(actor, form: Loaded) -> StoredFile | None:
+    """The certificate file uploaded, if any, kept once its content is checked (errors collected on `form`)."""
+    upload = form["certificate"]
+    if upload is None:
+        return None
+    # Read no more than one byte over the limit: enough to refuse it.
+    data = upload.stream.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)
+    try:
         return files.stored_file(upload.filename, data, actor.id, kinds=CERTIFICATE_TYPES)
-    return parse
+    except ValueError as exc:
+        form.error("certificate", str(exc))
+        return None
 
 
 def record_completion(actor, payload: Any) -> TrainingRecord:
@@ -322,14 +300,13 @@ def record_completion(actor, payload: Any) -> TrainingRecord:
     if not can(actor, "can_record", "Training"):
         raise Forbidden()
     with unit_of_work("training record") as session:
-        form = Form(payload)
-        course_id = form.field("course_id", parse_int)
+        form = COMPLETION.read(payload)
+        course_id = form["course_id"]
         course = session.get(TrainingCourse, course_id) if course_id is not None else None
         if course_id is not None and (course is None or not course.active):
             form.error("course_id", "Choose a course from the list.")
-        completed_on = form.field("completed_on", lambda raw: not_in_future(parse_date(raw)))
-        certificate_ref = form.field("certificate_ref", text_parser(100), required=False)
-        certificate = form.field("certificate", _certificate(actor), required=False)
+        completed_on, certificate_ref = form["completed_on"], form["certificate_ref"]
+        certificate = _certificate(actor, form)
         staff = own_staff(session, actor)
         if staff is not None and course is not None and completed_on is not None and session.scalar(
                 sa.select(TrainingRecord.id).where(TrainingRecord.staff_member_id == staff.id,
