@@ -464,10 +464,10 @@ def as_make_run(app, tmp_path):
                       "--access-logfile", "-")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def two_workers_server(app, tmp_path_factory):
-    """A real gunicorn with two workers on the test database, its limits kept in Redis under a prefix of its own:
-    started once for the module's tests (a start costs seconds), which each begin with no counts (two_workers)."""
+    """A real gunicorn with two workers on the test's own database (a `commits` test has one of its own, so the
+    server starts per test), its limits kept in Redis under a prefix of its own."""
     redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
     try:
         redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
