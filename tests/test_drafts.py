@@ -50,7 +50,9 @@ def save(client, csrf: str, token: str, fields):
 
 
 def restored(client, url: str, key: str):
+    """The fields the form puts back, or None when it has nothing to put back (and then it says nothing of a draft)."""
     saved = form_on(client, url, key)[1]["saved"]
+    assert saved is None or saved["fields"], saved
     return saved["fields"] if saved else None
 
 

@@ -25,6 +25,6 @@ class Draft(Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE"))
     form_key: Mapped[str] = mapped_column(sa.String(120))
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("prevent_case.id", ondelete="CASCADE"), index=True)
-    fields: Mapped[dict | None] = mapped_column(sa.JSON)
+    fields: Mapped[dict | None] = mapped_column(sa.JSON(none_as_null=True))  # None: SQL NULL, not JSON null
     sent_instance: Mapped[str | None] = mapped_column(sa.String(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
