@@ -286,6 +286,27 @@ def test_a_post_after_the_end_is_not_kept_unless_its_token_and_the_ended_session
     assert not [d for d in db.session.scalars(sa.select(Draft)) if words in json.dumps(d.fields)]
 
 
+def test_a_form_from_before_signing_in_again_is_kept_and_the_user_taken_back_to_it(web):
+    """Its tab was left open; the user signed out and in again elsewhere in the browser: the page's CSRF token is
+    stale, so the form is refused, but the words are kept for the same user and put back."""
+    client = web("staff")
+    csrf, form = form_on(client, "/concerns/new", "concern")
+    sign_out_page = client.get("/logout/").get_data(as_text=True)
+    client.post("/logout/", data={"csrf_token": csrf_token(sign_out_page)})
+    assert sign_in_again(client, "staff", "/") == "/"
+    words = f"From the old tab {uuid.uuid4().hex}"
+    answer = client.post("/concerns/new", data=concern_form(csrf, form["token"], description=words))
+    assert answer.status_code == 302 and urlparse(answer.location).path == "/concerns/new"
+    page = client.get("/concerns/new").get_data(as_text=True)
+    assert "opened before you last signed in" in html.unescape(page)
+    assert draft_inputs(page)["concern"]["saved"]["fields"]["description"] == words
+    # Another user signed in in that browser gets nothing of it, and keeps nothing from it.
+    other = web("staff2")
+    refused = other.post("/concerns/new", data=concern_form(csrf, form["token"], description="Not theirs"))
+    assert refused.status_code == 400
+    assert restored(client, "/concerns/new", "concern")["description"] == words
+
+
 # --- expiry -----------------------------------------------------------------------------------------------------
 
 def test_a_draft_expires_after_a_day_and_the_nightly_run_deletes_it(web, app, raw_engine):

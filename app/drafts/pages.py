@@ -28,9 +28,11 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
+from wtforms import ValidationError
 
 from app.drafts import use_cases as drafts
 from app.extensions import appbuilder, db
@@ -46,6 +48,8 @@ SALT = "draft-token"
 KEPT = ("What you typed is kept: sign in again and it will be back in the form, for you to check and send. "
         "Nothing was sent.")
 SIGNED_OUT = "You were signed out."
+STALE = ("That page was opened before you last signed in, so it was not sent. What you typed is back in the form: "
+         "check it and send it again.")
 
 
 # --- the token ---------------------------------------------------------------------------------------------------
@@ -192,9 +196,21 @@ def keep_after_end(ended: dict, reason: str | None):
     return redirect(url_for(f"{appbuilder.sm.auth_view.endpoint}.login", next=page_of(claims["k"])))
 
 
+def _stale_form() -> bool:
+    """The form's CSRF token is not this session's: a page left open from an earlier session of the same user."""
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return True
+    return False
+
+
 def after_form_post(response):
     """A form that keeps a draft, posted by its signed-in user: sent (a redirect), its draft is given up; refused
-    (409, 422), what was posted is the draft. (After the use case's own commit: a failure here loses no record.)"""
+    (409, 422), what was posted is the draft. Refused because the page is from an earlier session of this user (the
+    user signed in again in another tab while this one was open: its CSRF token is stale), what was posted is kept
+    and the user is taken back to the form with it. (After the use case's own commit: a failure here loses no
+    record.)"""
     if request.method != "POST" or request.blueprint == blueprint.name or not request.form.get("draft_token"):
         return response
     if not current_user.is_authenticated:
@@ -207,6 +223,10 @@ def after_form_post(response):
             drafts.give_up(claims["u"], claims["k"], claims["i"], sent=True)
         elif response.status_code in (409, 422):
             drafts.keep(claims["u"], claims["k"], claims["i"], _posted_fields())
+        elif response.status_code == 400 and _stale_form():
+            drafts.keep(claims["u"], claims["k"], claims["i"], _posted_fields())
+            flash(STALE, "info")
+            return redirect(page_of(claims["k"]))
     except (SQLAlchemyError, InvalidData):
         log.exception("The draft of %s was not updated after the form was posted", claims["k"])
     return response
