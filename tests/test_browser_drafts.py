@@ -46,6 +46,17 @@ def browser_page(app):
     thread.join(timeout=10)
 
 
+@pytest.fixture(autouse=True)
+def no_concern_draft_left(raw_engine):
+    """Whatever happens here, the next test to open the concern form finds it empty."""
+    yield
+    import sqlalchemy as sa
+
+    from app.models import Draft
+    with raw_engine.begin() as connection:
+        connection.execute(sa.delete(Draft).where(Draft.form_key == "concern"))
+
+
 @pytest.fixture()
 def short_sessions(app):
     """short_sessions(True) makes sessions idle out in IDLE_SECONDS, with the warning WARNING_SECONDS before;
