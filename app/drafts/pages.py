@@ -32,6 +32,7 @@ from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError
 
 from app.drafts import use_cases as drafts
@@ -103,6 +104,14 @@ def draft_field(form_key: str, restore: bool = True) -> Markup:
                                                      "saved_at": formats.uk_datetime(saved.updated_at)})
     return Markup("<input {}>").format(Markup(" ").join(Markup('{}="{}"').format(name, escape(value))
                                                          for name, value in attributes.items()))
+
+
+def _posted(name: str) -> str | None:
+    """A field of the posted form; None when there is no form to read (or it is too large to read: 413)."""
+    try:
+        return request.form.get(name)
+    except HTTPException:
+        return None
 
 
 def _posted_fields() -> dict:
@@ -180,7 +189,7 @@ def keep_after_end(ended: dict, reason: str | None):
     if request.method != "POST" or request.endpoint == "drafts.clear":
         return None
     saving = request.endpoint == "drafts.save"
-    claims = read_token(_json_body().get("token") if saving else request.form.get("draft_token"))
+    claims = read_token(_json_body().get("token") if saving else _posted("draft_token"))
     if claims is None or not ended.get("id") or claims["s"] != ended["id"] or claims["u"] != ended.get("user"):
         return None
     try:
@@ -211,9 +220,8 @@ def after_form_post(response):
     user signed in again in another tab while this one was open: its CSRF token is stale), what was posted is kept
     and the user is taken back to the form with it. (After the use case's own commit: a failure here loses no
     record.)"""
-    if request.method != "POST" or request.blueprint == blueprint.name or not request.form.get("draft_token"):
-        return response
-    if not current_user.is_authenticated:
+    if request.method != "POST" or request.blueprint == blueprint.name or response.status_code == 413 or \
+            not _posted("draft_token") or not current_user.is_authenticated:
         return response
     claims = read_token(request.form.get("draft_token"))
     if claims is None or claims["u"] != current_user.id:
