@@ -25,6 +25,7 @@ import logging
 import secrets
 import time
 from typing import Any
+from urllib.parse import urlparse
 
 from flask import Blueprint, Flask, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user
@@ -214,6 +215,12 @@ def _stale_form() -> bool:
     return False
 
 
+def _to_signing_in(response) -> bool:
+    """Sent to the sign-in page or the second step, not on from a form that was sent."""
+    path = urlparse(response.location or "").path
+    return path.startswith((url_for(f"{appbuilder.sm.auth_view.endpoint}.login"), "/two-step/"))
+
+
 def after_form_post(response):
     """A form that keeps a draft, posted by its signed-in user: sent (a redirect), its draft is given up; refused
     (409, 422), what was posted is the draft. Refused because the page is from an earlier session of this user (the
@@ -227,7 +234,7 @@ def after_form_post(response):
     if claims is None or claims["u"] != current_user.id:
         return response
     try:
-        if response.status_code in (301, 302, 303):
+        if response.status_code in (301, 302, 303) and not _to_signing_in(response):
             drafts.give_up(claims["u"], claims["k"], claims["i"], sent=True)
         elif response.status_code in (409, 422):
             drafts.keep(claims["u"], claims["k"], claims["i"], _posted_fields())
