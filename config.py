@@ -77,6 +77,10 @@ class Config:
     SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=min(30, SESSION_IDLE_MINUTES / 2))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(hours=SESSION_MAX_HOURS)
+    # Drafts (app/drafts): the idle warning shows this long before an idle sign-out, with "Stay signed in"; what a
+    # user typed into the concern form or a case form and has not sent is kept for DRAFT_HOURS after its last change.
+    SESSION_IDLE_WARNING_SECONDS = int(os.environ.get("SESSION_IDLE_WARNING_SECONDS", "120"))
+    DRAFT_HOURS = int(os.environ.get("DRAFT_HOURS", "24"))
     # Sign-in brute force (app/identity/sign_in.py): every LOCKOUT_THRESHOLD failed sign-ins in a row (wrong passwords
     # and wrong second-step codes together) lock the account for LOCKOUT_MINUTES (0 turns lockout off). Failed sign-ins
     # (web and API together) are also rate limited per client address and per username; the limits are kept in

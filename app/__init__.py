@@ -52,9 +52,11 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
         for api_class in api.API_CLASSES:
             appbuilder.add_api(api_class)
     from app import cli
+    from app.drafts import pages as drafts
     from app.identity import sessions, sign_in
     from app.kernel import errors_web, http_headers
     sessions.register(app)
+    drafts.register(app)
     sign_in.register(app)
     cli.register(app)
     errors_web.register(app)

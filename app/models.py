@@ -24,6 +24,7 @@ from app.cases.models import (
     parse_reference,
     stalled_clause,
 )
+from app.drafts.models import Draft
 from app.employers.models import (
     AttachmentKind,
     CommunicationAttachment,
@@ -49,9 +50,10 @@ from app.training.models import StaffMember, TrainingCourse, TrainingRecord
 __all__ = [
     "REFERENCE_PREFIX", "AccessAlert", "AccessLogEntry", "AccountState", "ActionStatus", "AttachmentKind",
     "AuditEvent", "BreakGlass", "Case", "CaseAccessGrant", "CaseAction", "CaseEntry", "CaseReview", "CaseStatus",
-    "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "EmailStatus", "Employer",
-    "EmployerCommunication", "IdempotencyKey", "Indicator", "IndicatorKind", "NotificationPreference", "OutboxEmail",
-    "RecoveryCode", "RefreshToken", "Role", "RoleGrantRequest", "RoleGrantStatus", "SecondFactor", "SharedItem",
-    "StaffMember", "StoredFile", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord", "UTCDateTime", "User",
-    "case_indicator", "enum_column", "format_reference", "parse_reference", "stalled_clause", "utcnow",
+    "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "Draft", "EmailStatus",
+    "Employer", "EmployerCommunication", "IdempotencyKey", "Indicator", "IndicatorKind", "NotificationPreference",
+    "OutboxEmail", "RecoveryCode", "RefreshToken", "Role", "RoleGrantRequest", "RoleGrantStatus", "SecondFactor",
+    "SharedItem", "StaffMember", "StoredFile", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord",
+    "UTCDateTime", "User", "case_indicator", "enum_column", "format_reference", "parse_reference", "stalled_clause",
+    "utcnow",
 ]

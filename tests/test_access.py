@@ -156,6 +156,9 @@ NOT_CASE_ROUTES: dict[str, set[str]] = {
         "EmployerApi.list_employers", "EmployerApi.create_employer", "EmployerApi.get_employer",
         "EmployerApi.update_employer", "EmployerApi.list_communications", "EmployerApi.log_communication",
         "CoverageApi.coverage"},
+    "one's own drafts and session (app/drafts): a save, a clear, how long the session has left, stay signed in; "
+    "they answer with no draft's words (drafts come back only inside the forms of pages checked here); tested per "
+    "role in tests/test_drafts.py": {"drafts.save", "drafts.clear", "drafts.status", "drafts.stay"},
     "the public acknowledgement link from the awareness email (no sign-in; the signed link is the key)": {
         "EmployerAcknowledgementView.confirm", "EmployerAcknowledgementView.acknowledge"},
     "staff training: the staff list, completions, certificates, imports, compliance figures and courses; no case "

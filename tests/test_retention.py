@@ -14,6 +14,7 @@ from flask_appbuilder import Model
 
 from app.cases import actions
 from app.cases import use_cases as cases
+from app.drafts import use_cases as drafts
 from app.extensions import db
 from app.governance import oversight, retention
 from app.governance.retention import add_years
@@ -49,6 +50,8 @@ class Person:
         actions.add_action(user("lead"), self.case_id, {"title": f"Ring {self.marker}", "owner_id": user("lead").id,
                                                 "due_date": (date.today() + timedelta(days=3)).isoformat()})
         oversight.record_review(user("lead"), self.case_id, {"note": f"Review of {self.marker}"})
+        # The Lead's unsent words on the case (a draft of a note): erased with the case's other text.
+        drafts.keep(user("lead").id, f"case:{self.case_id}:note", "test", {"text": f"Unsent about {self.marker}"})
         if state == "closed":
             cases.transition(user("lead"), self.case_id, {"event": "close", "outcome": "no_further_action",
                                                              "reason": f"Nothing further for {self.marker}"})
@@ -189,8 +192,8 @@ def test_run_proposes_exactly_what_is_due_and_not_held_then_erases_what_the_lead
             case = db.session.get(Case, person.case_id)
             assert (case.status.value, case.closure_outcome.value) == ("closed", "no_further_action")
         else:
-            assert {"subject", "prevent_case", "case_entry", "case_action", "case_review", "audit_event"} <= \
-                set(rows_mentioning(person.marker)), name
+            assert {"subject", "prevent_case", "case_entry", "case_action", "case_review", "audit_event",
+                    "draft"} <= set(rows_mentioning(person.marker)), name
     assert chain_ok()
     assert records_that_differ() == differ, "the erasure's tombstone seals every record it blanked"
 

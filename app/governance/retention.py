@@ -28,6 +28,7 @@ from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
 from app.cases.use_cases import chronology
+from app.drafts import use_cases as drafts
 from app.extensions import db
 from app.governance.oversight import Export
 from app.governance.schemas import (
@@ -148,10 +149,12 @@ class RunReport:
     erased: list[DueItem] = field(default_factory=list)
     withdrawn: list[int] = field(default_factory=list)  # subjects no longer due: proposal (and approval) withdrawn
     awaiting: list[DueItem] = field(default_factory=list)
+    drafts_expired: int = 0  # unsent words kept past DRAFT_HOURS, deleted (app/drafts)
 
     def __str__(self) -> str:
         lines = [f"Erased: {len(self.erased)}. Newly due: {len(self.proposed)}. Withdrawn: {len(self.withdrawn)}. "
-                 f"Awaiting the Prevent Lead's approval: {len(self.awaiting)}."]
+                 f"Awaiting the Prevent Lead's approval: {len(self.awaiting)}. Expired drafts deleted: "
+                 f"{self.drafts_expired}."]
         lines += [f"  erased subject {i.subject_id} ({', '.join(i.references)}), {i.rule}, due {i.due_on}"
                   for i in self.erased]
         lines += [f"  awaiting approval: subject {i.subject_id} ({', '.join(i.references)}), {i.rule}, "
@@ -191,8 +194,9 @@ def run(today: date, progress: Callable[[int, int], None] = lambda done, total: 
     """Erases what the Lead approved that is still due and not on hold, then proposes what has newly fallen due.
     Subjects are judged `batch` at a time; each one whose records change is judged again and changed in a
     transaction of its own, so an erasure and its tombstone land together or not at all. Idempotent. `progress`
-    hears (subjects judged, subjects in all) after each batch."""
+    hears (subjects judged, subjects in all) after each batch. Drafts unchanged for DRAFT_HOURS are deleted first."""
     report = RunReport()
+    report.drafts_expired = drafts.purge_expired()
     session = db.session
     pending = session.scalars(sa.select(Subject.id).where(Subject.erased_at.is_(None)).order_by(Subject.id)).all()
     for start in range(0, len(pending), batch):
@@ -264,6 +268,7 @@ def _erase(session: Session, subject: Subject, item: DueItem) -> None:
     covers += session.scalars(sa.select(CaseEntry).where(CaseEntry.case_id.in_(case_ids))).all()
     session.execute(sa.update(OutboxEmail).where(OutboxEmail.case_id.in_(case_ids))
                     .values(body="").execution_options(synchronize_session=False))
+    drafts.erase_for_cases(session, case_ids)  # anyone's unsent words on these cases
     subject.full_name, subject.name_key = ERASED_NAME, ""
     subject.date_of_birth = subject.learner_ref = subject.employer_id = subject.staff_member_id = None
     subject.legal_hold_reason = None

@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, flash, has_request_context, jsonify, redirect, request, session, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.sqla.models import User
+from flask_appbuilder.utils.base import is_safe_redirect_url
 from flask_jwt_extended import get_jti
 from flask_login import current_user, user_logged_in, user_logged_out
 from sqlalchemy import event
@@ -41,12 +44,22 @@ from app.models import AccountState, RefreshToken, utcnow
 # not among them, so no remember-me cookie is ever set, whatever a login view asks for.
 LOGIN_KEYS = ("_user_id", "_fresh", "_id")
 VERSION, SESSION_ID, SIGNED_IN_AT, SEEN_AT = "session_version", "session_id", "signed_in_at", "seen_at"
+AFTER_SIGN_IN = "after_sign_in"
 # Changes to these end all of the user's sessions and tokens.
 SIGN_IN_ATTRIBUTES = ("password", "active", "roles")
 TOKEN_VERSION_CLAIM = "session_version"
 STATIC_ENDPOINTS = {"static", "appbuilder.static"}
 SESSION_CHANGED = ("You were signed out because you signed out elsewhere or your password, role or account changed. "
                    "Sign in again to continue.")
+# Endpoints that are not activity: a draft saved as the user types, and the idle warning asking how long is left
+# (app/drafts). They do not keep a session alive, and when it has ended they are answered in JSON (401).
+QUIET_ENDPOINTS: set[str] = set()
+# The id and user of a session that ended in this browser, kept in the (signed) session until the next sign-in: a
+# form posted from a page of that session can still be told to be theirs (app/drafts keeps its words as a draft).
+ENDED_SESSION = "ended_session"
+# Called when a request comes from a browser whose session has ended (now, with the reason, or earlier, with None):
+# each may answer the request. app/drafts keeps a form posted then as its user's draft.
+SESSION_ENDED_HANDLERS: list[Callable[[dict, str | None], Any]] = []
 
 
 def current_version(user_id: int) -> int:
@@ -93,6 +106,10 @@ def _start_session(sender, user) -> None:
     now = int(time.time())
     session.update({VERSION: current_version(user.id), SESSION_ID: secrets.token_urlsafe(24),
                     SIGNED_IN_AT: now, SEEN_AT: now})
+    # Where the sign-in was asked to return to (`next`: the form someone was signed out of), for after the second step.
+    target = request.args.get("next", "") if has_request_context() else ""
+    if target and is_safe_redirect_url(target):
+        session[AFTER_SIGN_IN] = target
 
 
 def _signed_out(sender, user) -> None:
@@ -100,9 +117,23 @@ def _signed_out(sender, user) -> None:
         return
     sign_out_everywhere(user.id)
     remember = session.get("_remember")  # Flask-Login's note to delete a remember-me cookie, if one was ever sent
+    ended = _ended(user.id)  # Flask-Login has taken the user's id out of the session already
     session.clear()
+    session[ENDED_SESSION] = ended
     if remember:
         session["_remember"] = remember
+
+
+def _ended(user_id: int) -> dict:
+    return {"id": session.get(SESSION_ID), "user": user_id}
+
+
+def _answer_after_end(ended: dict, reason: str | None):
+    for handler in SESSION_ENDED_HANDLERS:
+        answer = handler(ended, reason)
+        if answer is not None:
+            return answer
+    return None
 
 
 class AuthDBView(fab_views.AuthDBView):
@@ -135,18 +166,31 @@ def _why_ended(now: int) -> str | None:
 def check_session():
     """Before every request, ahead of Flask-Login loading the user: a session that has ended is cleared, and the
     request answered as anonymous (pages go to the sign-in page with the reason, the API gets 401)."""
-    if "_user_id" not in session or request.endpoint in STATIC_ENDPOINTS:
+    if request.endpoint in STATIC_ENDPOINTS:
         return None
+    if "_user_id" not in session:
+        ended = session.get(ENDED_SESSION)
+        return _answer_after_end(ended, None) if ended else None
     now = int(time.time())
     reason = _why_ended(now)
     if reason is None:
-        session[SEEN_AT] = now
+        if request.endpoint not in QUIET_ENDPOINTS:
+            session[SEEN_AT] = now
         return None
+    ended = _ended(int(session["_user_id"]))
     session.clear()
+    session[ENDED_SESSION] = ended
+    answer = _answer_after_end(ended, reason)
+    if answer is not None:
+        return answer
     if is_api_request():
         return jsonify(message=reason), 401
     flash(reason, "info")
-    return redirect(url_for(f"{appbuilder.sm.auth_view.endpoint}.login"))
+    if request.endpoint in QUIET_ENDPOINTS:
+        return jsonify(message=reason), 401
+    # Back to the page after signing in again (a page asked for; a form posted goes to the sign-in page alone).
+    back = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for(f"{appbuilder.sm.auth_view.endpoint}.login", next=back))
 
 
 def refresh_token_issued(user_id: int, token: str) -> None:

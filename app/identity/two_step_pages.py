@@ -21,7 +21,7 @@ from flask_login import current_user, logout_user, user_logged_in, user_logged_o
 from jwt.exceptions import PyJWTError
 
 from app.extensions import appbuilder, db
-from app.identity import two_step
+from app.identity import sessions, two_step
 from app.kernel.errors import Conflict, DomainError, InvalidData
 from app.kernel.errors_web import is_api_request
 
@@ -144,7 +144,7 @@ class TwoStepView(BaseView):
             except two_step.SecondFactorRefused as exc:
                 error = str(exc)
             else:
-                return redirect(self.appbuilder.get_url_for_index)
+                return redirect(session.pop(sessions.AFTER_SIGN_IN, None) or self.appbuilder.get_url_for_index)
         return self.render_template("two_step_verify.html", error=error), (422 if error else 200)
 
     @expose("/recovery-codes", methods=["POST"])

@@ -25,7 +25,7 @@ def form_payload(*list_fields: str) -> dict[str, Any]:
     """The posted form as the services' payload: nested `subject.x` fields, lists for multi-value fields."""
     payload: dict[str, Any] = {}
     for key in request.form:
-        if key == "csrf_token":
+        if key in ("csrf_token", "draft_token"):  # the draft's token is app/drafts' (it keeps what was typed)
             continue
         if key in list_fields:
             payload[key] = request.form.getlist(key)
