@@ -22,7 +22,8 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 # With tests/test_browser.py on one worker: one Chromium at a time.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_browser")]
+# The live server's threads are connections of their own: a database of the test's own (commits).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_browser"), pytest.mark.commits]
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -44,17 +45,6 @@ def browser_page(app):
         browser.close()
     server.shutdown()
     thread.join(timeout=10)
-
-
-@pytest.fixture(autouse=True)
-def no_concern_draft_left(raw_engine):
-    """Whatever happens here, the next test to open the concern form finds it empty."""
-    yield
-    import sqlalchemy as sa
-
-    from app.models import Draft
-    with raw_engine.begin() as connection:
-        connection.execute(sa.delete(Draft).where(Draft.form_key == "concern"))
 
 
 @pytest.fixture()

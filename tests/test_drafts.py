@@ -27,14 +27,6 @@ DRAFT_INPUT = re.compile(r'<input type="hidden" name="draft_token" value="([^"]+
 IDLE = "seen_at"
 
 
-@pytest.fixture(autouse=True)
-def no_concern_draft_left(raw_engine):
-    """The concern form is every test's: a draft left here would fill it in for the next test that opens it."""
-    yield
-    with raw_engine.begin() as connection:
-        connection.execute(sa.delete(Draft).where(Draft.form_key == "concern"))
-
-
 def draft_inputs(page: str) -> dict[str, dict]:
     """The page's forms that keep drafts, by form key: their token, page and the draft they restore (or None)."""
     found = {}
@@ -317,14 +309,14 @@ def test_a_form_from_before_signing_in_again_is_kept_and_the_user_taken_back_to_
 
 # --- expiry -----------------------------------------------------------------------------------------------------
 
-def test_a_draft_expires_after_a_day_and_the_nightly_run_deletes_it(web, app, raw_engine):
+def test_a_draft_expires_after_a_day_and_the_nightly_run_deletes_it(web, app):
     client = web("staff2")
     csrf, form = form_on(client, "/concerns/new", "concern")
     words = f"Yesterday's words {uuid.uuid4().hex}"
     assert save(client, csrf, form["token"], {"description": words}).status_code == 200
-    with raw_engine.begin() as connection:
-        connection.execute(sa.update(Draft).where(Draft.user_id == user("staff2").id, Draft.form_key == "concern")
-                           .values(updated_at=utcnow() - timedelta(hours=app.config["DRAFT_HOURS"], minutes=1)))
+    db.session.execute(sa.update(Draft).where(Draft.user_id == user("staff2").id, Draft.form_key == "concern")
+                       .values(updated_at=utcnow() - timedelta(hours=app.config["DRAFT_HOURS"], minutes=1)))
+    db.session.commit()  # a savepoint's release: the test's transaction is rolled back at its end
     assert restored(client, "/concerns/new", "concern") is None
     report = retention.run(utcnow().date())
     assert report.drafts_expired >= 1 and "Expired drafts deleted" in str(report)
