@@ -13,7 +13,7 @@ from flask import request
 from flask_appbuilder.api import BaseApi
 from werkzeug.exceptions import BadRequest
 
-from app.cases import access, actions, subjects
+from app.cases import access, actions, involved, reporter, subjects
 from app.cases import use_cases as cases
 from app.employers import use_cases as employers
 from app.extensions import db
@@ -206,7 +206,11 @@ BODIES = {
         {"subject_id": ID, "subject": body(SUBJECT, SUBJECT_DETAILS), "location": text(200),
          "indicator_ids": {"type": "array", "items": ID}, "concern_type_id": ID, "police_called": BOOL,
          "police_incident_number": text(64), "action_taken": text(cases.DESCRIPTION_MAX),
-         "dso_informed_verbally": BOOL}),
+         "dso_informed_verbally": BOOL,
+         involved.FIELD: {"type": "array", "maxItems": involved.MAX_PEOPLE, "items": body(
+             {"name": text(involved.TEXT_MAX)},
+             {"role": text(involved.TEXT_MAX), "relationship": text(involved.TEXT_MAX)})}}),
+    "information": body({"text": text(reporter.INFORMATION_MAX)}),
     "event": body({"event": one_of(workflow.EVENTS), "reason": text(workflow.REASON_MAX)},
                   {"version": WHOLE, **_event_data()}),
     "risk": body({"police_called": BOOL, "note": text(cases.DESCRIPTION_MAX)}, {"police_incident_number": text(64)}),
