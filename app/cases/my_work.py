@@ -43,6 +43,8 @@ class MyWork:
     to_acknowledge: list[Case] = field(default_factory=list)
     awaiting_decision: list[Case] = field(default_factory=list)
     reviews_due: list[ReviewDue] = field(default_factory=list)
+    # How many there are of each (the lists hold the first `limit`).
+    totals: dict[str, int] = field(default_factory=dict)
 
     @property
     def overdue_actions(self) -> int:
@@ -59,37 +61,43 @@ def _last_decision_by() -> sa.ScalarSelect:
             .order_by(CaseEntry.at.desc(), CaseEntry.id.desc()).limit(1).scalar_subquery())
 
 
-def my_work(session: Session, actor, today: date | None = None) -> MyWork:
+def my_work(session: Session, actor, today: date | None = None, limit: int = LIMIT) -> MyWork:
     if not can(actor, "can_read_all"):
         raise Forbidden()
     today = today or date.today()
     mine = full_access_clause(actor)
     open_case = Case.status != CaseStatus.closed
     work = MyWork(today)
-    work.actions = list(session.scalars(
-        sa.select(CaseAction).join(Case).where(mine, open_case, CaseAction.owner_id == actor.id,
-                                               CaseAction.status == ActionStatus.open)
-        .options(selectinload(CaseAction.case)).order_by(CaseAction.due_date, CaseAction.id).limit(LIMIT)))
-    work.to_acknowledge = list(session.scalars(
-        sa.select(Case).where(mine, Case.status == CaseStatus.reported)
-        .order_by(Case.urgent.desc(), Case.recorded_at, Case.id).limit(LIMIT)))
-    work.awaiting_decision = list(session.scalars(
-        sa.select(Case).where(mine, Case.status == CaseStatus.under_review, _last_decision_by() == actor.id)
-        .order_by(Case.urgent.desc(), Case.recorded_at, Case.id).limit(LIMIT)))
-    work.reviews_due = _post_support_reviews(session, actor, today)
+
+    def first(kind: str, query: sa.Select) -> list:
+        work.totals[kind] = session.execute(
+            sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+        return list(session.scalars(query.limit(limit)))
+
+    work.actions = first("actions", sa.select(CaseAction).join(Case).where(
+        mine, open_case, CaseAction.owner_id == actor.id, CaseAction.status == ActionStatus.open)
+        .options(selectinload(CaseAction.case)).order_by(CaseAction.due_date, CaseAction.id))
+    work.to_acknowledge = first("to_acknowledge", sa.select(Case).where(mine, Case.status == CaseStatus.reported)
+                                .order_by(Case.urgent.desc(), Case.recorded_at, Case.id))
+    work.awaiting_decision = first("awaiting_decision", sa.select(Case).where(
+        mine, Case.status == CaseStatus.under_review, _last_decision_by() == actor.id)
+        .order_by(Case.urgent.desc(), Case.recorded_at, Case.id))
+    work.reviews_due = _post_support_reviews(session, actor, today, limit)
     if can(actor, "can_review"):
         work.reviews_due += [ReviewDue(case, "lead_review", "Prevent Lead's periodic review", due)
-                             for case, due in _lead_reviews(session, actor, today)]
+                             for case, due in _lead_reviews(session, actor, today, limit)]
     work.reviews_due.sort(key=lambda r: (r.due_on or date.min, r.case.id))
+    work.totals["reviews_due"] = len(work.reviews_due)
     return work
 
 
-def _post_support_reviews(session: Session, actor, today: date) -> list[ReviewDue]:
+def _post_support_reviews(session: Session, actor, today: date, limit: int) -> list[ReviewDue]:
     if not can(actor, "can_transition"):
         return []
     waiting = session.scalars(sa.select(Case).where(full_access_clause(actor),
                                                     Case.status == CaseStatus.post_exit_review,
-                                                    Case.exit_date.is_not(None)).limit(LIMIT)).all()
+                                                    Case.exit_date.is_not(None)).order_by(Case.exit_date)
+                              .limit(limit)).all()
     done: dict[int, set[str]] = {case.id: set() for case in waiting}
     for case_id, data in session.execute(sa.select(CaseEntry.case_id, CaseEntry.data).where(
             CaseEntry.case_id.in_(done), CaseEntry.kind == "transition")):
@@ -104,13 +112,13 @@ def _post_support_reviews(session: Session, actor, today: date) -> list[ReviewDu
     return due
 
 
-def _lead_reviews(session: Session, actor, today: date) -> list[tuple[Case, date | None]]:
+def _lead_reviews(session: Session, actor, today: date, limit: int) -> list[tuple[Case, date | None]]:
     """Open cases whose periodic review by the Lead is due, each with the date it fell due (None: never reviewed)."""
     latest = (sa.select(sa.func.max(CaseReview.next_review_due)).where(CaseReview.case_id == Case.id)
               .scalar_subquery())
     return [(case, due) for case, due in session.execute(
         sa.select(Case, latest).where(full_access_clause(actor), _review_due_clause(today))
-        .order_by(Case.id).limit(LIMIT))]
+        .order_by(Case.id).limit(limit))]
 
 
 def my_work_json(work: MyWork) -> dict[str, Any]:
@@ -123,6 +131,7 @@ def my_work_json(work: MyWork) -> dict[str, Any]:
                      "overdue": a.is_overdue(work.today), "case": case_ref(a.case)} for a in work.actions],
         "to_acknowledge": [case_ref(c) for c in work.to_acknowledge],
         "awaiting_decision": [case_ref(c) for c in work.awaiting_decision],
+        "totals": work.totals,
         "reviews_due": [{"kind": r.kind, "label": r.label, "due_on": r.due_on.isoformat() if r.due_on else None,
                          "overdue": r.overdue(work.today), "case": case_ref(r.case)} for r in work.reviews_due],
     }
