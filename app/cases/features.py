@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app, session, url_for
+from flask import current_app, request, session, url_for
 
 from app.cases.attachments import MAX_FILES_AT_RAISING, Upload
 from app.cases.involved import FIELD, KEYS
@@ -59,8 +59,6 @@ def blank_people_rows(payload: dict[str, Any]) -> list[dict[str, str]]:
 
 def uploads(name: str) -> list[Upload]:
     """The files posted as `name` (a browser sends an empty part when none was chosen)."""
-    from flask import request
-
     return [(upload.filename or "", upload.read()) for upload in request.files.getlist(name) if upload.filename]
 
 
