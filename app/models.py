@@ -11,12 +11,14 @@ from app.cases.models import (
     Case,
     CaseAccessGrant,
     CaseAction,
+    CaseAttachment,
     CaseEntry,
     CaseStatus,
     ClosureOutcome,
     ConcernType,
     Indicator,
     IndicatorKind,
+    PersonInvolved,
     Subject,
     SubjectType,
     case_indicator,
@@ -48,12 +50,12 @@ from app.notifications.models import EmailStatus, NotificationPreference, Outbox
 from app.training.models import StaffMember, TrainingCourse, TrainingRecord
 
 __all__ = [
-    "REFERENCE_PREFIX", "AccessAlert", "AccessLogEntry", "AccountState", "ActionStatus", "AttachmentKind",
-    "AuditEvent", "BreakGlass", "Case", "CaseAccessGrant", "CaseAction", "CaseEntry", "CaseReview", "CaseStatus",
+    "AccessAlert", "AccessLogEntry", "AccountState", "ActionStatus", "AttachmentKind", "AuditEvent", "BreakGlass",
+    "Case", "CaseAccessGrant", "CaseAction", "CaseAttachment", "CaseEntry", "CaseReview", "CaseStatus",
     "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "Draft", "EmailStatus",
     "Employer", "EmployerCommunication", "IdempotencyKey", "Indicator", "IndicatorKind", "NotificationPreference",
-    "OutboxEmail", "RecoveryCode", "RefreshToken", "Role", "RoleGrantRequest", "RoleGrantStatus", "SecondFactor",
-    "SharedItem", "StaffMember", "StoredFile", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord",
-    "UTCDateTime", "User", "case_indicator", "enum_column", "format_reference", "parse_reference", "stalled_clause",
-    "utcnow",
+    "OutboxEmail", "PersonInvolved", "REFERENCE_PREFIX", "RecoveryCode", "RefreshToken", "Role", "RoleGrantRequest",
+    "RoleGrantStatus", "SecondFactor", "SharedItem", "StaffMember", "StoredFile", "Subject", "SubjectType",
+    "TrainingCourse", "TrainingRecord", "UTCDateTime", "User", "case_indicator", "enum_column", "format_reference",
+    "parse_reference", "stalled_clause", "utcnow",
 ]

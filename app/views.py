@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app.cases.pages import CaseView, ConcernTypeView, ConcernView, IndicatorView
+from app.cases.pages import CaseView, ConcernTypeView, ConcernView, IndicatorView, MyWorkView
 from app.employers.pages import CoverageView, EmployerAcknowledgementView, EmployerView
 from app.governance.pages import BoardReportView, OversightView, RetentionView
 from app.identity.pages import RoleGrantView
@@ -17,6 +17,7 @@ from app.training.pages import ComplianceView, TrainingCourseView, TrainingView
 
 
 def register(appbuilder) -> None:
+    appbuilder.add_view(MyWorkView, "My work", icon="fa-tasks")
     appbuilder.add_view(ConcernView, "Raise a concern", href="/concerns/new", icon="fa-bullhorn")
     appbuilder.add_link("My concerns", href="/concerns/mine", icon="fa-list")
     appbuilder.add_view(CaseView, "Cases", icon="fa-folder-open")

@@ -23,6 +23,17 @@ def image_bytes(kind: str) -> bytes:
     return buffer.getvalue()
 
 
+def png_with_text(text: str) -> bytes:
+    """A PNG carrying `text` in a text chunk, as a phone's photo carries its metadata: its bytes show the text."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Comment", text)
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (29, 112, 184)).save(buffer, format="png", pnginfo=info)
+    return buffer.getvalue()
+
+
 DOCUMENT_XML = ('<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
                 '<w:body/></w:document>')
 

@@ -6,6 +6,7 @@ route goes live unreviewed. Every (route, role) pair then runs against records o
 """
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -20,6 +21,7 @@ from app.cases import access, actions
 from app.extensions import db
 from app.models import AuditEvent, Case, ConcernType, Indicator, IndicatorKind
 from tests.conftest import concern_payload, csrf_token, make_case, user
+from tests.sample_files import PNG
 
 # Outcomes. OK: the request did what it asks (2xx/3xx, or a 409/422 about the data). NO: 403, the role may not do
 # this at all. GONE: 404, no such record for this user. LOGIN: a page sends the visitor to sign in. NOAUTH: API 401.
@@ -47,6 +49,12 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("CaseView.revoke_access", "POST"):          (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
     ("CaseView.break_glass", "POST"):            (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
     ("CaseView.export", "GET"):                  (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    # Files on a concern and the reporter's additions: the reporter on their own concern, officers on the cases
+    # they work on; information only from the reporter (to anyone else it is no concern of theirs: 404)
+    ("CaseView.add_attachment", "POST"):         (OK,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    ("CaseView.attachment", "GET"):              (OK,   OK,   OK,   NO,   NO,   NO,   LOGIN),   # staff: their own file
+    ("CaseView.add_information", "POST"):        (OK,   GONE, GONE, NO,   NO,   NO,   LOGIN),
+    ("MyWorkView.index", "GET"):                 (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
     ("BoardReportView.board", "GET"):            (NO,   NO,   OK,   NO,   OK,   NO,   LOGIN),
     ("CaseView.review", "GET"):                  (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
     ("CaseView.add_review", "POST"):             (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
@@ -86,6 +94,11 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("CaseApi.revoke_access", "DELETE"):         (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("CaseApi.break_glass", "POST"):             (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("CaseApi.export_chronology", "GET"):        (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("CaseApi.add_attachment", "POST"):          (OK,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("CaseApi.list_attachments", "GET"):         (OK,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("CaseApi.get_attachment", "GET"):           (OK,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("CaseApi.add_information", "POST"):         (OK,   GONE, GONE, NO,   NO,   NO,   NOAUTH),
+    ("MyWorkApi.get_my_work", "GET"):            (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
     ("ReportApi.board", "GET"):                  (NO,   NO,   OK,   NO,   OK,   NO,   NOAUTH),
     ("CaseApi.get_access_log", "GET"):           (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("AccessLogApi.list_entries", "GET"):        (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
@@ -238,6 +251,12 @@ class Records:
                                                             "due_date": later()}).id
 
     @cached_property
+    def attachment(self) -> int:
+        """A photo the reporter (staff) attached to the case."""
+        from app.cases import attachments
+        return attachments.add_attachment(user("staff"), self.case, "photo.png", PNG).id
+
+    @cached_property
     def due_subject(self) -> int:
         """The subject of a closed case whose retention period has ended, proposed for erasure as the job does."""
         from app.kernel import audit
@@ -269,7 +288,16 @@ class Records:
 
 # The same requests, for records that do not exist.
 MISSING = SimpleNamespace(marker="-", case=987_654_321, restricted_case=987_654_321, sealed_case=987_654_321,
-                          concern_type=987_654_321, subject=987_654_321, action=987_654_321, indicator=987_654_321)
+                          concern_type=987_654_321, subject=987_654_321, action=987_654_321, indicator=987_654_321,
+                          attachment=987_654_321)
+
+
+class Multipart(dict):
+    """A body sent as multipart/form-data (a file), to the API as to the pages."""
+
+
+def a_photo() -> Multipart:
+    return Multipart(file=(io.BytesIO(PNG), "photo.png"))
 
 
 def concern_form(t) -> dict[str, Any]:
@@ -307,6 +335,10 @@ REQUESTS = {
                                          {"reason": "Cover ended"}),
     "CaseView.break_glass": lambda t: (f"/cases/{t.sealed_case}/break-glass", {"reason": "Police asked about them"}),
     "CaseView.export": lambda t: (f"/cases/{t.case}/export?format=csv", None),
+    "CaseView.add_attachment": lambda t: (f"/cases/{t.case}/attachments", a_photo()),
+    "CaseView.attachment": lambda t: (f"/cases/{t.case}/attachments/{t.attachment}", None),
+    "CaseView.add_information": lambda t: (f"/cases/{t.case}/information", {"text": "They said it again today"}),
+    "MyWorkView.index": lambda t: ("/my-work/", None),
     "BoardReportView.board": lambda t: ("/reports/board?from=2026-01-01&to=2026-12-31", None),
     "CaseView.review": lambda t: (f"/cases/{t.case}/review?person=staff", None),
     "CaseView.add_review": lambda t: (f"/cases/{t.case}/reviews", {"note": "Handled well so far"}),
@@ -342,6 +374,11 @@ REQUESTS = {
     "CaseApi.break_glass": lambda t: (f"/api/v1/case/{t.sealed_case}/break_glass",
                                       {"reason": "Police asked about them"}),
     "CaseApi.export_chronology": lambda t: (f"/api/v1/case/{t.case}/export?format=pdf&redact_staff=true", None),
+    "CaseApi.add_attachment": lambda t: (f"/api/v1/case/{t.case}/attachments", a_photo()),
+    "CaseApi.list_attachments": lambda t: (f"/api/v1/case/{t.case}/attachments", None),
+    "CaseApi.get_attachment": lambda t: (f"/api/v1/case/{t.case}/attachments/{t.attachment}", None),
+    "CaseApi.add_information": lambda t: (f"/api/v1/case/{t.case}/information", {"text": "They said it again"}),
+    "MyWorkApi.get_my_work": lambda t: ("/api/v1/my_work/", None),
     "ReportApi.board": lambda t: ("/api/v1/report/board?from=2026-01-01&to=2026-12-31", None),
     "CaseApi.get_access_log": lambda t: (f"/api/v1/case/{t.case}/access_log", None),
     "AccessLogApi.list_entries": lambda t: ("/api/v1/access_log/?q=(page_size:5)", None),
@@ -394,6 +431,8 @@ class Caller:
         if self.method == "GET":
             return self.client.get(path)
         if is_api(self.endpoint):
+            if isinstance(body, Multipart):
+                return self.client.post(path, data=body)
             return getattr(self.client, self.method.lower())(path, json=body)
         return self.client.post(path, data={**body, "csrf_token": self.token})
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import sign_in_browser
+from tests.sample_files import PNG
 
 CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):
@@ -100,7 +101,10 @@ def take_decision(page: Page, event: str, reason: str, **choices: str) -> None:
         form.locator(f"#{event}-{field}").select_option(value)
     form.get_by_label("Decision and reasons").fill(reason)
     form.locator("button[type=submit]").click()
-    expect(page.locator(".alert-success", has_text="Recorded.")).to_be_visible()
+    # The page opens again where the decision was made, saying what happened and the state it left the case in.
+    expect(page.locator("#decide ~ .alert-success[role=status]", has_text=re.compile(r"\. The case is now ")))\
+        .to_be_visible()
+    assert page.url.endswith("#decide")
 
 
 def test_staff_raise_an_urgent_concern_and_an_officer_acknowledges_and_closes_it(sign_in):
@@ -128,6 +132,8 @@ def test_staff_raise_an_urgent_concern_and_an_officer_acknowledges_and_closes_it
     staff.get_by_label("When did it happen?").fill((datetime.now(UK) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
     staff.get_by_label("Withdrawn", exact=True).check()
     staff.get_by_label("Change in social circles", exact=True).check()
+    staff.get_by_label("Attach files").set_input_files(files=[{"name": "photo.png", "mimeType": "image/png",
+                                                               "buffer": PNG}])
     staff.get_by_role("button", name="Send to the Safeguarding Officers").click()
 
     expect(staff.get_by_role("heading", name=re.compile("Thank you"))).to_be_visible()
@@ -147,6 +153,7 @@ def test_staff_raise_an_urgent_concern_and_an_officer_acknowledges_and_closes_it
     expect(heading).to_contain_text("reported")
     expect(heading).to_contain_text("Urgent")
     expect(officer.locator("blockquote.verbatim")).to_have_text(description)
+    expect(officer.locator(".attachment-list")).to_contain_text("photo.png")
     expect(officer.locator(".indicator-list")).to_contain_text("Withdrawn")
     expect(officer.locator(".indicator-list")).to_contain_text("Change in social circles")
 

@@ -22,6 +22,7 @@ from app.kernel import audit, audit_verify
 from app.kernel.uow import unit_of_work
 from app.models import AuditEvent, Case, CaseEntry, StaffMember, Subject
 from tests.conftest import concern_payload, csrf_token, make_case, user
+from tests.sample_files import png_with_text
 
 TODAY = date(2026, 11, 25)  # the frozen clock every run here uses
 
@@ -41,10 +42,14 @@ class Person:
                    "learner_ref": f"L{self.marker[:12]}"}
         if date_of_birth:
             subject["date_of_birth"] = date_of_birth.isoformat()
-        # The Lead works every case here: a concern about a member of staff is restricted to the Lead.
+        # The Lead works every case here: a concern about a member of staff is restricted to the Lead. The concern
+        # names someone else involved and comes with a photo, each carrying the marker too.
         self.case_id = cases.raise_concern(user("staff"), concern_payload(
             subject=subject, occurred_at=at(occurred), description=f"Said {self.marker} in class",
-            location=f"Room {self.marker[:8]}")).id
+            location=f"Room {self.marker[:8]}",
+            others_involved=[{"name": f"Witness {self.marker}", "role": f"Tutor {self.marker}",
+                              "relationship": f"Teaches {self.marker}"}]),
+            uploads=[(f"photo-{self.marker}.png", png_with_text(f"Taken by {self.marker}"))]).id
         cases.transition(user("lead"), self.case_id, {"event": "acknowledge", "reason": f"Read {self.marker}"})
         cases.add_note(user("lead"), self.case_id, {"kind": "note", "text": f"Spoke to tutor about {self.marker}"})
         actions.add_action(user("lead"), self.case_id, {"title": f"Ring {self.marker}", "owner_id": user("lead").id,
@@ -314,6 +319,9 @@ def test_the_subject_access_export_holds_everything_about_the_subject_and_nothin
     assert f"Spoke to tutor about {person.marker}" in summaries and f"Read {person.marker}" in summaries
     assert [a["title"] for a in case["actions"]] == [f"Ring {person.marker}"]
     assert [r["note"] for r in case["reviews"]] == [f"Review of {person.marker}"]
+    assert [a["filename"] for a in case["attachments"]] == [f"photo-{person.marker}.png"]
+    assert case["others_involved"] == [{"name": f"Witness {person.marker}", "role": f"Tutor {person.marker}",
+                                        "relationship": f"Teaches {person.marker}"}]
     assert {"create_subject", "raise_concern", "acknowledge", "add_note", "add_action", "lead_review"} <= \
         {ev["action"] for ev in record["audit_events"]}
     assert record["emails"], "the emails the case caused"
@@ -324,6 +332,7 @@ def test_the_subject_access_export_holds_everything_about_the_subject_and_nothin
     from pypdf import PdfReader
     read = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert f"Said {person.marker} in class" in read.replace("\n", " ")
+    assert f"Witness {person.marker}" in read.replace("\n", " ")
     assert other.marker not in read
 
     exported = db.session.scalars(sa.select(AuditEvent).where(

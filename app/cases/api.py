@@ -10,7 +10,7 @@ from flask import g, request, send_file
 from flask_appbuilder.api import expose
 from flask_appbuilder.security.decorators import protect
 
-from app.cases import access, actions, subjects
+from app.cases import access, actions, attachments, my_work, reporter, subjects
 from app.cases import use_cases as cases
 from app.cases.presenters import (
     access_json,
@@ -21,10 +21,23 @@ from app.cases.presenters import (
     entry_json,
     subject_json,
 )
-from app.cases.schemas import ACTION, ACTION_UPDATE, BREAK_GLASS, CONCERN, EVENT, GRANT, NOTE, REVOKE, RISK, SUBJECT
+from app.cases.schemas import (
+    ACTION,
+    ACTION_UPDATE,
+    BREAK_GLASS,
+    CONCERN,
+    EVENT,
+    GRANT,
+    INFORMATION,
+    NOTE,
+    REVOKE,
+    RISK,
+    SUBJECT,
+)
 from app.cases.use_cases import CaseFilters
 from app.extensions import db
 from app.governance import oversight
+from app.kernel.pages import file_download
 from app.kernel.rest import BadQuery, PreventApi, answers, json_body, page_args, rison_arg, takes
 from app.kernel.validation import parse_bool, parse_int, text_parser
 from app.models import CaseStatus, ConcernType, Indicator
@@ -39,6 +52,8 @@ class CaseApi(PreventApi):
         "add_note": "transition", "get_audit": "read_audit", "grant_access": "grant_access",
         "revoke_access": "grant_access", "get_access_log": "read_access_log",
         "export_chronology": "export", "break_glass": "break_glass",
+        "add_attachment": "read", "list_attachments": "read", "get_attachment": "read",
+        "add_information": "read_own",
     }
 
     @expose("/", methods=["GET"])
@@ -267,6 +282,112 @@ class CaseApi(PreventApi):
         """
         opened = access.break_glass(g.user, pk, json_body())
         return self.response(201, result=break_glass_json(opened))
+
+
+    @expose("/<int:pk>/attachments", methods=["POST"])
+    @protect()
+    @answers
+    def add_attachment(self, pk: int):
+        """Attach a file to a concern: its reporter, or an officer working on the case.
+        ---
+        post:
+          summary: Attach a file (multipart, field `file`; PDF, PNG, JPEG or Word as UPLOAD_TYPES allows, told by
+            its content, up to UPLOAD_MAX_BYTES)
+          requestBody:
+            required: true
+            content:
+              multipart/form-data:
+                schema:
+                  type: object
+                  properties:
+                    file: {type: string, format: binary}
+                  required: [file]
+          responses:
+            201: {description: the attachment (no content; download it by its id)}
+            404: {description: "no such case, or not one this user raised or works on"}
+            409: {description: the case is closed}
+            413: {description: the request is far larger than UPLOAD_MAX_BYTES}
+            422: {description: "no file, or a file refused: its type, size or content"}
+        """
+        upload = request.files.get("file")
+        attachment = attachments.add_attachment(g.user, pk, upload.filename or "" if upload else "",
+                                                upload.read() if upload else b"")
+        return self.response(201, id=attachment.id, result=attachments.attachment_json(attachment))
+
+    @expose("/<int:pk>/attachments", methods=["GET"])
+    @protect()
+    @answers
+    def list_attachments(self, pk: int):
+        """The files on a case this user may see: officers every one, the reporter those they added.
+        ---
+        get:
+          summary: Files on the case, oldest first (names, types and sizes; download each by its id)
+          responses:
+            200: {description: attachments}
+        """
+        view = cases.read_case(g.user, pk, "api", what="attachments")
+        rows = attachments.visible_attachments(db.session, g.user, view.case, view.access)
+        return self.response(200, count=len(rows), result=[attachments.attachment_json(a) for a in rows])
+
+    @expose("/<int:pk>/attachments/<int:attachment_id>", methods=["GET"])
+    @protect()
+    @answers
+    def get_attachment(self, pk: int, attachment_id: int):
+        """Download a file on a case: always as an attachment, never cached.
+        ---
+        get:
+          summary: Download an attachment
+          responses:
+            200:
+              description: the file
+              content:
+                application/pdf: {schema: {type: string, format: binary}}
+                image/png: {schema: {type: string, format: binary}}
+                image/jpeg: {schema: {type: string, format: binary}}
+                application/vnd.openxmlformats-officedocument.wordprocessingml.document:
+                  schema: {type: string, format: binary}
+            404: {description: "no such file on a case this user may see"}
+        """
+        return file_download(attachments.attachment_file(db.session, g.user, pk, attachment_id))
+
+    @expose("/<int:pk>/information", methods=["POST"])
+    @protect()
+    @takes(INFORMATION)
+    @answers
+    def add_information(self, pk: int):
+        """The person who raised a concern adds information to it; its officers are told at once.
+        ---
+        post:
+          summary: Add information to one's own concern (text)
+          responses:
+            201: {description: the chronology entry}
+            404: {description: "no such case, or not one this user raised"}
+            409: {description: the concern is closed}
+            422: {description: the text is missing or too long}
+        """
+        entry = reporter.add_information(g.user, pk, json_body())
+        return self.response(201, id=entry.id, result={
+            "id": entry.id, "case_id": entry.case_id, "at": entry.at.isoformat(), "kind": entry.kind,
+            "text": entry.reason})
+
+
+class MyWorkApi(PreventApi):
+    resource_name = "my_work"
+    openapi_spec_tag = "My work"
+    method_permission_name = {"get_my_work": "read_all"}
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @answers
+    def get_my_work(self):
+        """What waits for this officer or Lead: open actions, new concerns, cases awaiting their decision, reviews.
+        ---
+        get:
+          summary: My work (open actions overdue first, cases awaiting me, reviews due)
+          responses:
+            200: {description: "actions, to_acknowledge, awaiting_decision, reviews_due"}
+        """
+        return self.response(200, result=my_work.my_work_json(my_work.my_work(db.session, g.user)))
 
 
 def _case_query(q: dict) -> tuple[CaseFilters, int, int]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from app.employers.models import Employer
 from app.kernel.columns import UTCDateTime, enum_column, utcnow
+from app.kernel.models import StoredFile
 from app.kernel.validation import LARGEST_INT
 from app.training.models import StaffMember
 
@@ -183,6 +184,7 @@ class Case(Model):
     concern_type: Mapped[ConcernType | None] = relationship()
     indicators: Mapped[list[Indicator]] = relationship(secondary=case_indicator, order_by=Indicator.position)
     actions: Mapped[list[CaseAction]] = relationship(back_populates="case", order_by="CaseAction.due_date")
+    people_involved: Mapped[list[PersonInvolved]] = relationship(order_by="PersonInvolved.id", viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -303,6 +305,43 @@ class BreakGlass(Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.case_id
+
+
+class CaseAttachment(Model):
+    """A file on a concern (a photo, a screenshot, a PDF), added at raising or later by its reporter or an officer.
+    The reporter sees only the files they added; officers see every one. Erased by retention with the case."""
+
+    __tablename__ = "case_attachment"
+    __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("prevent_case.id"), index=True)
+    file_id: Mapped[int] = mapped_column(sa.ForeignKey("stored_file.id"))
+    added_by_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    file: Mapped[StoredFile] = relationship()
+    added_by: Mapped[User] = relationship()
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.case_id
+
+
+class PersonInvolved(Model):
+    """Someone else involved in a concern (optional, several): their name, their role (a learner, a tutor, a
+    visitor...) and their relationship to the person of concern. Erased by retention with the case."""
+
+    __tablename__ = "case_person_involved"
+    __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("prevent_case.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str | None] = mapped_column(sa.String(200))
+    relation: Mapped[str | None] = mapped_column("relationship", sa.String(200))  # to the person of concern
 
     @property
     def audit_case_id(self) -> int:

@@ -11,14 +11,22 @@ import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 
-from app.cases import access, actions, schemas, subjects
+from app.cases import access, actions, attachments, features, my_work, reporter, schemas, subjects
 from app.cases import use_cases as cases
 from app.cases.use_cases import CaseFilters
 from app.extensions import db
 from app.governance import oversight
 from app.kernel import formats, idempotency, workflow
 from app.kernel.errors import InvalidData
-from app.kernel.pages import PAGE_SIZE, ReferenceDataInterface, enum_select, form_payload, submit
+from app.kernel.pages import (
+    PAGE_SIZE,
+    ReferenceDataInterface,
+    enum_select,
+    file_download,
+    form_payload,
+    submit,
+    uploaded,
+)
 from app.kernel.security import CaseAccess, can, case_workers
 from app.models import CaseStatus, ConcernType, Indicator, IndicatorKind
 
@@ -42,9 +50,11 @@ class ConcernView(BaseView):
             payload = form_payload("indicator_ids")
             payload.pop("form_token", None)
             payload["immediate_danger"] = "immediate_danger" in request.form
+            payload["others_involved"] = features.people_rows(payload)
+            uploads = features.uploads("attachments")
 
             def raise_concern():
-                case = cases.raise_concern(g.user, payload, naive_zone=formats.UK)
+                case = cases.raise_concern(g.user, payload, naive_zone=formats.UK, uploads=uploads)
                 return redirect(url_for("ConcernView.raised", pk=case.id))
 
             try:
@@ -72,6 +82,7 @@ class ConcernView(BaseView):
             "concern_form.html", payload=payload, errors=errors, grouped=grouped, types=types, found=found,
             search=search, contacts=current_app.config["SAFEGUARDING_CONTACTS"],
             can_pick_subject=can(g.user, "can_read", "Subject"), form_token=form_token,
+            people_rows=features.blank_people_rows(payload), upload=features.upload_limits(),
         ), (422 if errors else 200)
 
     @expose("/<int:pk>/raised")
@@ -101,6 +112,7 @@ class CaseView(BaseView):
         "add_action": "manage_actions", "update_action": "manage_actions", "add_note": "transition",
         "grant_access": "grant_access", "revoke_access": "grant_access", "add_review": "review", "review": "read_audit",
         "export": "export", "break_glass": "break_glass",
+        "add_attachment": "read", "attachment": "read", "add_information": "read_own",
     }
     default_view = "index"
 
@@ -133,8 +145,14 @@ class CaseView(BaseView):
                                         message=message, hours=current_app.config["BREAK_GLASS_HOURS"]), \
                 (403 if status_code == 200 else status_code)
         view = cases.read_case(g.user, pk, "page") if opening else cases.get_case(db.session, g.user, pk)
+        done = features.confirmation(pk)
         if view.access is not CaseAccess.FULL:
-            return self.render_template("concern_reporter_view.html", case=view.case), status_code
+            return self.render_template(
+                "concern_reporter_view.html", case=view.case, draft=draft or {}, errors=errors or {},
+                message=message, done=done, upload=features.upload_limits(),
+                attachments=attachments.visible_attachments(db.session, g.user, view.case, view.access),
+                additions=reporter.own_additions(db.session, g.user, pk),
+                may={"add": view.case.is_open and view.case.reporter_id == g.user.id}), status_code
         case = view.case
         context = dict(
             case=case, draft=draft or {}, errors=errors or {}, message=message, today=date.today(),
@@ -145,7 +163,10 @@ class CaseView(BaseView):
             owners=case_workers(db.session), note_kinds=schemas.NOTE_KINDS,
             trail=cases.audit_trail(db.session, g.user, pk) if can(g.user, "can_read_audit") else None,
             may={"export": can(g.user, "can_export"), "record_risk": can(g.user, "can_record_risk"),
-                 "manage_actions": can(g.user, "can_manage_actions"), "transition": can(g.user, "can_transition")},
+                 "manage_actions": can(g.user, "can_manage_actions"), "transition": can(g.user, "can_transition"),
+                 "attach": case.is_open and can(g.user, "can_transition")},
+            done=done, upload=features.upload_limits(),
+            attachments=attachments.visible_attachments(db.session, g.user, case, view.access),
         )
         if case.restricted:
             context.update(broken_glass=access.broken_glass(db.session, pk))
@@ -166,36 +187,77 @@ class CaseView(BaseView):
         return submit(call, form_name, functools.partial(self._render_case, pk), success,
                       url_for("CaseView.show", pk=pk), *list_fields)
 
+    def _decide(self, pk: int, form_name: str, call, anchor: str, *list_fields: str):
+        """A decision on the case page: done, the page opens again where it was made (`anchor`), saying what
+        happened (`call` returns the words); refused, the page shows the form again with what was typed."""
+        said: list[str] = []
+        response = submit(lambda payload: said.append(call(payload)), form_name,
+                          functools.partial(self._render_case, pk), "", features.back_to_case(pk, anchor),
+                          *list_fields)
+        if said:
+            features.confirm(pk, anchor, said[0])
+        return response
+
     @expose("/<int:pk>/transition", methods=["POST"])
     @has_access
     def take_event(self, pk: int):
         def call(payload):
             if payload.get("version"):
                 payload["version"] = int(payload["version"]) if payload["version"].isdigit() else -1
-            cases.transition(g.user, pk, payload)
-        return self._post(pk, "event:" + request.form.get("event", ""), call, "Recorded.")
+            return features.event_done(cases.transition(g.user, pk, payload), payload.get("event", ""))
+        return self._decide(pk, "event:" + request.form.get("event", ""), call, "decide")
 
     @expose("/<int:pk>/immediate-risk", methods=["POST"])
     @has_access
     def immediate_risk(self, pk: int):
-        return self._post(pk, "risk", lambda p: cases.record_immediate_risk(g.user, pk, p),
-                          "Immediate risk recorded; the case is marked urgent.")
+        def call(payload):
+            cases.record_immediate_risk(g.user, pk, payload)
+            return "Immediate risk recorded. The case is marked urgent."
+        return self._decide(pk, "risk", call, "decide")
 
     @expose("/<int:pk>/actions", methods=["POST"])
     @has_access
     def add_action(self, pk: int):
-        return self._post(pk, "action", lambda p: actions.add_action(g.user, pk, p), "Action added.")
+        return self._decide(pk, "action", lambda p: features.action_added(actions.add_action(g.user, pk, p)),
+                            "actions-section")
 
     @expose("/<int:pk>/actions/<int:action_id>", methods=["POST"])
     @has_access
     def update_action(self, pk: int, action_id: int):
-        return self._post(pk, f"action:{action_id}", lambda p: actions.update_action(g.user, action_id, p),
-                          "Action updated.")
+        return self._decide(pk, f"action:{action_id}",
+                            lambda p: features.action_updated(actions.update_action(g.user, action_id, p)),
+                            "actions-section")
 
     @expose("/<int:pk>/notes", methods=["POST"])
     @has_access
     def add_note(self, pk: int):
-        return self._post(pk, "note", lambda p: cases.add_note(g.user, pk, p), "Note added.")
+        return self._decide(pk, "note", lambda p: features.note_added(cases.add_note(g.user, pk, p)), "check")
+
+    @expose("/<int:pk>/attachments", methods=["POST"])
+    @has_access
+    def add_attachment(self, pk: int):
+        """A file on the concern: by its reporter (their view of it) or an officer working on the case."""
+        upload = uploaded("file")
+
+        def call(payload):
+            attachment = attachments.add_attachment(g.user, pk, upload.filename if upload else "",
+                                                    upload.read() if upload else b"")
+            return f"File attached: {attachment.file.filename}."
+        return self._decide(pk, "attach", call, "attachments")
+
+    @expose("/<int:pk>/attachments/<int:attachment_id>")
+    @has_access
+    def attachment(self, pk: int, attachment_id: int):
+        return file_download(attachments.attachment_file(db.session, g.user, pk, attachment_id))
+
+    @expose("/<int:pk>/information", methods=["POST"])
+    @has_access
+    def add_information(self, pk: int):
+        """The reporter adds information to their own concern; the officers are told."""
+        def call(payload):
+            reporter.add_information(g.user, pk, payload)
+            return "Thank you: your information was added to the concern, and the Safeguarding Officers were told."
+        return self._decide(pk, "information", call, "add-information")
 
     @expose("/<int:pk>/review")
     @has_access
@@ -226,7 +288,10 @@ class CaseView(BaseView):
     @expose("/<int:pk>/reviews", methods=["POST"])
     @has_access
     def add_review(self, pk: int):
-        return self._post(pk, "review", lambda p: oversight.record_review(g.user, pk, p), "Review recorded.")
+        def call(payload):
+            review = oversight.record_review(g.user, pk, payload)
+            return f"Review recorded. The next review is due on {formats.uk_date(review.next_review_due)}."
+        return self._decide(pk, "review", call, "reviews-section")
 
     @expose("/<int:pk>/grants", methods=["POST"])
     @has_access
@@ -244,6 +309,20 @@ class CaseView(BaseView):
     def revoke_access(self, pk: int, user_id: int):
         return self._post(pk, f"revoke:{user_id}", lambda p: access.revoke_access(g.user, pk, user_id, p),
                           "Access withdrawn.")
+
+
+class MyWorkView(BaseView):
+    """"My work": the home page of officers and the Prevent Lead (app/cases/my_work.py)."""
+
+    route_base = "/my-work"
+    class_permission_name = "Case"
+    method_permission_name = {"index": "read_all"}
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return self.render_template("my_work.html", work=my_work.my_work(db.session, g.user))
 
 
 class IndicatorView(ModelView):

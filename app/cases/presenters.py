@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from app.cases.involved import person_json
 from app.cases.use_cases import CaseRow, ChronologyItem
 from app.extensions import db
 from app.kernel import workflow
@@ -48,6 +49,7 @@ def case_json(case: Case, user, *, access: CaseAccess | None = None, flags: Case
         "dso_informed_verbally": case.dso_informed_verbally, "urgent": case.urgent, "restricted": case.restricted,
         "closure_outcome": case.closure_outcome.value if case.closure_outcome else None,
         "allowed_events": [row.event for row in workflow.allowed_events(case.status, lambda p: can(user, p))],
+        "others_involved": [person_json(person) for person in case.people_involved],
     }
     for spec in {spec.column: spec for row in workflow.TRANSITIONS for spec in row.fields if spec.column}.values():
         value = getattr(case, spec.column)

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from app.cases.models import ActionStatus, SubjectType
 from app.kernel import workflow
-from app.kernel.schemas import Body, Bool, Choice, Date, DateTime, Id, IdList, Object, Parsed, Text, Whole
+from app.kernel.schemas import (
+    Body,
+    Bool,
+    Choice,
+    Date,
+    DateTime,
+    Id,
+    IdList,
+    Object,
+    ObjectList,
+    Parsed,
+    Text,
+    Whole,
+)
 
 DESCRIPTION_MAX = 20_000
 NAME_MAX = 200
@@ -32,6 +45,22 @@ class SubjectSchema(Body):
 SUBJECT = SubjectSchema()
 
 
+PEOPLE_INVOLVED_MAX = 20
+PERSON_TEXT_MAX = 200
+INFORMATION_MAX = 20_000
+
+
+class PersonInvolvedSchema(Body):
+    """Someone else involved in a concern: only the name is needed."""
+
+    name = Text(PERSON_TEXT_MAX, required=True)
+    role = Text(PERSON_TEXT_MAX)
+    relationship = Text(PERSON_TEXT_MAX)
+
+
+PERSON_INVOLVED = PersonInvolvedSchema()
+
+
 class ConcernSchema(Body):
     """Raising a concern, about a subject named by `subject_id` or a new one described in `subject`."""
 
@@ -47,9 +76,19 @@ class ConcernSchema(Body):
     police_incident_number = Text(REF_MAX)
     action_taken = Text(DESCRIPTION_MAX)
     dso_informed_verbally = Bool()
+    others_involved = ObjectList(PERSON_INVOLVED, most=PEOPLE_INVOLVED_MAX)
 
 
 CONCERN = ConcernSchema()
+
+
+class InformationSchema(Body):
+    """What the person who raised a concern adds to it later."""
+
+    text = Text(INFORMATION_MAX, required=True)
+
+
+INFORMATION = InformationSchema()
 
 
 def _event_fields() -> dict[str, Parsed]:

@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from app.cases import attachments, involved
+from app.cases.attachments import Upload
 from app.cases.schemas import CONCERN, NOTE, RISK
 from app.cases.subjects import matches_subject, subject_from_payload
 from app.extensions import db
@@ -71,8 +73,9 @@ def load_case_for_work(session: Session, actor, case_id: int) -> Case:
 
 # --- raising a concern ------------------------------------------------------------------------------------------
 
-def raise_concern(actor, payload: Any, *, naive_zone: tzinfo = UTC) -> Case:
-    """Any employee raises a concern about an existing subject (subject_id) or a new one (subject: {...})."""
+def raise_concern(actor, payload: Any, *, naive_zone: tzinfo = UTC, uploads: Sequence[Upload] = ()) -> Case:
+    """Any employee raises a concern about an existing subject (subject_id) or a new one (subject: {...}), with the
+    others involved (others_involved: [...]) and files (`uploads`), both optional."""
     if not can(actor, "can_raise"):
         raise Forbidden()
     with unit_of_work() as session:
@@ -89,6 +92,7 @@ def raise_concern(actor, payload: Any, *, naive_zone: tzinfo = UTC) -> Case:
         indicators = _active(session, Indicator, form.get("indicator_ids", []), form, "indicator_ids")
         if concern_type_id is not None:
             _active(session, ConcernType, [concern_type_id], form, "concern_type_id")
+        others, stored = involved.parse(form), attachments.check_uploads(form.error, uploads, actor)
         form.check()
 
         case = Case(
@@ -109,6 +113,8 @@ def raise_concern(actor, payload: Any, *, naive_zone: tzinfo = UTC) -> Case:
         add_entry(session, case, actor, "concern_raised", "Concern raised", to_status=CaseStatus.reported.value)
         if case.restricted:
             _route_to_leads(session, case, actor)
+        involved.add(session, actor, case, others)
+        attachments.keep(session, actor, case, stored)
         if immediate_danger:
             add_entry(session, case, actor, "immediate_risk",
                    "Immediate danger reported at intake" + ("; police called" if police_called else ""),

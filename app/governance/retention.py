@@ -46,10 +46,12 @@ from app.models import (
     AccessLogEntry,
     AuditEvent,
     Case,
+    CaseAttachment,
     CaseEntry,
     CaseReview,
     CaseStatus,
     OutboxEmail,
+    PersonInvolved,
     StaffMember,
     Subject,
     SubjectType,
@@ -262,6 +264,7 @@ def _erase(session: Session, subject: Subject, item: DueItem) -> None:
     for review in session.scalars(sa.select(CaseReview).where(CaseReview.case_id.in_(case_ids))):
         review.note = ""
         covers.append(review)
+    covers += _erase_concern_extras(session, case_ids)
     session.execute(sa.update(CaseEntry).where(CaseEntry.case_id.in_(case_ids))
                     .values(summary="", reason=None, data=sa.null()).execution_options(synchronize_session=False))
     # The entries were blanked in bulk, past the ORM: the tombstone seals them as they are now.
@@ -276,6 +279,21 @@ def _erase(session: Session, subject: Subject, item: DueItem) -> None:
     audit.record_erasure(session, SYSTEM, subject, erased_events=seals, covers=covers, details={
         "cases": item.references, "rule": item.rule, "due_on": item.due_on, "approved_by": item.approved_by,
         "approved_at": subject.erasure_approved_at, "erased_at": subject.erased_at})
+
+
+def _erase_concern_extras(session: Session, case_ids: list[int]) -> list[Any]:
+    """The files on the cases (their content, name and checksum) and the others involved (names, roles,
+    relationships): the rows stay, as the audit trail names them, with nothing of the person left in them."""
+    erased: list[Any] = []
+    for attachment in session.scalars(sa.select(CaseAttachment).where(CaseAttachment.case_id.in_(case_ids))
+                                      .options(selectinload(CaseAttachment.file))):
+        stored = attachment.file
+        stored.data, stored.filename, stored.size, stored.sha256 = b"", ERASED_NAME, 0, ""
+        erased += [attachment, stored]
+    for person in session.scalars(sa.select(PersonInvolved).where(PersonInvolved.case_id.in_(case_ids))):
+        person.name, person.role, person.relation = ERASED_NAME, None, None
+        erased.append(person)
+    return erased
 
 
 # --- the Prevent Lead's decisions -------------------------------------------------------------------------------
@@ -416,7 +434,12 @@ def subject_record(session: Session, actor, subject: Subject) -> dict:
             "actions": [_columns(a) for a in case.actions],
             "reviews": [_columns(r) for r in session.scalars(
                 sa.select(CaseReview).where(CaseReview.case_id == case.id).order_by(CaseReview.id))],
-            "attachments": [],  # cases carry no files in this system
+            "attachments": [{"filename": a.file.filename, "content_type": a.file.content_type, "size": a.file.size,
+                             "sha256": a.file.sha256, "added_at": _plain(a.added_at), "added_by": a.added_by.username}
+                            for a in session.scalars(sa.select(CaseAttachment).where(CaseAttachment.case_id == case.id)
+                                                     .order_by(CaseAttachment.id))],
+            "others_involved": [{"name": p.name, "role": p.role, "relationship": p.relation}
+                                for p in case.people_involved],
         } for case in cases],
         "audit_events": [{k: v for k, v in _columns(ev).items() if k not in ("prev_hash", "hash", "seals")}
                          for ev in events],

@@ -201,7 +201,8 @@ def subject_access_pdf(record: dict, note: str) -> bytes:
             for text in (item["reason"], "; ".join(f"{k}: {v}" for k, v in (item["data"] or {}).items())):
                 if text:
                     pdf.multi_cell(0, 5, f"    {text}", new_x="LMARGIN", new_y="NEXT")
-        for title, rows in (("Actions", case["actions"]), ("Prevent Lead's reviews", case["reviews"])):
+        for title, rows in (("Actions", case["actions"]), ("Prevent Lead's reviews", case["reviews"]),
+                            ("Files", case.get("attachments")), ("Others involved", case.get("others_involved"))):
             if rows:
                 heading(title, 11)
                 for row in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import flash, g, redirect, request, send_file
+from flask import flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import IndexView, expose
 from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.fieldwidgets import Select2Widget
@@ -47,7 +47,8 @@ def submit(call, form_name: str, render, success: str, done_url: str, *list_fiel
                       message="Some fields need attention: nothing was saved yet.", status_code=422)
     except Conflict as exc:
         return render(draft={"form": form_name, **payload}, message=str(exc), status_code=409)
-    flash(success, "success")
+    if success:  # the case page says what happened beside the form instead (app/cases/features.py)
+        flash(success, "success")
     return redirect(done_url)
 
 
@@ -65,9 +66,11 @@ class HomeView(IndexView):
 
     @expose("/")
     def index(self):
-        """FAB's home page, with the buttons this user may use."""
+        """FAB's home page, with the buttons this user may use; officers' and the Lead's is "My work"."""
         self.update_redirect()
         user = g.user
+        if can(user, "can_read_all"):
+            return redirect(url_for("MyWorkView.index"))
         return self.render_template(self.index_template, appbuilder=self.appbuilder, may={
             "raise_concern": can(user, "can_raise"), "see_own_concerns": can(user, "can_read_own"),
             "see_cases": can(user, "can_read_all"), "see_employers": can(user, "can_read", "Employer"),

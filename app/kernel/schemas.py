@@ -307,6 +307,22 @@ class Object(Parsed):
         return openapi_body(self.schema)
 
 
+class ObjectList(Parsed):
+    """A list of objects, each with fields of its own (`schema`), at most `most` of them, taken as sent: the use case
+    reads each with `schema.read()` (app/cases/involved.py), reporting its errors as `name.<n>.field`."""
+
+    def __init__(self, schema: Body, *, most: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.schema, self.most = schema, most
+
+    def deserialize(self, value: Any, attr: str | None = None, data: Mapping[str, Any] | None = None,
+                    **kwargs: Any) -> Any:
+        return ma.missing if value is None else value
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "array", "maxItems": self.most, "items": openapi_body(self.schema)}
+
+
 # --- schemas -------------------------------------------------------------------------------------------------------
 
 class Loaded:

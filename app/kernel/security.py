@@ -75,6 +75,7 @@ OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + COMPLIANCE_READER + 
     ("can_export", "Case"),
     ("can_read", "Subject"),
     ("menu_access", "Cases"),
+    ("menu_access", "My work"),
     # Everyone's training: read it, verify what staff recorded.
     ("can_read_all", "Training"), ("can_verify", "Training"), ("menu_access", "Staff training"),
 ]

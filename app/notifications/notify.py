@@ -40,6 +40,7 @@ FOOTER = "\n\nThis email deliberately carries no personal details. Sign in to re
 KINDS = {
     "new_concern": "a new concern was raised",
     "acknowledged": "your concern was acknowledged",
+    "information_added": "the person who raised a concern added information to it",
     "action_assigned": "an action was given to them",
     "break_glass": "the Prevent Lead opened a restricted case they work on, outside the Lead's access",
     "action_overdue": "their action is overdue",
@@ -81,6 +82,16 @@ def concern_raised(session: Session, case: Case) -> None:
     for person in _case_team(session, case):
         outbox.queue(session, kind="new_concern", recipient=person, subject=subject, body=body, case_id=case.id,
                      urgent=urgent)
+
+
+def information_added(session: Session, case: Case) -> None:
+    """The reporter added to their concern: its officers hear at once, as of a new concern (urgent if the case is)."""
+    subject = f"{'URGENT: ' if case.urgent else ''}New information on Prevent concern {case.reference}"
+    body = ("The person who raised this concern has added information to it."
+            f"\n\nRead it in the chronology: {case_link(case.id)}#chronology" + FOOTER)
+    for person in _case_team(session, case):
+        outbox.queue(session, kind="information_added", recipient=person, subject=subject, body=body,
+                     case_id=case.id, urgent=case.urgent)
 
 
 def after_transition(session: Session, case: Case, event: str) -> None:
@@ -351,6 +362,7 @@ def _digests(session: Session, today: date, report: ReminderReport) -> None:
 
 RECEIVES = (
     ("can_transition", "Case", "A new concern is raised (at once; marked urgent when someone is in immediate danger)."),
+    ("can_transition", "Case", "The person who raised a concern adds information to it (at once)."),
     ("can_raise", "Case", "A Safeguarding Officer acknowledges a concern you raised."),
     ("can_manage_actions", "Case", "An action on a case is given to you, and again if it becomes overdue."),
     ("can_transition", "Case", "The Prevent Lead opens a restricted case you work on outside their own access."),

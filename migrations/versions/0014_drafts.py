@@ -1,6 +1,6 @@
 """drafts: what a user typed into the concern form or a case form and has not sent, per user and form
 
-Revision ID: 0014_drafts
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-01 19:10:00
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0014_drafts'
+revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None
