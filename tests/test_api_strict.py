@@ -158,6 +158,9 @@ WRITES = (
     Write("record a training completion", "staff", "post", _completion, "staff_member_id"),
     Write("break glass", "lead", "post", _break_glass, "expires_at"),
     Write("put a subject on legal hold", "lead", "put", _legal_hold, "erased_at"),
+    Write("add information to one's concern", "staff", "post",
+          lambda: (f"/api/v1/case/{(case_id := make_case())}/information", {"text": "He said more today"},
+                   (Case, case_id)), "status"),
 )
 
 

@@ -76,7 +76,11 @@ class ConcernSchema(Body):
     police_incident_number = Text(REF_MAX)
     action_taken = Text(DESCRIPTION_MAX)
     dso_informed_verbally = Bool()
-    others_involved = ObjectList(PERSON_INVOLVED, most=PEOPLE_INVOLVED_MAX)
+    others_involved = ObjectList(
+        PERSON_INVOLVED, most=PEOPLE_INVOLVED_MAX,
+        bad="Send a list of people, each with a name, role and relationship.",
+        too_many=f"Name at most {PEOPLE_INVOLVED_MAX} people here; add others in the description.",
+        bad_item="Send each person as an object with a name, role and relationship.")
 
 
 CONCERN = ConcernSchema()

@@ -309,11 +309,13 @@ class Object(Parsed):
 
 class ObjectList(Parsed):
     """A list of objects, each with fields of its own (`schema`), at most `most` of them, taken as sent: the use case
-    reads each with `schema.read()` (app/cases/involved.py), reporting its errors as `name.<n>.field`."""
+    reads it with `Loaded.nested_list()`, which reports each object's errors as `name.<n>.field`. `bad`, `too_many`
+    and `bad_item` say what is wrong with the list itself."""
 
-    def __init__(self, schema: Body, *, most: int, **kwargs: Any):
+    def __init__(self, schema: Body, *, most: int, bad: str, too_many: str, bad_item: str, **kwargs: Any):
         super().__init__(**kwargs)
         self.schema, self.most = schema, most
+        self.bad, self.too_many, self.bad_item = bad, too_many, bad_item
 
     def deserialize(self, value: Any, attr: str | None = None, data: Mapping[str, Any] | None = None,
                     **kwargs: Any) -> Any:
@@ -367,6 +369,32 @@ class Loaded:
         child = field.schema.read(ApiPayload(details) if self.strict else details, zone=self.zone)
         self.children[name] = child
         return child
+
+    def nested_list(self, name: str) -> list[Loaded]:
+        """The objects sent as the list `name`, each read with its field's schema as strictly as this payload; a
+        page's rows left wholly blank (its spare rows) are skipped. Errors are reported as `name.<n>.field`."""
+        field = self.schema.fields[name]
+        assert isinstance(field, ObjectList)  # a programming error
+        rows = self.raw(name)
+        if rows is None:
+            return []
+        if not isinstance(rows, list):
+            self.error(name, field.bad)
+            return []
+        if len(rows) > field.most:
+            self.error(name, field.too_many)
+            return []
+        read = []
+        for n, row in enumerate(rows):
+            if not isinstance(row, dict):
+                self.error(f"{name}.{n}", field.bad_item)
+                continue
+            if not self.strict and all(is_blank(row.get(key)) for key in field.schema.fields):
+                continue
+            child = field.schema.read(ApiPayload(row) if self.strict else row, zone=self.zone)
+            self.children[f"{name}.{n}"] = child
+            read.append(child)
+        return read
 
     def all_errors(self) -> dict[str, list[str]]:
         """Field errors, keys no field reads (when strict), and the nested objects' errors."""
