@@ -506,7 +506,8 @@ def test_a_concern_with_a_missing_field_is_shown_again_with_what_was_typed(web):
     assert response.status_code == 422
     again = response.get_data(as_text=True)
     assert "Please check the fields marked below." in text(again)
-    assert "This field is required." in text(section(again, 'for="description"', "</div>"))
+    # The page says which field and what to do (the use case's "This field is required." in the form's own words).
+    assert "Enter what you saw or heard" in text(section(again, 'for="description"', "</div>"))
     assert field_value(again, "subject.full_name") == name
     assert field_value(again, "location") == "Library"
 
@@ -520,5 +521,6 @@ def test_immediate_danger_without_the_police_answer_is_asked_again(web):
         "immediate_danger": "yes"})
     assert response.status_code == 422
     again = response.get_data(as_text=True)
-    assert "This field is required." in text(section(again, "Have the police been called (999)?", "</div>"))
+    assert "Say whether the police have been called" in text(section(again, "Have the police been called (999)?",
+                                                                     "</div>"))
     assert re.search(r'name="immediate_danger" id="immediate_danger" value="yes"\s+checked', again)

@@ -16,11 +16,32 @@ from app.cases import use_cases as cases
 from app.cases.use_cases import CaseFilters
 from app.extensions import db
 from app.governance import oversight
-from app.kernel import formats, idempotency, workflow
+from app.kernel import formats, idempotency, page_forms, workflow
 from app.kernel.errors import InvalidData
+from app.kernel.page_forms import Words
 from app.kernel.pages import PAGE_SIZE, ReferenceDataInterface, enum_select, form_payload, submit
 from app.kernel.security import CaseAccess, can, case_workers
 from app.models import CaseStatus, ConcernType, Indicator, IndicatorKind
+
+
+# The concern form's words for the use case's messages, in the order of the page (app/kernel/page_forms.py).
+CONCERN_WORDS = {
+    "police_called": Words(required="Say whether the police have been called"),
+    "police_incident_number": Words(),
+    "action_taken": Words(),
+    "subject_id": Words(),
+    "subject": Words(),
+    "subject.full_name": Words(required="Enter the full name of the person the concern is about"),
+    "subject.subject_type": Words(required="Choose who they are: a learner, a colleague or someone else"),
+    "subject.date_of_birth": Words(date="their date of birth"),
+    "subject.programme": Words(),
+    "subject.learner_ref": Words(),
+    "description": Words(required="Enter what you saw or heard"),
+    "occurred_at": Words(date="the date it happened", time="the time it happened"),
+    "location": Words(),
+    "indicator_ids": Words(),
+    "concern_type_id": Words(),
+}
 
 
 class ConcernView(BaseView):
@@ -39,18 +60,19 @@ class ConcernView(BaseView):
         # One form, one case: sent twice (a double click, a reload), it raises the concern once.
         form_token = idempotency.form_token()
         if request.method == "POST":
-            payload = form_payload("indicator_ids")
+            payload = form_payload("indicator_ids")  # as typed, to show again
             payload.pop("form_token", None)
             payload["immediate_danger"] = "immediate_danger" in request.form
+            concern, date_problems = page_forms.for_use_case(payload)
 
             def raise_concern():
-                case = cases.raise_concern(g.user, payload, naive_zone=formats.UK)
+                case = cases.raise_concern(g.user, concern, naive_zone=formats.UK)
                 return redirect(url_for("ConcernView.raised", pk=case.id))
 
             try:
                 response, repeated = idempotency.once(f"concern-form:{form_token}", raise_concern)
             except InvalidData as exc:
-                errors = exc.errors
+                errors = page_forms.specific(exc.errors, CONCERN_WORDS, date_problems)
             except idempotency.StillRunning:
                 flash("This form was already sent: your concern is in the list below.", "info")
                 return redirect(url_for("ConcernView.mine"))
