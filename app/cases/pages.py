@@ -44,6 +44,50 @@ CONCERN_WORDS = {
 }
 
 
+# The case page's forms (each a table, in the order of the form). A decision's fields are worded from their labels.
+EVENT_WORDS = {
+    "subject_informed": Words(required="Say whether the person (or their parent or carer) was told"),
+    "consent": Words(other={"An adopted case needs the consent answer (given or declined).":
+                            "Choose whether consent was given or declined: the case was adopted"}),
+}
+CASE_FORM_WORDS = {
+    "risk": {"police_called": Words(required="Say whether the police have been called"),
+             "police_incident_number": Words(), "note": Words(required="Enter what is happening")},
+    "action": {"title": Words(required="Enter what needs doing"), "owner_id": Words(required="Choose who will do it"),
+               "due_date": Words(date="the date it is due")},
+    "update_action": {"completion_note": Words(required="Enter a completion note: what was done")},
+    "note": {"kind": Words(), "source": Words(), "text": Words(required="Enter what was found")},
+    "review": {"note": Words(required="Enter what you reviewed and concluded"),
+               "next_review_due": Words(date="the next review date")},
+    "grant": {"user_id": Words(required="Choose the officer who needs to know"),
+              "reason": Words(required="Enter why they need to know")},
+    "revoke": {"reason": Words(required="Enter why you are withdrawing their access")},
+    "break_glass": {"reason": Words(required="Enter why you need to open this case")},
+}
+
+
+def event_words(event: str) -> dict[str, Words]:
+    """A decision's words, from its fields' labels ("Enter the exit reason", "The panel date must be a real date")."""
+    table: dict[str, Words] = {}
+    for row in workflow.TRANSITIONS:
+        if row.event != event:
+            continue
+        for spec in row.fields:
+            label = spec.label[:1].lower() + spec.label[1:]
+            table[spec.name] = EVENT_WORDS.get(spec.name) or {
+                "date": Words(date=f"the {label}"),
+                "bool": Words(required=f"Answer yes or no: {spec.label}"),
+                "choice": Words(required=f"Choose the {label}"),
+            }.get(spec.kind, Words(required=f"Enter the {label}"))
+    table["reason"] = Words(required="Enter the decision and your reasons")
+    return table
+
+
+def event_dates(event: str) -> tuple[str, ...]:
+    return tuple(spec.name for row in workflow.TRANSITIONS if row.event == event
+                 for spec in row.fields if spec.kind == "date")
+
+
 class ConcernView(BaseView):
     """Raising a concern, for every employee, and following one's own concerns."""
 
@@ -184,9 +228,10 @@ class CaseView(BaseView):
     def show(self, pk: int):
         return self._render_case(pk, opening=True)
 
-    def _post(self, pk: int, form_name: str, call, success: str, *list_fields: str):
+    def _post(self, pk: int, form_name: str, call, success: str, *, words=None, dates: tuple[str, ...] = ()):
+        kind = form_name.split(":", 1)[0]
         return submit(call, form_name, functools.partial(self._render_case, pk), success,
-                      url_for("CaseView.show", pk=pk), *list_fields)
+                      url_for("CaseView.show", pk=pk), words=words or CASE_FORM_WORDS.get(kind), dates=dates)
 
     @expose("/<int:pk>/transition", methods=["POST"])
     @has_access
@@ -195,7 +240,8 @@ class CaseView(BaseView):
             if payload.get("version"):
                 payload["version"] = int(payload["version"]) if payload["version"].isdigit() else -1
             cases.transition(g.user, pk, payload)
-        return self._post(pk, "event:" + request.form.get("event", ""), call, "Recorded.")
+        event = request.form.get("event", "")
+        return self._post(pk, "event:" + event, call, "Recorded.", words=event_words(event), dates=event_dates(event))
 
     @expose("/<int:pk>/immediate-risk", methods=["POST"])
     @has_access
@@ -206,13 +252,14 @@ class CaseView(BaseView):
     @expose("/<int:pk>/actions", methods=["POST"])
     @has_access
     def add_action(self, pk: int):
-        return self._post(pk, "action", lambda p: actions.add_action(g.user, pk, p), "Action added.")
+        return self._post(pk, "action", lambda p: actions.add_action(g.user, pk, p), "Action added.",
+                          dates=("due_date",))
 
     @expose("/<int:pk>/actions/<int:action_id>", methods=["POST"])
     @has_access
     def update_action(self, pk: int, action_id: int):
         return self._post(pk, f"action:{action_id}", lambda p: actions.update_action(g.user, action_id, p),
-                          "Action updated.")
+                          "Action updated.", words=CASE_FORM_WORDS["update_action"])
 
     @expose("/<int:pk>/notes", methods=["POST"])
     @has_access
@@ -248,7 +295,8 @@ class CaseView(BaseView):
     @expose("/<int:pk>/reviews", methods=["POST"])
     @has_access
     def add_review(self, pk: int):
-        return self._post(pk, "review", lambda p: oversight.record_review(g.user, pk, p), "Review recorded.")
+        return self._post(pk, "review", lambda p: oversight.record_review(g.user, pk, p), "Review recorded.",
+                          dates=("next_review_due",))
 
     @expose("/<int:pk>/grants", methods=["POST"])
     @has_access
