@@ -23,7 +23,6 @@ from app.kernel.pages import PAGE_SIZE, ReferenceDataInterface, enum_select, for
 from app.kernel.security import CaseAccess, can, case_workers
 from app.models import CaseStatus, ConcernType, Indicator, IndicatorKind
 
-
 # The concern form's words for the use case's messages, in the order of the page (app/kernel/page_forms.py).
 CONCERN_WORDS = {
     "police_called": Words(required="Say whether the police have been called"),
