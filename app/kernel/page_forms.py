@@ -70,6 +70,8 @@ def specific(errors: Mapping[str, list[str]], table: Mapping[str, Words],
                 message = _date_problem(words, problems[name]) or message
             elif message == REQUIRED:
                 message = words.required or (f"Enter {words.date}" if words.date else message)
+            elif message in words.other:
+                message = words.other[message]
             elif message == FUTURE and words.date:
                 message = f"{_sentence(words.date)} must be today or in the past"
             elif message in DATE_FORMAT_MESSAGES and words.date:
