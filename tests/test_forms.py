@@ -202,3 +202,24 @@ def test_case_page_dates_are_typed_in_uk_order_and_refusals_are_worded_for_the_f
     assert field_message(page, "action-due") == "Error: The date it is due must be a real date"
     assert re.search(r'name="due_date"[^>]*value="30/02/2030"', page)  # as typed
     assert add_action(officer, case_id, "ISO still taken", "Officer Tester", due).status_code == 302
+
+
+def test_a_role_grant_decided_without_a_reason_is_shown_again_with_its_box_marked(web, new_user, ctx):
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import RoleGrantRequest
+    from tests.test_separation_of_duties import edit_user, fresh, roles_of, token
+
+    asking, staff_name = new_user("Admin", prefix="admin"), new_user("Staff", prefix="staff")
+    edit_user(web(asking), staff_name, roles=["Staff", "Safeguarding Officer"], reason="Covering leave")
+    grant_id = db.session.scalar(sa.select(RoleGrantRequest.id).where(RoleGrantRequest.user_id == fresh(staff_name).id))
+    lead = web("lead")
+    refused = lead.post(f"/role-grants/{grant_id}/approve", data={"reason": "  ", "csrf_token": token(lead)})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    message = "Give the reason for your decision: it goes in the audit trail"
+    assert summary_links(page) == {message: f"reason-{grant_id}"}
+    assert field_message(page, f"reason-{grant_id}") == f"Error: {message}"
+    assert roles_of(staff_name) == ["Staff"]
+    lead.post(f"/role-grants/{grant_id}/decline", data={"reason": "Not needed", "csrf_token": token(lead)})
