@@ -223,3 +223,14 @@ def test_a_role_grant_decided_without_a_reason_is_shown_again_with_its_box_marke
     assert field_message(page, f"reason-{grant_id}") == f"Error: {message}"
     assert roles_of(staff_name) == ["Staff"]
     lead.post(f"/role-grants/{grant_id}/decline", data={"reason": "Not needed", "csrf_token": token(lead)})
+
+
+def test_the_board_report_period_is_typed_and_shown_in_uk_order(web):
+    governance = web("governance")
+    uk = governance.get("/reports/board?from=01/04/2019&to=31/03/2020")
+    assert uk.status_code == 200
+    page = uk.get_data(as_text=True)
+    assert "01 Apr 2019 to 31 Mar 2020" in text(section(page, "<h1>", "</h1>"))
+    assert 'name="from" value="01/04/2019"' in page and 'name="to" value="31/03/2020"' in page
+    iso = governance.get("/reports/board?from=2019-04-01&to=2020-03-31").get_data(as_text=True)
+    assert "01 Apr 2019 to 31 Mar 2020" in text(section(iso, "<h1>", "</h1>"))

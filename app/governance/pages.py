@@ -27,10 +27,13 @@ class BoardReportView(BaseView):
     @expose("/board")
     @has_access
     def board(self):
+        args, problems = page_forms.for_use_case(request.args.to_dict(), dates=("from", "to"))  # UK order, or ISO
         try:
-            start, end = reports.report_period_or_default(request.args)
+            start, end = reports.report_period_or_default(args)
         except InvalidData as exc:
-            flash(" ".join(message for messages in exc.errors.values() for message in messages), "warning")
+            worded = page_forms.specific(exc.errors, {"from": Words(date="the start of the period"),
+                                                      "to": Words(date="the end of the period")}, problems)
+            flash(" ".join(message for messages in worded.values() for message in messages), "warning")
             start, end = reports.report_period_or_default({})
         report = reports.board_report(db.session, g.user, start, end)
         if request.args.get("format") in ("csv", "pdf"):

@@ -177,7 +177,9 @@ class TrainingView(BaseView):
         try:
             report = training_imports.check_import(g.user, {**payload, "file": uploaded("file")})
         except InvalidData as exc:
-            return self._render_import(draft=payload, errors=exc.errors, status_code=422)
+            return self._render_import(draft=payload, status_code=422, errors=page_forms.specific(exc.errors, {
+                "kind": Words(required="Choose what the file holds"), "encoding": Words(),
+                "file": Words(required="Choose a CSV file")}))
         return self._render_import(report=report, draft=payload)
 
     @expose("/import/<int:upload_id>", methods=["POST"])
