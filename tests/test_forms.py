@@ -234,3 +234,17 @@ def test_the_board_report_period_is_typed_and_shown_in_uk_order(web):
     assert 'name="from" value="01/04/2019"' in page and 'name="to" value="31/03/2020"' in page
     iso = governance.get("/reports/board?from=2019-04-01&to=2020-03-31").get_data(as_text=True)
     assert "01 Apr 2019 to 31 Mar 2020" in text(section(iso, "<h1>", "</h1>"))
+
+
+def test_sign_in_help_without_a_reason_is_shown_again_with_its_box_marked(web, ctx):
+    from tests.conftest import user
+
+    admin = web("admin")
+    officer_id = user("officer").id
+    page = admin.get("/two-step/users/").get_data(as_text=True)
+    refused = admin.post(f"/two-step/users/{officer_id}/reset", data={"reason": " ", "csrf_token": csrf_token(page)})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    message = "Give the reason for the reset: it goes in the audit trail"
+    assert summary_links(page) == {message: f"reason-{officer_id}"}
+    assert field_message(page, f"reason-{officer_id}") == f"Error: {message}"
