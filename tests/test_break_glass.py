@@ -101,7 +101,7 @@ def test_the_page_asks_why_and_opens_the_case(web, ctx):
     token = csrf_token(lead.get(f"/cases/{sealed.case}").get_data(as_text=True))
     blank = lead.post(f"/cases/{sealed.case}/break-glass", data={"reason": "   ", "csrf_token": token})
     assert blank.status_code == 422
-    assert "This field is required." in blank.get_data(as_text=True)
+    assert "Enter why you need to open this case" in blank.get_data(as_text=True)
     assert sealed.marker not in blank.get_data(as_text=True)
 
     without_token = lead.post(f"/cases/{sealed.case}/break-glass", data={"reason": REASON})

@@ -93,6 +93,15 @@ def open_case_from_list(page: Page, reference: str) -> None:
     pytest.fail(f"{reference} is not in the case list")
 
 
+def fill_date(page: Page, field_id: str, day: str, month: str, year: str, time: str | None = None) -> None:
+    """Fills GOV.UK date boxes (the day box carries the field's id), and the time box when there is one."""
+    page.locator(f"#{field_id}").fill(day)
+    page.locator(f"#{field_id}-month").fill(month)
+    page.locator(f"#{field_id}-year").fill(year)
+    if time is not None:
+        page.locator(f"#{field_id}-time").fill(time)
+
+
 def take_decision(page: Page, event: str, reason: str, **choices: str) -> None:
     """Opens a decision form on the case page, fills it in and sends it."""
     form = page.locator(f"#event-{event}")
@@ -127,9 +136,11 @@ def test_staff_raise_an_urgent_concern_and_an_officer_acknowledges_and_closes_it
 
     staff.get_by_label("Full name").fill(subject)
     staff.get_by_label("They are").select_option("learner")
-    staff.get_by_label("Date of birth").fill("2007-09-14")
+    fill_date(staff, "subject-date_of_birth", "14", "9", "2007")  # day, month and year boxes
     staff.locator("#description").fill(description)
-    staff.get_by_label("When did it happen?").fill((datetime.now(UK) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    happened = datetime.now(UK) - timedelta(hours=1)
+    fill_date(staff, "occurred_at", str(happened.day), str(happened.month), str(happened.year),
+              happened.strftime("%H:%M"))
     staff.get_by_label("Withdrawn", exact=True).check()
     staff.get_by_label("Change in social circles", exact=True).check()
     staff.get_by_label("Attach files").set_input_files(files=[{"name": "photo.png", "mimeType": "image/png",

@@ -335,7 +335,7 @@ def test_a_communication_is_logged_in_seconds_with_the_next_contact_a_year_on(we
     employer_id = make_employer(director)
     client = web(director)
     page = client.get(f"/employers/{employer_id}").get_data(as_text=True)
-    assert f'name="occurred_on" value="{TODAY.isoformat()}"' in page  # today, already filled in
+    assert f'name="occurred_on" value="{TODAY:%d/%m/%Y}"' in page  # today, already filled in (UK style)
     logged = client.post(f"/employers/{employer_id}/communications", data={
         "csrf_token": csrf_token(page), "occurred_on": TODAY.isoformat(), "method": "meeting",
         "shared": ["policy", "briefing"], "summary": "Met the HR manager on site."})

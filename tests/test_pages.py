@@ -262,7 +262,7 @@ def test_a_decision_without_a_reason_is_refused_and_keeps_what_was_typed(web):
     assert "Some fields need attention: nothing was saved yet." in text(page)
     assert re.search(r'<details class="event-form"\s+open\s+id="event-refer_to_police"', page)
     form = event_form(page, "refer_to_police")
-    assert "This field is required." in text(section(form, 'for="refer_to_police-reason"', "</div>"))
+    assert "Enter the decision and your reasons" in text(section(form, 'for="refer_to_police-reason"', "</div>"))
     assert field_value(form, "police_reference") == "TYPED-REF-31"
     assert field_value(form, "referral_date") == date.today().isoformat()
     assert re.search(r'name="subject_informed" value="no"\s+checked', form)
@@ -378,7 +378,8 @@ def test_completing_an_action_needs_a_completion_note(web):
                                       "completion_note": ""})
     assert refused.status_code == 422
     refused_page = refused.get_data(as_text=True)
-    assert "This field is required." in text(section(refused_page, f'for="action-{action_id}-note"', "</div>"))
+    assert "Enter a completion note: what was done" in text(section(refused_page, f'for="action-{action_id}-note"',
+                                                                    "</div>"))
     assert "Overdue" in text(section(case_page(officer, case_id), 'id="actions"', "</ul>"))
 
     done = officer.post(url, data={"csrf_token": csrf_token(page), "version": version, "status": "done",
@@ -506,7 +507,8 @@ def test_a_concern_with_a_missing_field_is_shown_again_with_what_was_typed(web):
     assert response.status_code == 422
     again = response.get_data(as_text=True)
     assert "Please check the fields marked below." in text(again)
-    assert "This field is required." in text(section(again, 'for="description"', "</div>"))
+    # The page says which field and what to do (the use case's "This field is required." in the form's own words).
+    assert "Enter what you saw or heard" in text(section(again, 'for="description"', "</div>"))
     assert field_value(again, "subject.full_name") == name
     assert field_value(again, "location") == "Library"
 
@@ -520,5 +522,6 @@ def test_immediate_danger_without_the_police_answer_is_asked_again(web):
         "immediate_danger": "yes"})
     assert response.status_code == 422
     again = response.get_data(as_text=True)
-    assert "This field is required." in text(section(again, "Have the police been called (999)?", "</div>"))
+    assert "Say whether the police have been called" in text(section(again, "Have the police been called (999)?",
+                                                                     "</div>"))
     assert re.search(r'name="immediate_danger" id="immediate_danger" value="yes"\s+checked', again)

@@ -292,7 +292,9 @@ def test_the_lead_keeps_the_staff_list_and_a_sign_in_links_to_its_entry(web, ctx
     refused = lead.post(f"/training/staff/{entry.id}", data={
         "csrf_token": csrf_token(page), "full_name": "Jo Joiner", "team": "Typed team", "left_on": "not a date"})
     body = refused.get_data(as_text=True)
-    assert refused.status_code == 422 and 'value="Typed team"' in body and "YYYY-MM-DD" in body
+    # The box reads dd/mm/yyyy, and the message says so (the API's still names YYYY-MM-DD).
+    assert refused.status_code == 422 and 'value="Typed team"' in body and \
+        "Enter the date they left as day, month and year, for example 27/3/2026" in body
     saved = lead.post(f"/training/staff/{entry.id}", data={
         "csrf_token": csrf_token(page), "full_name": "Jo Joiner", "email": f"joiner-{tag}@example.org",
         "team": "Typed team", "left_on": "2026-01-31"})

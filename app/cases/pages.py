@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -16,8 +17,9 @@ from app.cases import use_cases as cases
 from app.cases.use_cases import CaseFilters
 from app.extensions import db
 from app.governance import oversight
-from app.kernel import formats, idempotency, workflow
+from app.kernel import formats, idempotency, page_forms, workflow
 from app.kernel.errors import InvalidData
+from app.kernel.page_forms import Words
 from app.kernel.pages import (
     PAGE_SIZE,
     ReferenceDataInterface,
@@ -29,6 +31,69 @@ from app.kernel.pages import (
 )
 from app.kernel.security import CaseAccess, can, case_workers
 from app.models import CaseStatus, ConcernType, Indicator, IndicatorKind
+
+# The concern form's words for the use case's messages, in the order of the page (app/kernel/page_forms.py).
+CONCERN_WORDS = {
+    "police_called": Words(required="Say whether the police have been called"),
+    "police_incident_number": Words(),
+    "action_taken": Words(),
+    "subject_id": Words(),
+    "subject": Words(),
+    "subject.full_name": Words(required="Enter the full name of the person the concern is about"),
+    "subject.subject_type": Words(required="Choose who they are: a learner, a colleague or someone else"),
+    "subject.date_of_birth": Words(date="their date of birth"),
+    "subject.programme": Words(),
+    "subject.learner_ref": Words(),
+    "description": Words(required="Enter what you saw or heard"),
+    "occurred_at": Words(date="the date it happened", time="the time it happened"),
+    "location": Words(),
+    "indicator_ids": Words(),
+    "concern_type_id": Words(),
+}
+
+
+# The case page's forms (each a table, in the order of the form). A decision's fields are worded from their labels.
+EVENT_WORDS = {
+    "subject_informed": Words(required="Say whether the person (or their parent or carer) was told"),
+    "consent": Words(other={"An adopted case needs the consent answer (given or declined).":
+                            "Choose whether consent was given or declined: the case was adopted"}),
+}
+CASE_FORM_WORDS = {
+    "risk": {"police_called": Words(required="Say whether the police have been called"),
+             "police_incident_number": Words(), "note": Words(required="Enter what is happening")},
+    "action": {"title": Words(required="Enter what needs doing"), "owner_id": Words(required="Choose who will do it"),
+               "due_date": Words(date="the date it is due")},
+    "update_action": {"completion_note": Words(required="Enter a completion note: what was done")},
+    "note": {"kind": Words(), "source": Words(), "text": Words(required="Enter what was found")},
+    "review": {"note": Words(required="Enter what you reviewed and concluded"),
+               "next_review_due": Words(date="the next review date")},
+    "grant": {"user_id": Words(required="Choose the officer who needs to know"),
+              "reason": Words(required="Enter why they need to know")},
+    "revoke": {"reason": Words(required="Enter why you are withdrawing their access")},
+    "break_glass": {"reason": Words(required="Enter why you need to open this case")},
+}
+
+
+def event_words(event: str) -> dict[str, Words]:
+    """A decision's words, from its fields' labels ("Enter the exit reason", "The panel date must be a real date")."""
+    table: dict[str, Words] = {}
+    for row in workflow.TRANSITIONS:
+        if row.event != event:
+            continue
+        for spec in row.fields:
+            label = spec.label[:1].lower() + spec.label[1:]
+            table[spec.name] = EVENT_WORDS.get(spec.name) or {
+                "date": Words(date=f"the {label}"),
+                "bool": Words(required=f"Answer yes or no: {spec.label}"),
+                "choice": Words(required=f"Choose the {label}"),
+            }.get(spec.kind, Words(required=f"Enter the {label}"))
+    table["reason"] = Words(required="Enter the decision and your reasons")
+    return table
+
+
+def event_dates(event: str) -> tuple[str, ...]:
+    return tuple(spec.name for row in workflow.TRANSITIONS if row.event == event
+                 for spec in row.fields if spec.kind == "date")
 
 
 class ConcernView(BaseView):
@@ -47,20 +112,21 @@ class ConcernView(BaseView):
         # One form, one case: sent twice (a double click, a reload), it raises the concern once.
         form_token = idempotency.form_token()
         if request.method == "POST":
-            payload = form_payload("indicator_ids")
+            payload = form_payload("indicator_ids")  # as typed, to show again
             payload.pop("form_token", None)
             payload["immediate_danger"] = "immediate_danger" in request.form
             payload["others_involved"] = features.people_rows(payload)
             uploads = features.uploads("attachments")
+            concern, date_problems = page_forms.for_use_case(payload)
 
             def raise_concern():
-                case = cases.raise_concern(g.user, payload, naive_zone=formats.UK, uploads=uploads)
+                case = cases.raise_concern(g.user, concern, naive_zone=formats.UK, uploads=uploads)
                 return redirect(url_for("ConcernView.raised", pk=case.id))
 
             try:
                 response, repeated = idempotency.once(f"concern-form:{form_token}", raise_concern)
             except InvalidData as exc:
-                errors = exc.errors
+                errors = page_forms.specific(exc.errors, CONCERN_WORDS, date_problems)
             except idempotency.StillRunning:
                 flash("This form was already sent: your concern is in the list below.", "info")
                 return redirect(url_for("ConcernView.mine"))
@@ -183,17 +249,20 @@ class CaseView(BaseView):
     def show(self, pk: int):
         return self._render_case(pk, opening=True)
 
-    def _post(self, pk: int, form_name: str, call, success: str, *list_fields: str):
+    def _post(self, pk: int, form_name: str, call, success: str, *, words=None, dates: tuple[str, ...] = ()):
+        kind = form_name.split(":", 1)[0]
         return submit(call, form_name, functools.partial(self._render_case, pk), success,
-                      url_for("CaseView.show", pk=pk), *list_fields)
+                      url_for("CaseView.show", pk=pk), words=words or CASE_FORM_WORDS.get(kind), dates=dates)
 
-    def _decide(self, pk: int, form_name: str, call, anchor: str, *list_fields: str):
+    def _decide(self, pk: int, form_name: str, call, anchor: str, *list_fields: str,
+                words: Mapping[str, Words] | None = None, dates: tuple[str, ...] = ()):
         """A decision on the case page: done, the page opens again where it was made (`anchor`), saying what
-        happened (`call` returns the words); refused, the page shows the form again with what was typed."""
+        happened (`call` returns the words); refused, the page shows the form again with what was typed, its
+        errors in the form's own words (CASE_FORM_WORDS by the form's kind, unless `words`)."""
         said: list[str] = []
         response = submit(lambda payload: said.append(call(payload)), form_name,
                           functools.partial(self._render_case, pk), "", features.back_to_case(pk, anchor),
-                          *list_fields)
+                          *list_fields, words=words or CASE_FORM_WORDS.get(form_name.split(":", 1)[0]), dates=dates)
         if said:
             features.confirm(pk, anchor, said[0])
         return response
@@ -205,7 +274,8 @@ class CaseView(BaseView):
             if payload.get("version"):
                 payload["version"] = int(payload["version"]) if payload["version"].isdigit() else -1
             return features.event_done(cases.transition(g.user, pk, payload), payload.get("event", ""))
-        return self._decide(pk, "event:" + request.form.get("event", ""), call, "decide")
+        event = request.form.get("event", "")
+        return self._decide(pk, "event:" + event, call, "decide", words=event_words(event), dates=event_dates(event))
 
     @expose("/<int:pk>/immediate-risk", methods=["POST"])
     @has_access
@@ -219,14 +289,14 @@ class CaseView(BaseView):
     @has_access
     def add_action(self, pk: int):
         return self._decide(pk, "action", lambda p: features.action_added(actions.add_action(g.user, pk, p)),
-                            "actions-section")
+                            "actions-section", dates=("due_date",))
 
     @expose("/<int:pk>/actions/<int:action_id>", methods=["POST"])
     @has_access
     def update_action(self, pk: int, action_id: int):
         return self._decide(pk, f"action:{action_id}",
                             lambda p: features.action_updated(actions.update_action(g.user, action_id, p)),
-                            "actions-section")
+                            "actions-section", words=CASE_FORM_WORDS["update_action"])
 
     @expose("/<int:pk>/notes", methods=["POST"])
     @has_access
@@ -291,7 +361,7 @@ class CaseView(BaseView):
         def call(payload):
             review = oversight.record_review(g.user, pk, payload)
             return f"Review recorded. The next review is due on {formats.uk_date(review.next_review_due)}."
-        return self._decide(pk, "review", call, "reviews-section")
+        return self._decide(pk, "review", call, "reviews-section", dates=("next_review_due",))
 
     @expose("/<int:pk>/grants", methods=["POST"])
     @has_access

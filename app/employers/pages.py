@@ -12,13 +12,27 @@ from flask_appbuilder import BaseView, expose, has_access
 from app.employers import awareness, schemas
 from app.employers import use_cases as employers
 from app.extensions import db
-from app.kernel import files
+from app.kernel import files, page_forms
 from app.kernel.errors import Conflict, InvalidData
+from app.kernel.page_forms import Words
 from app.kernel.pages import PAGE_SIZE, file_download, form_payload, submit
 from app.kernel.security import can
 
 EMPLOYER_FIELDS = ("name", "address", "sector", "contact_name", "contact_email", "contact_phone", "director_id",
                    "active", "version")
+# Each form's words for the use cases' messages, in the order of the form (app/kernel/page_forms.py).
+EMPLOYER_WORDS = {name: Words() for name in EMPLOYER_FIELDS} | {"name": Words(required="Enter the employer's name")}
+COMMUNICATION_WORDS = {
+    "occurred_on": Words(date="the date of the communication"),
+    "method": Words(required="Choose how it was shared"),
+    "shared": Words(),
+    "summary": Words(),
+    "acknowledged_on": Words(date="the date it was acknowledged"),
+    "acknowledged_by": Words(required="Enter who acknowledged it"),
+    "next_contact_due": Words(date="the next contact date"),
+}
+ATTACHMENT_WORDS = {"kind": Words(required="Choose what the file is"), "file": Words(required="Choose a file")}
+COMMUNICATION_DATES = ("occurred_on", "acknowledged_on", "next_contact_due")
 
 
 class EmployerView(BaseView):
@@ -64,7 +78,7 @@ class EmployerView(BaseView):
         try:
             employer = employers.create_employer(g.user, payload)
         except InvalidData as exc:
-            return self._render_form(None, payload, exc.errors)
+            return self._render_form(None, payload, page_forms.specific(exc.errors, EMPLOYER_WORDS))
         flash("Employer added.", "success")
         return redirect(url_for("EmployerView.show", pk=employer.id))
 
@@ -78,7 +92,7 @@ class EmployerView(BaseView):
         try:
             employers.update_employer(g.user, pk, payload)
         except InvalidData as exc:
-            return self._render_form(employer, payload, exc.errors)
+            return self._render_form(employer, payload, page_forms.specific(exc.errors, EMPLOYER_WORDS))
         except Conflict as exc:
             return self._render_form(employer, payload, {}, str(exc), 409)
         flash("Employer updated.", "success")
@@ -98,9 +112,10 @@ class EmployerView(BaseView):
             may={"edit": can(g.user, "can_edit", "Employer")},
         ), status_code
 
-    def _post(self, pk: int, form_name: str, call, success: str, *list_fields: str):
+    def _post(self, pk: int, form_name: str, call, success: str, *list_fields: str, words=None):
         return submit(call, form_name, functools.partial(self._render_employer, pk), success,
-                      url_for("EmployerView.show", pk=pk), *list_fields)
+                      url_for("EmployerView.show", pk=pk), *list_fields, words=words or COMMUNICATION_WORDS,
+                      dates=COMMUNICATION_DATES)
 
     @expose("/<int:pk>")
     @has_access
@@ -128,7 +143,7 @@ class EmployerView(BaseView):
         def call(payload):
             employers.add_attachment(g.user, pk, communication_id, payload, upload.filename if upload else "",
                                      upload.read() if upload else b"")
-        return self._post(pk, f"attach:{communication_id}", call, "File attached.")
+        return self._post(pk, f"attach:{communication_id}", call, "File attached.", words=ATTACHMENT_WORDS)
 
     @expose("/<int:pk>/attachments/<int:attachment_id>")
     @has_access

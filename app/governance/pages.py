@@ -9,8 +9,9 @@ from flask_appbuilder import BaseView, expose, has_access
 
 from app.extensions import db
 from app.governance import oversight, reports, retention
-from app.kernel import charts
+from app.kernel import charts, page_forms
 from app.kernel.errors import InvalidData
+from app.kernel.page_forms import Words
 from app.kernel.pages import submit
 from app.kernel.security import case_workers
 
@@ -26,10 +27,13 @@ class BoardReportView(BaseView):
     @expose("/board")
     @has_access
     def board(self):
+        args, problems = page_forms.for_use_case(request.args.to_dict(), dates=("from", "to"))  # UK order, or ISO
         try:
-            start, end = reports.report_period_or_default(request.args)
+            start, end = reports.report_period_or_default(args)
         except InvalidData as exc:
-            flash(" ".join(message for messages in exc.errors.values() for message in messages), "warning")
+            worded = page_forms.specific(exc.errors, {"from": Words(date="the start of the period"),
+                                                      "to": Words(date="the end of the period")}, problems)
+            flash(" ".join(message for messages in worded.values() for message in messages), "warning")
             start, end = reports.report_period_or_default({})
         report = reports.board_report(db.session, g.user, start, end)
         if request.args.get("format") in ("csv", "pdf"):
@@ -64,6 +68,17 @@ class OversightView(BaseView):
                                     people=case_workers(db.session), args=request.args)
 
 
+# The retention page's forms: their words for the use cases' messages, in the order of each form.
+RETENTION_WORDS = {
+    "approve": {"subject_ids": Words(), "reason": Words(required="Enter why these records may be erased")},
+    "hold": {"reference": Words(required="Enter the case reference"), "hold": Words(),
+             "reason": Words(required="Enter the reason for the change to the legal hold")},
+    "staff": {"reference": Words(required="Enter the case reference"),
+              "staff": Words(required="Enter their email or employee reference")},
+    "export": {"reference": Words(required="Enter the case reference"), "format": Words()},
+}
+
+
 class RetentionView(BaseView):
     """The Prevent Lead's retention page: approve erasures, legal hold, and the subject access export."""
 
@@ -75,10 +90,11 @@ class RetentionView(BaseView):
 
     def _page(self, draft: dict | None = None, errors: dict | None = None, message: str | None = None,
               status_code: int = 200):
-        if message:
+        if message and not errors:
             flash(message, "warning")
         return self.render_template("retention.html", found=retention.overview(db.session, g.user),
-                                    rules=retention.RULES, draft=draft or {}, errors=errors or {}), status_code
+                                    rules=retention.RULES, draft=draft or {}, errors=errors or {},
+                                    message=message), status_code
 
     @expose("/")
     @has_access
@@ -90,7 +106,7 @@ class RetentionView(BaseView):
     def approve(self):
         return submit(lambda p: retention.approve(g.user, p), "approve", self._page,
                       "Approved: the next retention run erases these records if they are still due.",
-                      url_for("RetentionView.index"), "subject_ids")
+                      url_for("RetentionView.index"), "subject_ids", words=RETENTION_WORDS["approve"])
 
     @expose("/hold", methods=["POST"])
     @has_access
@@ -98,7 +114,8 @@ class RetentionView(BaseView):
         def call(payload):
             subject_id = retention.subject_of_case(db.session, g.user, payload.get("reference", ""))
             retention.set_legal_hold(g.user, subject_id, payload)
-        return submit(call, "hold", self._page, "Legal hold updated.", url_for("RetentionView.index"))
+        return submit(call, "hold", self._page, "Legal hold updated.", url_for("RetentionView.index"),
+                      words=RETENTION_WORDS["hold"])
 
     @expose("/staff-record", methods=["POST"])
     @has_access
@@ -106,7 +123,8 @@ class RetentionView(BaseView):
         def call(payload):
             subject_id = retention.subject_of_case(db.session, g.user, payload.get("reference", ""))
             retention.link_staff_record(g.user, subject_id, payload)
-        return submit(call, "staff", self._page, "Staff record linked.", url_for("RetentionView.index"))
+        return submit(call, "staff", self._page, "Staff record linked.", url_for("RetentionView.index"),
+                      words=RETENTION_WORDS["staff"])
 
     @expose("/access-export")
     @has_access
@@ -115,7 +133,8 @@ class RetentionView(BaseView):
             subject_id = retention.subject_of_case(db.session, g.user, request.args.get("reference", ""))
             made = retention.subject_access_export(g.user, subject_id, dict(request.args))
         except InvalidData as exc:
-            return self._page(draft={"form": "export", **request.args}, errors=exc.errors,
+            return self._page(draft={"form": "export", **request.args},
+                              errors=page_forms.specific(exc.errors, RETENTION_WORDS["export"]),
                               message="Some fields need attention.", status_code=422)
         return send_file(io.BytesIO(made.content), mimetype=made.mimetype, as_attachment=True,
                          download_name=made.filename)

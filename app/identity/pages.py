@@ -6,6 +6,7 @@ from flask_appbuilder import BaseView, expose, has_access
 
 from app.extensions import db
 from app.identity import accounts
+from app.kernel import page_forms
 from app.kernel.errors import Conflict, InvalidData
 
 
@@ -21,8 +22,12 @@ class RoleGrantView(BaseView):
     @expose("/")
     @has_access
     def index(self):
+        return self._render()
+
+    def _render(self, draft: dict | None = None, errors: dict | None = None, status_code: int = 200):
         return self.render_template("role_grants.html", pending=accounts.pending_grants(db.session, g.user),
-                                    changes=accounts.recent_changes(db.session, g.user), may_decide=accounts.may_decide)
+                                    changes=accounts.recent_changes(db.session, g.user), may_decide=accounts.may_decide,
+                                    draft=draft or {}, errors=errors or {}), status_code
 
     @expose("/<int:pk>/approve", methods=["POST"])
     @has_access
@@ -34,12 +39,15 @@ class RoleGrantView(BaseView):
     def decline(self, pk: int):
         return self._decide(accounts.decline_grant, pk, "Declined: the role is not given.")
 
-    @staticmethod
-    def _decide(decide, pk: int, done: str):
+    def _decide(self, decide, pk: int, done: str):
+        reason = request.form.get("reason")
         try:
-            decide(g.user, pk, {"reason": request.form.get("reason")})
-        except InvalidData:
-            flash("Give the reason for your decision: it goes in the audit trail.", "warning")
+            decide(g.user, pk, {"reason": reason})
+        except InvalidData as exc:
+            # The request's form again, its reason box marked: GOV.UK's error summary, the message by the box.
+            errors = page_forms.specific(exc.errors, {"reason": page_forms.Words(
+                required="Give the reason for your decision: it goes in the audit trail")})
+            return self._render({"form": f"grant:{pk}", "reason": reason or ""}, errors, 422)
         except (Conflict, accounts.AccountChangeRefused) as exc:
             flash(str(exc), "warning")
         else:

@@ -22,6 +22,7 @@ from jwt.exceptions import PyJWTError
 
 from app.extensions import appbuilder, db
 from app.identity import sessions, two_step
+from app.kernel import page_forms
 from app.kernel.errors import Conflict, DomainError, InvalidData
 from app.kernel.errors_web import is_api_request
 
@@ -160,24 +161,32 @@ class TwoStepView(BaseView):
     @expose("/users/")
     @has_access
     def users(self):
-        return self.render_template("two_step_users.html", rows=two_step.users_sign_in(db.session, g.user))
+        return self._users()
+
+    def _users(self, draft: dict | None = None, errors: dict | None = None, status_code: int = 200):
+        return self.render_template("two_step_users.html", rows=two_step.users_sign_in(db.session, g.user),
+                                    draft=draft or {}, errors=errors or {}), status_code
 
     @expose("/users/<int:pk>/reset", methods=["POST"])
     @has_access
     def reset(self, pk: int):
-        return self._sign_in_help(two_step.reset_second_factor, pk, "the reset",
+        return self._sign_in_help(two_step.reset_second_factor, pk, "reset", "the reset",
                                   "Two-step sign-in is reset for {}: they set it up again when they next sign in.")
 
     @expose("/users/<int:pk>/unlock", methods=["POST"])
     @has_access
     def unlock(self, pk: int):
-        return self._sign_in_help(two_step.lift_lock, pk, "lifting the lock", "{} can sign in again.")
+        return self._sign_in_help(two_step.lift_lock, pk, "unlock", "lifting the lock", "{} can sign in again.")
 
-    def _sign_in_help(self, help_with, pk: int, what: str, done: str):
+    def _sign_in_help(self, help_with, pk: int, form: str, what: str, done: str):
+        reason = request.form.get("reason")
         try:
-            person = help_with(g.user, pk, {"reason": request.form.get("reason")})
-        except InvalidData:
-            flash(f"Give the reason for {what}: it goes in the audit trail.", "warning")
+            person = help_with(g.user, pk, {"reason": reason})
+        except InvalidData as exc:
+            # The page again, the reason box marked (GOV.UK's error summary, the message by the box).
+            errors = page_forms.specific(exc.errors, {"reason": page_forms.Words(
+                required=f"Give the reason for {what}: it goes in the audit trail")})
+            return self._users({"form": f"{form}:{pk}", "reason": reason or ""}, errors, 422)
         except Conflict as exc:
             flash(str(exc), "warning")
         else:

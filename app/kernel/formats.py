@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from app.kernel import page_forms
+
 UK = ZoneInfo("Europe/London")
 DAY, DAY_FULL_MONTH = "%d %b %Y", "%d %B %Y"  # 01 Dec 2026, 01 December 2026
 MINUTE, SECOND = "%d %b %Y %H:%M", "%d %b %Y %H:%M:%S"
@@ -34,7 +36,9 @@ def uk_datetime(value: datetime | None, seconds: bool = False) -> str:
 
 
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(words=words, uk_date=uk_date, uk_datetime=uk_datetime)
+    app.jinja_env.filters.update(words=words, uk_date=uk_date, uk_datetime=uk_datetime,
+                                 date_parts=page_forms.date_parts, time_part=page_forms.time_part,
+                                 uk_date_input=page_forms.uk_date_input)
 
 
 def iso(value: date | datetime | None) -> str | None:

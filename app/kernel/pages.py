@@ -3,6 +3,7 @@ showing it again on a refusal, downloads, and reference-data lists that retire r
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import Any
 
 from flask import flash, g, redirect, request, send_file, url_for
@@ -14,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
+from app.kernel import page_forms
 from app.kernel.errors import Conflict, InvalidData
 from app.kernel.security import can
 from app.models import StoredFile
@@ -36,17 +38,20 @@ def form_payload(*list_fields: str) -> dict[str, Any]:
     return payload
 
 
-def submit(call, form_name: str, render, success: str, done_url: str, *list_fields: str):
-    """Runs one service with the posted form. On a refusal, `render(draft=, errors=, message=, status_code=)` shows
-    the page again with what was typed (`draft["form"]` says which of its forms); else on to `done_url`."""
-    payload = form_payload(*list_fields)
+def submit(call, form_name: str, render, success: str, done_url: str, *list_fields: str,
+           words: Mapping[str, page_forms.Words] | None = None, dates: tuple[str, ...] = ()):
+    """Runs one service with the posted form (its dates joined or read in UK order: `dates` names the single date
+    boxes). On a refusal, `render(draft=, errors=, message=, status_code=)` shows the page again with what was typed
+    (`draft["form"]` says which of its forms) and the errors in the form's own `words`; else on to `done_url`."""
+    typed = form_payload(*list_fields)
+    payload, problems = page_forms.for_use_case(typed, dates)
     try:
         call(payload)
     except InvalidData as exc:
-        return render(draft={"form": form_name, **payload}, errors=exc.errors,
+        return render(draft={"form": form_name, **typed}, errors=page_forms.specific(exc.errors, words or {}, problems),
                       message="Some fields need attention: nothing was saved yet.", status_code=422)
     except Conflict as exc:
-        return render(draft={"form": form_name, **payload}, message=str(exc), status_code=409)
+        return render(draft={"form": form_name, **typed}, message=str(exc), status_code=409)
     if success:  # the case page says what happened beside the form instead (app/cases/features.py)
         flash(success, "success")
     return redirect(done_url)

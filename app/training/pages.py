@@ -10,7 +10,9 @@ from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 
 from app.extensions import db
+from app.kernel import page_forms
 from app.kernel.errors import Conflict, InvalidData
+from app.kernel.page_forms import Words
 from app.kernel.pages import PAGE_SIZE, ReferenceDataInterface, back_to, file_download, form_payload, submit, uploaded
 from app.kernel.security import can
 from app.models import TrainingCourse, User
@@ -33,6 +35,16 @@ def people_who_sign_in() -> list[User]:
     """Everyone active who signs in, for choosing a manager."""
     return db.session.scalars(sa.select(User).where(User.active.is_(True))
                               .order_by(User.first_name, User.last_name)).all()
+
+
+# Each form's words for the use cases' messages, in the order of the form (app/kernel/page_forms.py).
+RECORD_WORDS = {"course_id": Words(required="Choose the course you completed"),
+                "completed_on": Words(date="the date you completed it", other={
+                    page_forms.FUTURE: "The date you completed it cannot be in the future"}),
+                "certificate_ref": Words(),
+                "certificate": Words()}
+STAFF_WORDS = {"full_name": Words(required="Enter their full name"), "team": Words(), "email": Words(),
+               "employee_ref": Words(), "manager_id": Words(), "left_on": Words(date="the date they left")}
 
 
 class TrainingView(BaseView):
@@ -72,7 +84,8 @@ class TrainingView(BaseView):
     @has_access
     def record(self):
         return submit(lambda p: training.record_completion(g.user, {**p, "certificate": uploaded("certificate")}),
-                      "record", self._render_mine, "Recorded. An officer will verify it.", url_for("TrainingView.mine"))
+                      "record", self._render_mine, "Recorded. An officer will verify it.", url_for("TrainingView.mine"),
+                      words=RECORD_WORDS, dates=("completed_on",))
 
     @expose("/records/<int:pk>/certificate")
     @has_access
@@ -105,7 +118,7 @@ class TrainingView(BaseView):
     @has_access
     def add_staff(self):
         return submit(lambda p: training.add_staff(g.user, p), "add", self._render_staff,
-                      "Added to the staff list.", url_for("TrainingView.staff"))
+                      "Added to the staff list.", url_for("TrainingView.staff"), words=STAFF_WORDS, dates=("left_on",))
 
     @expose("/staff/sync", methods=["POST"])
     @has_access
@@ -132,7 +145,7 @@ class TrainingView(BaseView):
     def update_staff(self, pk: int):
         return submit(lambda p: training.update_staff(g.user, pk, {**p, "active": "active" in request.form}),
                       "edit", functools.partial(self._render_staff_member, pk), "Saved.",
-                      url_for("TrainingView.staff_member", pk=pk))
+                      url_for("TrainingView.staff_member", pk=pk), words=STAFF_WORDS, dates=("left_on",))
 
     @expose("/records/<int:pk>/verify", methods=["POST"])
     @has_access
@@ -164,7 +177,9 @@ class TrainingView(BaseView):
         try:
             report = training_imports.check_import(g.user, {**payload, "file": uploaded("file")})
         except InvalidData as exc:
-            return self._render_import(draft=payload, errors=exc.errors, status_code=422)
+            return self._render_import(draft=payload, status_code=422, errors=page_forms.specific(exc.errors, {
+                "kind": Words(required="Choose what the file holds"), "encoding": Words(),
+                "file": Words(required="Choose a CSV file")}))
         return self._render_import(report=report, draft=payload)
 
     @expose("/import/<int:upload_id>", methods=["POST"])
