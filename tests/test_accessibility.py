@@ -40,6 +40,8 @@ TITLE_SUFFIX = " – Prevent Casework"
 NOT_PAGES = re.compile(r"/(logout|export|download|delete|action|attachments|certificate|lang|access-export|swagger|"
                        r"api)(/|$|\?)|\.(csv|pdf|json)$|^/back$")
 MAX_PAGES_PER_ROLE = 60
+# Pages no link leads to: the sign-out page (a GET shows its button) and the page for an address that is not one.
+NOT_LINKED = {"staff": ["/logout/", "/no-such-page"]}
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +92,28 @@ def records(app):
     return case_id
 
 
+@pytest.fixture(scope="module")
+def signed_in(app, chromium, live_server):
+    """signed_in(role): one signed-in page per role for the module (signing in takes seconds)."""
+    pages: dict[str, Page] = {}
+
+    def get(role: str) -> Page:
+        if role not in pages:
+            pages[role] = _page_at(chromium, live_server, app, role)
+        return pages[role]
+
+    yield get
+    for page in pages.values():
+        page.context.close()
+
+
+@pytest.fixture(scope="module")
+def checked_contents() -> set[int]:
+    """The content (what is inside <main>) of every page axe-core has checked: a page another role has open with the
+    same content is not checked again (its menu is checked on each role's own pages)."""
+    return set()
+
+
 def _shape(path: str) -> str:
     """Pages of one shape are one template: /cases/1 and /cases/2; Flask-AppBuilder's generic lists and forms of
     reference data (/indicatorview/list/, /concerntypeview/list/) are one template too."""
@@ -124,16 +148,24 @@ def _same_site_paths(page: Page, selector: str) -> list[str]:
     return paths
 
 
-def _check_page(page: Page, axe_script: str) -> list[str]:
-    """What is wrong with the page now open: axe-core's critical and serious findings and the house structure."""
-    problems = []
+def _axe(page: Page, axe_script: str) -> list[str]:
     page.add_script_tag(path=axe_script)
-    result = page.evaluate("""async tags => {
+    return page.evaluate("""async tags => {
         const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
         return r.violations.filter(v => v.impact === 'critical' || v.impact === 'serious').map(v =>
             `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}x, e.g. ${v.nodes[0].target.join(' ')})`);
     }""", AXE_TAGS)
-    problems += result
+
+
+def _check_page(page: Page, axe_script: str, checked: set[int] | None = None) -> list[str]:
+    """What is wrong with the page now open: axe-core's critical and serious findings and the house structure."""
+    problems = []
+    content = hash(page.evaluate("""() => { const m = document.querySelector('main');
+        return m ? m.innerHTML.replace(/<input[^>]*name="csrf_token"[^>]*>/g, '') : document.body.innerHTML; }"""))
+    if checked is None or content not in checked:
+        problems += _axe(page, axe_script)
+        if checked is not None:
+            checked.add(content)
     structure = page.evaluate("""() => ({
         lang: document.documentElement.getAttribute('lang'),
         title: document.title,
@@ -166,17 +198,17 @@ def _check_reflow(page: Page) -> list[str]:
             wide = page.evaluate("""() => Array.from(document.querySelectorAll('body *'))
                 .filter(e => e.getBoundingClientRect().right > 321 && getComputedStyle(e).position !== 'fixed')
                 .slice(-3).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
-                                     (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''))""")
+                    (typeof e.className === 'string' && e.className ? '.' + e.className.split(' ').join('.') : ''))""")
             return [f"{width} px wide at 320 px ({', '.join(wide)})"]
         return []
     finally:
         page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def _walk(page: Page, axe_script: str) -> dict[str, list[str]]:
+def _walk(page: Page, axe_script: str, checked: set[int], extra: list[str]) -> dict[str, list[str]]:
     """Every page of the menu and one of each shape linked from them, and so on: {path: problems}."""
     page.goto("/")
-    to_visit = ["/"] + [p for p in _menu_links(page) if p and p != "#" and not NOT_PAGES.search(p)]
+    to_visit = ["/"] + [p for p in _menu_links(page) if p and p != "#" and not NOT_PAGES.search(p)] + extra
     seen_shapes: set[str] = set()
     found: dict[str, list[str]] = {}
     titles: dict[str, str] = {}
@@ -187,10 +219,10 @@ def _walk(page: Page, axe_script: str) -> dict[str, list[str]]:
         seen_shapes.add(_shape(path.split("?")[0]))
         response = page.goto(path)
         assert response is not None
-        if response.status >= 400:
+        if response.status >= 400 and path not in extra:
             found[path] = [f"HTTP {response.status}"]
             continue
-        found[path] = _check_page(page, axe_script) + _check_reflow(page)
+        found[path] = _check_page(page, axe_script, checked) + _check_reflow(page)
         title = page.title()
         if title in titles:
             found[path].append(f"the same title as {titles[title]}: {title!r}")
@@ -204,12 +236,8 @@ def _report(found: dict[str, list[str]]) -> str:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_page_the_role_reaches_is_accessible_and_reflows(role, app, chromium, live_server, axe_script, records):
-    page = _page_at(chromium, live_server, app, role)
-    try:
-        found = _walk(page, axe_script)
-    finally:
-        page.context.close()
+def test_every_page_the_role_reaches_is_accessible_and_reflows(role, signed_in, axe_script, records, checked_contents):
+    found = _walk(signed_in(role), axe_script, checked_contents, NOT_LINKED.get(role, []))
     assert len(found) >= 3, found
     assert not any(found.values()), f"{role}: {sum(map(bool, found.values()))} of {len(found)} pages:\n{_report(found)}"
 
@@ -230,3 +258,35 @@ def test_the_sign_in_pages_are_accessible(app, chromium, live_server, axe_script
     finally:
         page.context.close()
     assert not any(found.values()), _report(found)
+
+
+def _tab_through_menu(page: Page) -> set[str]:
+    """Presses Tab from the top of the page until focus reaches the page's content, opening each group of the menu
+    with Enter on the way: the links and buttons reached, as their href (or the button's text)."""
+    reached: set[str] = set()
+    for _ in range(120):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("""() => { const e = document.activeElement;
+            return {tag: e.tagName, href: e.getAttribute('href'), text: e.textContent.trim(),
+                    group: e.matches('header nav .dropdown-toggle') && e.getAttribute('aria-expanded') !== 'true',
+                    inHeader: !!e.closest('header')}; }""")
+        if not focused["inHeader"] and focused["href"] != "#main-content":
+            break
+        reached.add(focused["href"] or focused["text"])
+        if focused["group"]:
+            page.keyboard.press("Enter")
+    return reached
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_menu_item_is_reached_by_tab(role, signed_in):
+    page = signed_in(role)
+    page.goto("/")
+    items = set(page.eval_on_selector_all("header nav a[href]", "els => els.map(e => e.getAttribute('href'))"))
+    reached = _tab_through_menu(page)
+    lead_menu_rows = page.eval_on_selector_all("header nav .navbar-nav > li",
+                                               "els => new Set(els.map(e => e.offsetTop)).size")
+    assert "#main-content" in reached  # the skip link first
+    assert items - reached == set(), f"not reached by Tab: {sorted(items - reached)}"
+    assert "Sign out" in reached
+    assert lead_menu_rows == 1, f"the menu takes {lead_menu_rows} rows at 1280 px"
