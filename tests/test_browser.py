@@ -185,6 +185,7 @@ def test_the_lead_walks_the_dashboard_a_case_review_and_the_board_report(sign_in
     lead.get_by_role("link", name="Oversight").click()
     expect(lead.get_by_role("heading", name="Oversight")).to_be_visible()
     expect(lead.locator("#awaiting-police")).to_contain_text("Awaiting a police outcome")
+    screenshot(lead, "oversight.png")
     lead.goto(f"/cases/{case_id}")  # the panels show the oldest few: other tests' cases may come first
     expect(lead.get_by_role("heading", name=re.compile(reference))).to_be_visible()
     lead.get_by_role("link", name="Review side by side").click()
@@ -198,3 +199,4 @@ def test_the_lead_walks_the_dashboard_a_case_review_and_the_board_report(sign_in
     expect(lead.get_by_role("heading", name=re.compile("Programme Board report"))).to_be_visible()
     expect(lead.locator("#home-office")).to_contain_text("Islamist")
     expect(lead.locator("img.chart")).to_be_visible()
+    screenshot(lead, "board-report.png")
