@@ -81,9 +81,11 @@ def records(app):
     from tests.conftest import make_case, user
 
     with app.app_context():
-        case_id = make_case("staff", state="referred_to_police")
+        # Urgent, with an overdue action: the labels people most need to read ("Urgent", "Overdue").
+        case_id = make_case("staff", state="referred_to_police", immediate_danger=True, police_called=True,
+                            police_incident_number="INC-1")
         actions.add_action(user("officer"), case_id, {"title": "Speak to the tutor", "owner_id": user("officer").id,
-                                                      "due_date": (date.today() + timedelta(days=3)).isoformat()})
+                                                      "due_date": (date.today() - timedelta(days=3)).isoformat()})
         employers.create_employer(user("director"), {
             "name": "Accessible Employer Ltd", "sector": "Construction", "address": "1 Test Street, Bristol",
             "contact_name": "Pat Contact", "contact_email": "prevent-a11y@employer.example",
@@ -247,9 +249,11 @@ def test_the_sign_in_pages_are_accessible(app, chromium, live_server, axe_script
     page = _page_at(chromium, live_server, app, None)
     try:
         found = {}
-        for path in ("/", "/login/"):
+        # The employer's acknowledgement page is opened from an email, without an account (here with a spent link).
+        for path in ("/", "/login/", "/employer-acknowledgement/no-such-link"):
             page.goto(path)
             found[path] = _check_page(page, axe_script) + _check_reflow(page)
+        page.goto("/login/")
         page.get_by_label("Username").fill("officer")
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
@@ -267,12 +271,15 @@ def _tab_through_menu(page: Page) -> set[str]:
     for _ in range(120):
         page.keyboard.press("Tab")
         focused = page.evaluate("""() => { const e = document.activeElement;
+            const style = getComputedStyle(e);
             return {tag: e.tagName, href: e.getAttribute('href'), text: e.textContent.trim(),
+                    ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
                     group: e.matches('header nav .dropdown-toggle') && e.getAttribute('aria-expanded') !== 'true',
                     inHeader: !!e.closest('header')}; }""")
         if not focused["inHeader"] and focused["href"] != "#main-content":
             break
         reached.add(focused["href"] or focused["text"])
+        assert focused["ring"], f"no visible focus on {focused['href'] or focused['text']}"
         if focused["group"]:
             page.keyboard.press("Enter")
     return reached

@@ -33,3 +33,12 @@ if (window.jQuery) {
     $(".my_select2").each(function () { if ($(this).data("select2")) { $(this).select2("destroy"); } });
   });
 }
+
+// A group of the menu closes when focus leaves it (by Tab or a click elsewhere), so that it never covers the page.
+if (window.jQuery) {
+  document.addEventListener("focusin", function (event) {
+    window.jQuery("header .dropdown.open").each(function () {
+      if (!this.contains(event.target)) { window.jQuery(this).find(".dropdown-toggle").dropdown("toggle"); }
+    });
+  });
+}
