@@ -47,8 +47,16 @@ run: setup
 # database of its own. PYTEST_ARGS comes last and can override: PYTEST_ARGS="-m 'not slow'" leaves out the slow
 # kinds, "-n 0" runs in one process.
 TEST_WORKERS ?= 2
-test: $(BIN)/.installed
+test: $(BIN)/.installed node_modules/.installed
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# axe-core for the accessibility tests (tests/test_accessibility.py), from the npm registry at the versions
+# package-lock.json pins; nothing is fetched while the tests run. Without npm this fails, and says so: the
+# accessibility checks never skip quietly.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed to install axe-core for the accessibility tests (apt-get install npm)" >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 # ruff and mypy as pyproject.toml sets them; bandit over the app, failing on any finding of medium or high severity.
 lint: $(BIN)/.installed

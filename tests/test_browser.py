@@ -200,9 +200,11 @@ def test_the_lead_walks_the_dashboard_a_case_review_and_the_board_report(sign_in
         case_id = make_case("staff", state="referred_to_police")
         reference = cases.get_case(db.session, user("lead"), case_id).case.reference
     lead = sign_in("lead")
+    lead.get_by_role("button", name="Reports").click()  # the Lead's reports are a group in the menu
     lead.get_by_role("link", name="Oversight").click()
     expect(lead.get_by_role("heading", name="Oversight")).to_be_visible()
     expect(lead.locator("#awaiting-police")).to_contain_text("Awaiting a police outcome")
+    screenshot(lead, "oversight.png")
     lead.goto(f"/cases/{case_id}")  # the panels show the oldest few: other tests' cases may come first
     expect(lead.get_by_role("heading", name=re.compile(reference))).to_be_visible()
     lead.get_by_role("link", name="Review side by side").click()
@@ -211,7 +213,9 @@ def test_the_lead_walks_the_dashboard_a_case_review_and_the_board_report(sign_in
     lead.get_by_role("button", name="Filter").click()
     expect(lead.locator("#audit-trail")).not_to_contain_text("raise_concern")
     expect(lead.locator("#chronology")).to_contain_text("Nothing matches.")
+    lead.get_by_role("button", name="Reports").click()
     lead.get_by_role("link", name="Board report").click()
     expect(lead.get_by_role("heading", name=re.compile("Programme Board report"))).to_be_visible()
     expect(lead.locator("#home-office")).to_contain_text("Islamist")
     expect(lead.locator("img.chart")).to_be_visible()
+    screenshot(lead, "board-report.png")

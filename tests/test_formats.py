@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from app.kernel.formats import uk_date, uk_datetime, words
+from app.kernel.formats import human, uk_date, uk_datetime, words
 
 
 def test_a_stored_name_reads_as_words():
@@ -25,3 +25,13 @@ def test_a_moment_is_shown_in_uk_time_to_the_minute_or_the_second():
     assert uk_datetime(moment, seconds=True) == "01 Jul 2026 00:30:15"
     assert uk_datetime(datetime(2026, 12, 1, 9, 5, tzinfo=UTC)) == "01 Dec 2026 09:05"
     assert uk_datetime(None) == ""
+
+
+def test_a_value_in_a_generic_list_reads_as_people_say_it():
+    from app.cases.models import IndicatorKind
+    assert human(True) == "Yes" and human(False) == "No"
+    assert human(IndicatorKind.contributory_factor) == "Contributory factor"
+    assert human(None) == ""
+    assert human(date(2026, 3, 7)) == "07 Mar 2026"
+    assert human(["Staff", "Admin"]) == "Staff, Admin"
+    assert human("officer_2") == "officer_2"  # a name someone typed stays as they typed it

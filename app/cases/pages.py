@@ -402,6 +402,9 @@ class IndicatorView(ModelView):
     list_columns = ["kind", "label", "position", "active"]
     add_columns = edit_columns = ["kind", "label", "position", "active"]
     add_form_extra_fields = edit_form_extra_fields = {"kind": enum_select(IndicatorKind, "Kind")}
+    # In words, in the list, the record and the search's choices: "Contributory factor", never contributory_factor.
+    search_form_extra_fields = {"kind": enum_select(IndicatorKind, "Kind")}
+    formatters_columns = {"kind": lambda value: formats.human(IndicatorKind(value))}
     base_order = ("kind", "asc")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
     # No row or bulk actions: FAB's generic action routes would only answer an unknown action name with a crash (500).

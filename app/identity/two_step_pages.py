@@ -210,7 +210,7 @@ def reset_command(username: str, reason: str) -> None:
 
 
 def register_views(builder) -> None:
-    builder.add_view(TwoStepView, "Two-step sign-in", icon="fa-key")
+    builder.add_view(TwoStepView, "Two-step sign-in", category="Account", icon="fa-key")
     builder.add_link("Sign-in help", href="/two-step/users/", category="Security", icon="fa-key")
 
 

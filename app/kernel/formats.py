@@ -1,9 +1,10 @@
 """How values are shown to people, written once: stored names as words, dates and times as in the UK. Pages use them
-as Jinja filters (`|words`, `|uk_date`, `|uk_datetime`, registered here by `register_filters`); exported files
+as Jinja filters (`|words`, `|uk_date`, `|uk_datetime`, `|human`, registered here by `register_filters`); exported files
 call them directly."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import Enum
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -35,8 +36,27 @@ def uk_datetime(value: datetime | None, seconds: bool = False) -> str:
     return "" if value is None else value.astimezone(UK).strftime(SECOND if seconds else MINUTE)
 
 
+def human(value) -> str:
+    """A value in a generic list or record page, as people say it: Yes/No, not True/False; "Contributory factor",
+    not contributory_factor; dates the UK way; a list as words; nothing for none."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, datetime):
+        return uk_datetime(value)
+    if isinstance(value, date):
+        return uk_date(value)
+    if isinstance(value, list | tuple | set):
+        return ", ".join(human(item) for item in value)
+    if isinstance(value, Enum):
+        spoken = words(value.value)
+        return spoken[:1].upper() + spoken[1:]
+    return str(value)
+
+
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(words=words, uk_date=uk_date, uk_datetime=uk_datetime,
+    app.jinja_env.filters.update(words=words, uk_date=uk_date, uk_datetime=uk_datetime, human=human,
                                  date_parts=page_forms.date_parts, time_part=page_forms.time_part,
                                  uk_date_input=page_forms.uk_date_input)
 

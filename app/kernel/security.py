@@ -44,7 +44,7 @@ SELF_SERVICE: list[Permission] = [
     ("can_get", "MenuApi"),
     ("can_read", "Notifications"),
     ("can_edit", "Notifications"),
-    ("menu_access", "My email"),
+    ("menu_access", "My email"), ("menu_access", "Account"),  # "Account": the menu under the user's name
     # Their own two-step sign-in (app/identity/two_step_pages.py): set it up, sign in with it, renew the recovery codes.
     ("can_use", "TwoStepSignIn"), ("menu_access", "Two-step sign-in"),
 ]
@@ -55,7 +55,7 @@ EMPLOYEE: list[Permission] = SELF_SERVICE + [
     ("can_read", "Reference"),
     ("menu_access", "Raise a concern"),
     # Their own Prevent training: read it and record a completion.
-    ("can_read", "Training"), ("can_record", "Training"), ("menu_access", "My training"),
+    ("can_read", "Training"), ("can_record", "Training"), ("menu_access", "Training"), ("menu_access", "My training"),
 ]
 # Figures without names: the Programme Board report (Governance sees small counts suppressed).
 BOARD_REPORT_READER: list[Permission] = [("can_read", "BoardReport"), ("menu_access", "Board report")]
@@ -66,7 +66,9 @@ STAFF_PERMISSIONS: list[Permission] = EMPLOYEE + [
     ("menu_access", "My concerns"),
 ]
 # Staff training compliance as figures: who is overdue, by name, comes with `can_read_all Training`, not with this.
-COMPLIANCE_READER: list[Permission] = [("can_read", "Compliance"), ("menu_access", "Training"),
+# The menu's "Reports" group (Oversight, the Board report, coverage, compliance, retention) comes with it: everyone
+# who reads any report reads this one.
+COMPLIANCE_READER: list[Permission] = [("can_read", "Compliance"), ("menu_access", "Reports"),
                                        ("menu_access", "Training compliance")]
 OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + COMPLIANCE_READER + [
     ("can_read_all", "Case"),

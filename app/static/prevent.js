@@ -28,3 +28,38 @@
     field.focus({preventScroll: true});
   });
 }());
+
+// At narrow widths prevent.css lays each table row out as a stack of cells: name each cell by its column heading.
+(function () {
+  var tables = document.querySelectorAll("main table");
+  Array.prototype.forEach.call(tables, function (table) {
+    var heads = table.querySelectorAll("thead th");
+    if (!heads.length) { return; }
+    var names = Array.prototype.map.call(heads, function (th) { return th.textContent.replace(/\s+/g, " ").trim(); });
+    Array.prototype.forEach.call(table.querySelectorAll("tbody > tr"), function (row) {
+      var column = 0;
+      Array.prototype.forEach.call(row.children, function (cell) {
+        if (!cell.hasAttribute("data-label")) { cell.setAttribute("data-label", names[column] || ""); }
+        column += cell.colSpan || 1;
+      });
+    });
+  });
+}());
+
+// Flask-AppBuilder's forms draw multiple choices with select2, whose widget has an unlabelled search box and a list
+// that is not one; the browser's own select, labelled by the form, is kept instead.
+if (window.jQuery) {
+  window.jQuery(function ($) {
+    if (!$.fn.select2) { return; }
+    $(".my_select2").each(function () { if ($(this).data("select2")) { $(this).select2("destroy"); } });
+  });
+}
+
+// A group of the menu closes when focus leaves it (by Tab or a click elsewhere), so that it never covers the page.
+if (window.jQuery) {
+  document.addEventListener("focusin", function (event) {
+    window.jQuery("header .dropdown.open").each(function () {
+      if (!this.contains(event.target)) { window.jQuery(this).find(".dropdown-toggle").dropdown("toggle"); }
+    });
+  });
+}
