@@ -372,6 +372,11 @@ def _end_reads_of_other_sessions(sender, **extra) -> None:
     test that relies on the other not seeing them: that cannot be shown on one connection, so it is refused."""
     if not _MODES or _MODES[-1] is not _rolled_back:
         return  # a test marked `commits` (inside a module's rolled-back data): its sessions are its own
+    if threading.get_ident() != _TEST_THREADS[-1]:
+        # A live server's thread would share the test's one connection with the test: no connection is safe so.
+        _FOREIGN_THREADS.append(threading.current_thread().name)
+        raise RuntimeError("A request served on another thread (a live server) during a rolled-back test: mark the "
+                           "test `commits` to give it a database of its own.")
     for session in list(_sessions().values()):
         if not session.in_transaction():
             continue
@@ -413,6 +418,8 @@ def _bound_to(app, bind, heads: Path, url: str | None = None) -> Iterator[None]:
 
 
 _ROLLED_BACK: list[tuple[sa.Connection, Path]] = []  # the open rolled-back transactions, innermost last
+_TEST_THREADS: list[int] = []  # the thread each of them belongs to
+_FOREIGN_THREADS: list[str] = []  # threads that pushed an app context into a rolled-back test
 _MODES: list[Any] = []  # _rolled_back or _own_database, innermost last
 
 
@@ -436,14 +443,16 @@ def _rolled_back(app) -> Iterator[None]:
     if not _ROLLED_BACK:
         appcontext_pushed.connect(_end_reads_of_other_sessions, app)
     _ROLLED_BACK.append((connection, heads))
+    _TEST_THREADS.append(threading.get_ident())
     _MODES.append(_rolled_back)
-    commits_before = len(_REAL_COMMITS)
+    commits_before, foreign_before = len(_REAL_COMMITS), len(_FOREIGN_THREADS)
     try:
         with _bound_to(app, connection, heads):
             yield
     finally:
         _MODES.pop()
         _ROLLED_BACK.pop()
+        _TEST_THREADS.pop()
         if not _ROLLED_BACK:
             appcontext_pushed.disconnect(_end_reads_of_other_sessions, app)
             factory.kw.pop("join_transaction_mode", None)
@@ -451,6 +460,11 @@ def _rolled_back(app) -> Iterator[None]:
         if not _ROLLED_BACK:
             connection.close()
         shutil.rmtree(heads, ignore_errors=True)
+    foreign = _FOREIGN_THREADS[foreign_before:]
+    del _FOREIGN_THREADS[foreign_before:]
+    if foreign:
+        pytest.fail(f"Requests served on other threads ({foreign[0]}) during a test that is not marked `commits`: a "
+                    "live server needs a database of its own.", pytrace=False)
     made = _REAL_COMMITS[commits_before:]
     del _REAL_COMMITS[commits_before:]
     if made:

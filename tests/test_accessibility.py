@@ -27,7 +27,8 @@ if not os.path.exists(CHROMIUM):
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_accessibility")]
+# The live server's threads are connections of their own: a database of the test's own (commits).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_accessibility"), pytest.mark.commits]
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]

@@ -13,7 +13,8 @@ from playwright.sync_api import Page, expect
 from tests.factories import PASSWORD
 from tests.test_browser import REFERENCE_RE, UK, chromium, live_server  # noqa: F401 (its fixtures; skips without Chromium)
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_browser")]
+# The live server's threads are connections of their own: a database of the test's own (commits).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_browser"), pytest.mark.commits]
 
 MOST_KEY_PRESSES = 40
 NAVIGATION_KEYS = {"Tab", "Shift+Tab", "ArrowDown", "ArrowUp", "ArrowLeft", "ArrowRight", "Space", "Enter"}
