@@ -4,7 +4,6 @@ for every failure, and limits that hold across two gunicorn workers."""
 import itertools
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -453,7 +452,7 @@ def _serve(environment, *options):
                 pytest.fail("gunicorn did not start: " + server.stderr.read().decode()[-3000:])
             time.sleep(0.3)
     yield url
-    server.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: a graceful one waits out idle keep-alives
+    server.terminate()
     server.wait(timeout=30)
 
 
