@@ -28,7 +28,7 @@ def register(appbuilder) -> None:
     appbuilder.add_view(RetentionView, "Retention", category="Reports", icon="fa-archive")
     appbuilder.add_view(IndicatorView, "Indicators", category="Reference data", icon="fa-check-square")
     appbuilder.add_view(ConcernTypeView, "Types of concern", category="Reference data", icon="fa-tags")
-    appbuilder.add_view(OutboxView, "Email outbox", icon="fa-envelope")
+    appbuilder.add_view(OutboxView, "Email outbox", category="Reports", icon="fa-envelope")
     appbuilder.add_view(MyEmailView, "My email", category="Account", icon="fa-envelope-o")
     appbuilder.add_view(EmployerView, "Employers", icon="fa-building")
     appbuilder.add_view(CoverageView, "Employer coverage", category="Reports", icon="fa-pie-chart")

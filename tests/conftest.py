@@ -500,9 +500,21 @@ def _database(request):
     if "app" not in request.fixturenames:
         yield
         return
+    if "module_database" in request.fixturenames:
+        yield  # the module's database of its own, shared by its tests (module_database)
+        return
     app = request.getfixturevalue("app")
     isolation = _own_database if request.node.get_closest_marker("commits") else _rolled_back
     with isolation(app):
+        yield
+
+
+@pytest.fixture(scope="module")
+def module_database(app):
+    """A database of the module's own, for a module whose tests share what a live server and a browser made once
+    (signed-in pages, records behind detail pages): real commits, into a copy nobody else uses, dropped after the
+    module's last test. Its module-scoped fixtures ask for this first."""
+    with _own_database(app):
         yield
 
 

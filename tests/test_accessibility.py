@@ -27,8 +27,10 @@ if not os.path.exists(CHROMIUM):
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-# The live server's threads are connections of their own: a database of the test's own (commits).
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_accessibility"), pytest.mark.commits]
+# The live server's threads are connections of their own, and the walks share signed-in pages and records made once:
+# a database of the module's own (module_database), which every test here uses.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_accessibility"), pytest.mark.commits,
+              pytest.mark.usefixtures("module_database")]
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -54,7 +56,7 @@ def axe_script() -> str:
 
 
 @pytest.fixture(scope="module")
-def live_server(app):
+def live_server(app, module_database):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server-a11y", daemon=True)
     thread.start()
@@ -72,7 +74,7 @@ def chromium():
 
 
 @pytest.fixture(scope="module")
-def records(app):
+def records(app, module_database):
     """Something behind every kind of detail page: a case (with an action), a staff member, an employer."""
     from datetime import date, timedelta
 
@@ -96,7 +98,7 @@ def records(app):
 
 
 @pytest.fixture(scope="module")
-def signed_in(app, chromium, live_server):
+def signed_in(app, module_database, chromium, live_server):
     """signed_in(role): one signed-in page per role for the module (signing in takes seconds)."""
     pages: dict[str, Page] = {}
 
@@ -214,7 +216,7 @@ def _walk(page: Page, axe_script: str, checked: set[int], extra: list[str]) -> d
     to_visit = ["/"] + [p for p in _menu_links(page) if p and p != "#" and not NOT_PAGES.search(p)] + extra
     seen_shapes: set[str] = set()
     found: dict[str, list[str]] = {}
-    titles: dict[str, str] = {}
+    titles: dict[str, tuple[str, str]] = {}  # title: (the path asked for, the path it landed on)
     while to_visit and len(found) < MAX_PAGES_PER_ROLE:
         path = to_visit.pop(0)
         if _shape(path.split("?")[0]) in seen_shapes:
@@ -225,11 +227,12 @@ def _walk(page: Page, axe_script: str, checked: set[int], extra: list[str]) -> d
         if response.status >= 400 and path not in extra:
             found[path] = [f"HTTP {response.status}"]
             continue
+        landed = urlsplit(page.url).path  # "/" takes officers and the Lead on to "My work": one page, one title
         found[path] = _check_page(page, axe_script, checked) + _check_reflow(page)
         title = page.title()
-        if title in titles:
-            found[path].append(f"the same title as {titles[title]}: {title!r}")
-        titles[title] = path
+        if title in titles and titles[title][1] != landed:
+            found[path].append(f"the same title as {titles[title][0]}: {title!r}")
+        titles[title] = (path, landed)
         to_visit += [p for p in _same_site_paths(page, "main a[href]") if _shape(p.split("?")[0]) not in seen_shapes]
     return found
 

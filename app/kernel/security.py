@@ -129,7 +129,8 @@ ADMIN_PERMISSIONS: list[Permission] = EMPLOYEE + [
     ("menu_access", "Types of concern"),
     *[(p, "ConcernTypeView") for p in ("can_list", "can_show", "can_add", "can_edit")],
     ("can_get", "OpenApi"), ("can_show", "SwaggerView"), ("menu_access", "API documentation"),
-    ("can_read", "Outbox"), ("can_retry", "Outbox"), ("menu_access", "Email outbox"),
+    # The outbox is in the menu's "Reports" group, beside the other pages that watch how things stand.
+    ("can_read", "Outbox"), ("can_retry", "Outbox"), ("menu_access", "Email outbox"), ("menu_access", "Reports"),
     # Reset someone's second factor (a lost phone): they set it up again at their next sign-in. Audited.
     ("can_reset", "TwoStepSignIn"), ("menu_access", "Sign-in help"),
     *ROLE_GRANT_DECIDER,
