@@ -11,21 +11,19 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from tests.browsers import CHROMIUM, chromium_browser, served
 from tests.conftest import sign_in_browser
 
-CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
                 allow_module_level=True)
 
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
+from playwright.sync_api import Page  # noqa: E402
 
 # The live server's threads are connections of their own, and the walks share signed-in pages and records made once:
 # a database of the module's own (module_database), which every test here uses.
@@ -34,8 +32,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_accessibility")
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 ROLES = ["staff", "officer", "lead", "director", "governance", "admin"]
 TITLE_SUFFIX = " – Prevent Casework"
 # Links that are not pages: downloads, exports, sign-out, language switches, FAB's actions; the API description (for
@@ -57,20 +53,14 @@ def axe_script() -> str:
 
 @pytest.fixture(scope="module")
 def live_server(app, module_database):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server-a11y", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with served(app, "live-server-a11y") as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
 def chromium():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium_browser() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

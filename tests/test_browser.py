@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,23 +14,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.browsers import CHROMIUM, chromium_browser, served
 from tests.conftest import sign_in_browser
 from tests.sample_files import PNG
 
-CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
                 allow_module_level=True)
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
 # One worker runs the module whole (make test distributes by xdist_group): one Chromium and one live server. The live
 # server's threads connect to the database themselves: each test has a database of its own (`commits`).
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_browser"), pytest.mark.commits]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 SCREENSHOT_DIR = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 UK = ZoneInfo("Europe/London")
 REFERENCE_RE = re.compile(r"PC-\d{4}-\d{4,}")
@@ -40,20 +36,14 @@ REFERENCE_RE = re.compile(r"PC-\d{4}-\d{4,}")
 @pytest.fixture(scope="module")
 def live_server(app):
     """The session's app (FAB allows one per process) served on a free port for the module's tests."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with served(app) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
 def chromium():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium_browser() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture()

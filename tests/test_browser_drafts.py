@@ -6,45 +6,33 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import uuid
 
 import pytest
 
+from tests.browsers import CHROMIUM, chromium_browser, served
 from tests.conftest import PASSWORD, sign_in_browser
 
-CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
                 allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 # With tests/test_browser.py on one worker: one Chromium at a time.
 # The live server's threads are connections of their own: a database of the test's own (commits).
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_browser"), pytest.mark.commits]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 IDLE_SECONDS, WARNING_SECONDS = 6, 3  # the real ones are 30 minutes and 2 minutes
 
 
 @pytest.fixture(scope="module")
 def browser_page(app):
     """A page in Chromium of its own, against the session's app served on a free port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server-drafts", daemon=True)
-    thread.start()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=f"http://127.0.0.1:{server.server_port}",
-                                      viewport={"width": 1280, "height": 900})
+    with served(app, "live-server-drafts") as address, chromium_browser() as browser:
+        context = browser.new_context(base_url=address, viewport={"width": 1280, "height": 900})
         context.set_default_timeout(10_000)
         yield context.new_page()
-        browser.close()
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 @pytest.fixture()
