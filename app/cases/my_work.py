@@ -16,8 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from app.governance.oversight import _review_due_clause  # the Lead's periodic reviews: the oversight page's rule
+from app.governance.oversight import review_due_clause  # the Lead's periodic reviews: oversight's one rule
 from app.kernel.errors import Forbidden
+from app.kernel.formats import iso
 from app.kernel.security import can, full_access_clause
 from app.models import ActionStatus, Case, CaseAction, CaseEntry, CaseReview, CaseStatus
 from app.notifications.notify import REVIEW_NOTICE, REVIEWS
@@ -117,21 +118,21 @@ def _lead_reviews(session: Session, actor, today: date, limit: int) -> list[tupl
     latest = (sa.select(sa.func.max(CaseReview.next_review_due)).where(CaseReview.case_id == Case.id)
               .scalar_subquery())
     return [(case, due) for case, due in session.execute(
-        sa.select(Case, latest).where(full_access_clause(actor), _review_due_clause(today))
+        sa.select(Case, latest).where(full_access_clause(actor), review_due_clause(today))
         .order_by(Case.id).limit(limit))]
 
 
 def my_work_json(work: MyWork) -> dict[str, Any]:
     def case_ref(case: Case) -> dict[str, Any]:
         return {"id": case.id, "reference": case.reference, "status": case.status.value, "urgent": case.urgent,
-                "recorded_at": case.recorded_at.isoformat()}
+                "recorded_at": iso(case.recorded_at)}
 
     return {
-        "actions": [{"id": a.id, "title": a.title, "due_date": a.due_date.isoformat(),
+        "actions": [{"id": a.id, "title": a.title, "due_date": iso(a.due_date),
                      "overdue": a.is_overdue(work.today), "case": case_ref(a.case)} for a in work.actions],
         "to_acknowledge": [case_ref(c) for c in work.to_acknowledge],
         "awaiting_decision": [case_ref(c) for c in work.awaiting_decision],
         "totals": work.totals,
-        "reviews_due": [{"kind": r.kind, "label": r.label, "due_on": r.due_on.isoformat() if r.due_on else None,
+        "reviews_due": [{"kind": r.kind, "label": r.label, "due_on": iso(r.due_on),
                          "overdue": r.overdue(work.today), "case": case_ref(r.case)} for r in work.reviews_due],
     }

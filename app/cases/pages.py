@@ -249,20 +249,24 @@ class CaseView(BaseView):
     def show(self, pk: int):
         return self._render_case(pk, opening=True)
 
+    @staticmethod
+    def _words(form_name: str, words: Mapping[str, Words] | None) -> Mapping[str, Words] | None:
+        """The form's own words for its errors: `words`, else CASE_FORM_WORDS by the form's kind."""
+        return words or CASE_FORM_WORDS.get(form_name.split(":", 1)[0])
+
     def _post(self, pk: int, form_name: str, call, success: str, *, words=None, dates: tuple[str, ...] = ()):
-        kind = form_name.split(":", 1)[0]
         return submit(call, form_name, functools.partial(self._render_case, pk), success,
-                      url_for("CaseView.show", pk=pk), words=words or CASE_FORM_WORDS.get(kind), dates=dates)
+                      url_for("CaseView.show", pk=pk), words=self._words(form_name, words), dates=dates)
 
     def _decide(self, pk: int, form_name: str, call, anchor: str, *list_fields: str,
                 words: Mapping[str, Words] | None = None, dates: tuple[str, ...] = ()):
         """A decision on the case page: done, the page opens again where it was made (`anchor`), saying what
         happened (`call` returns the words); refused, the page shows the form again with what was typed, its
-        errors in the form's own words (CASE_FORM_WORDS by the form's kind, unless `words`)."""
+        errors in the form's own words (`_words`)."""
         said: list[str] = []
         response = submit(lambda payload: said.append(call(payload)), form_name,
                           functools.partial(self._render_case, pk), "", features.back_to_case(pk, anchor),
-                          *list_fields, words=words or CASE_FORM_WORDS.get(form_name.split(":", 1)[0]), dates=dates)
+                          *list_fields, words=self._words(form_name, words), dates=dates)
         if said:
             features.confirm(pk, anchor, said[0])
         return response

@@ -97,7 +97,7 @@ def reviews_of(session: Session, case_id: int) -> Sequence[CaseReview]:
                            .order_by(CaseReview.reviewed_on.desc(), CaseReview.id.desc())).all()
 
 
-def _review_due_clause(today: date) -> sa.ColumnElement[bool]:
+def review_due_clause(today: date) -> sa.ColumnElement[bool]:
     """Open cases whose last review's next date has come, or that were never reviewed and are older than the
     review interval."""
     interval = timedelta(days=current_app.config["LEAD_REVIEW_INTERVAL_DAYS"])
@@ -153,7 +153,7 @@ def dashboard(session: Session, actor, today: date | None = None, panel_size: in
             sa.select(CaseAction).join(Case).where(mine, open_case, CaseAction.status == ActionStatus.open,
                                                    CaseAction.due_date < today).order_by(CaseAction.due_date),
             selectinload(CaseAction.owner), selectinload(CaseAction.case)),
-        reviews_due=cases(_review_due_clause(today)),
+        reviews_due=cases(review_due_clause(today)),
         awaiting_police=cases(Case.status == CaseStatus.referred_to_police, order=Case.referral_date),
         stalled=cases(stalled_clause(utcnow(), current_app.config["STALLED_AFTER_DAYS"])),
         repeat_referrals=cases(open_case, repeat_referral_clause()),
