@@ -19,6 +19,7 @@ from app.cases.models import (
     Indicator,
     IndicatorKind,
     PersonInvolved,
+    StatisticsCategory,
     Subject,
     SubjectType,
     case_indicator,
@@ -55,7 +56,7 @@ __all__ = [
     "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "Draft", "EmailStatus",
     "Employer", "EmployerCommunication", "IdempotencyKey", "Indicator", "IndicatorKind", "NotificationPreference",
     "OutboxEmail", "PersonInvolved", "REFERENCE_PREFIX", "RecoveryCode", "RefreshToken", "Role", "RoleGrantRequest",
-    "RoleGrantStatus", "SecondFactor", "SharedItem", "StaffMember", "StoredFile", "Subject", "SubjectType",
-    "TrainingCourse", "TrainingRecord", "UTCDateTime", "User", "case_indicator", "enum_column", "format_reference",
-    "parse_reference", "stalled_clause", "utcnow",
+    "RoleGrantStatus", "SecondFactor", "SharedItem", "StaffMember", "StatisticsCategory", "StoredFile", "Subject",
+    "SubjectType", "TrainingCourse", "TrainingRecord", "UTCDateTime", "User", "case_indicator", "enum_column",
+    "format_reference", "parse_reference", "stalled_clause", "utcnow",
 ]

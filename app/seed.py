@@ -11,24 +11,14 @@ import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from flask import current_app
 
+from app.cases import statistics_schemes
 from app.extensions import db
 from app.kernel.security import ADMIN, DIRECTOR, GOVERNANCE, LEAD, OFFICER, STAFF
 from app.kernel.uow import unit_of_work
-from app.models import ConcernType, Indicator, IndicatorKind, TrainingCourse
+from app.models import ConcernType, Indicator, IndicatorKind, StatisticsCategory, TrainingCourse
 
-CONCERN_TYPES = [
-    "Islamist",
-    "Extreme Right-Wing",
-    "Left Wing, Anarchist or Single Issue",
-    "Mixed, Unclear or Unstable",
-    "Conflicted",
-    "School massacre",
-    "Incel",
-    "Northern Ireland-related",
-    "Fascination with extreme violence or mass casualty attacks (no other ideology)",
-    "No identified ideology",
-    "Other",
-]
+# The types of concern and the Home Office categories of each scheme they map to: app/cases/statistics_schemes.py.
+CONCERN_TYPES = [seeded.label for seeded in statistics_schemes.SEEDED_TYPES]
 
 INDICATORS = {
     IndicatorKind.contributory_factor: [
@@ -76,11 +66,7 @@ TRAINING_COURSES = ["Home Office Prevent duty eLearning", "Channel awareness", "
 def seed_reference() -> int:
     added = 0
     with unit_of_work("reference data") as session:
-        existing_types = set(session.scalars(sa.select(ConcernType.label)))
-        for position, label in enumerate(CONCERN_TYPES):
-            if label not in existing_types:
-                session.add(ConcernType(label=label, position=position))
-                added += 1
+        added += _seed_concern_types(session)
         existing = set(session.execute(sa.select(Indicator.kind, Indicator.label)).tuples())
         for kind, labels in INDICATORS.items():
             for position, label in enumerate(labels):
@@ -92,6 +78,35 @@ def seed_reference() -> int:
             if name not in existing_courses:
                 session.add(TrainingCourse(name=name))
                 added += 1
+    return added
+
+
+def _seed_concern_types(session) -> int:
+    """The categories of each scheme, the types of concern, and each type's category in each scheme where it has none
+    yet. A type is retired (no longer offered; its cases keep it) when it is first mapped to the PCMT 2025 scheme and a
+    PCMT type replaces it, so an administrator who brings one back is not overruled by the next seeding."""
+    added = 0
+    categories = {(c.scheme, c.label): c for c in session.scalars(sa.select(StatisticsCategory))}
+    for scheme, labels in ((statistics_schemes.PRE_2025, statistics_schemes.PRE_2025_CATEGORIES),
+                           (statistics_schemes.PCMT_2025, statistics_schemes.PCMT_2025_CATEGORIES)):
+        for position, label in enumerate(labels):
+            if (scheme, label) not in categories:
+                categories[scheme, label] = StatisticsCategory(scheme=scheme, label=label, position=position)
+                session.add(categories[scheme, label])
+                added += 1
+    types = {t.label: t for t in session.scalars(sa.select(ConcernType))}
+    for position, seeded in enumerate(statistics_schemes.SEEDED_TYPES):
+        concern_type = types.get(seeded.label)
+        if concern_type is None:
+            concern_type = ConcernType(label=seeded.label, position=position)
+            session.add(concern_type)
+            added += 1
+        if concern_type.pre_2025_category is None:
+            concern_type.pre_2025_category = categories[statistics_schemes.PRE_2025, seeded.pre_2025]
+        if concern_type.pcmt_2025_category is None:
+            concern_type.pcmt_2025_category = categories[statistics_schemes.PCMT_2025, seeded.pcmt_2025]
+            if seeded.retired:
+                concern_type.active = False
     return added
 
 
@@ -120,7 +135,8 @@ def seed_demo(password: str) -> None:
             raise RuntimeError(f"Could not add demo user {username}.")
     enrol_demo_second_factors(list(users.values()))
     indicator_ids = db.session.scalars(sa.select(Indicator.id).order_by(Indicator.id).limit(3)).all()
-    type_ids = db.session.scalars(sa.select(ConcernType.id).order_by(ConcernType.position)).all()
+    type_ids = db.session.scalars(sa.select(ConcernType.id).where(ConcernType.active.is_(True))
+                                 .order_by(ConcernType.position)).all()
     now = datetime.now(UTC)
 
     def concern(reporter: str, name: str, days_ago: int, **extra) -> int:

@@ -206,6 +206,6 @@ def test_the_lead_walks_the_dashboard_a_case_review_and_the_board_report(sign_in
     lead.get_by_role("button", name="Reports").click()
     lead.get_by_role("link", name="Board report").click()
     expect(lead.get_by_role("heading", name=re.compile("Programme Board report"))).to_be_visible()
-    expect(lead.locator("#home-office")).to_contain_text("Islamist")
+    expect(lead.locator("#home-office-1")).to_contain_text("Islamist")
     expect(lead.locator("img.chart")).to_be_visible()
     screenshot(lead, "board-report.png")

@@ -62,14 +62,36 @@ class ActionStatus(StrEnum):
     cancelled = "cancelled"
 
 
+class StatisticsCategory(Model):
+    """A category the Home Office counts referrals by, in one scheme ("pre-2025" or "PCMT 2025":
+    app/cases/statistics_schemes.py). Seeded; an administrator can add more."""
+
+    __tablename__ = "statistics_category"
+    __table_args__ = (sa.UniqueConstraint("scheme", "label"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme: Mapped[str] = mapped_column(sa.String(32))
+    label: Mapped[str] = mapped_column(sa.String(200))
+    position: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"{self.label} ({self.scheme})"
+
+
 class ConcernType(Model):
-    """Home Office statistics categories, seeded and extendable by an administrator."""
+    """A type of concern an officer codes a concern with, seeded and extendable by an administrator. It maps to the
+    Home Office category of each scheme, so one concern is counted both ways; a retired type (active false) stays on
+    the cases coded with it and is no longer offered."""
 
     __tablename__ = "concern_type"
     id: Mapped[int] = mapped_column(primary_key=True)
     label: Mapped[str] = mapped_column(sa.String(200), unique=True)
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    pre_2025_category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("statistics_category.id"))
+    pcmt_2025_category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("statistics_category.id"))
+
+    pre_2025_category: Mapped[StatisticsCategory | None] = relationship(foreign_keys=[pre_2025_category_id])
+    pcmt_2025_category: Mapped[StatisticsCategory | None] = relationship(foreign_keys=[pcmt_2025_category_id])
 
     def __repr__(self) -> str:
         return self.label

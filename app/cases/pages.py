@@ -11,8 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
+from flask_appbuilder.models.sqla.filters import FilterEqual
 
-from app.cases import access, actions, attachments, features, my_work, reporter, schemas, subjects
+from app.cases import access, actions, attachments, features, my_work, reporter, schemas, statistics_schemes, subjects
 from app.cases import use_cases as cases
 from app.cases.use_cases import CaseFilters
 from app.extensions import db
@@ -416,11 +417,17 @@ class IndicatorView(ModelView):
 
 
 class ConcernTypeView(ModelView):
-    """Home Office categories: an administrator can extend them; entries are retired, never deleted."""
+    """Types of concern, each with its Home Office category in each scheme (app/cases/statistics_schemes.py): an
+    administrator can extend them and correct a mapping; entries are retired, never deleted."""
 
     datamodel = ReferenceDataInterface(ConcernType)
-    list_columns = ["label", "position", "active"]
-    add_columns = edit_columns = ["label", "position", "active"]
+    list_columns = ["label", "pre_2025_category", "pcmt_2025_category", "position", "active"]
+    add_columns = edit_columns = ["label", "pre_2025_category", "pcmt_2025_category", "position", "active"]
+    label_columns = {"pre_2025_category": "Home Office category (pre-2025)",
+                     "pcmt_2025_category": "Home Office category (PCMT 2025)"}
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        attribute: [["scheme", FilterEqual, scheme]]
+        for scheme, attribute in statistics_schemes.CATEGORY_ATTRIBUTE.items()}
     base_order = ("position", "asc")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
     # No row or bulk actions: FAB's generic action routes would only answer an unknown action name with a crash (500).

@@ -40,7 +40,8 @@ class BoardReportView(BaseView):
             made = reports.report_file(report, request.args["format"])
             return send_file(io.BytesIO(made.content), mimetype=made.mimetype, as_attachment=True,
                              download_name=made.filename)
-        return self.render_template("board_report.html", report=report, chart=charts.bar_chart(report.by_type),
+        return self.render_template("board_report.html", report=report,
+                                    chart=charts.bar_chart(reports.chart_values(report)),
                                     suppressed=reports.suppresses_small_counts(g.user))
 
 

@@ -20,7 +20,7 @@ MAX_BARS = 15
 
 def drawn_bars(values: Mapping[str, Figure]) -> dict[str, Figure]:
     """The bars worth drawing, in the given order: none for a category with no concerns, and only the MAX_BARS
-    largest when there are more (a suppressed "fewer than 5" counts as small, never as none)."""
+    largest when there are more (a "withheld" figure counts as small, never as none)."""
     shown = {label: value for label, value in values.items() if value != 0}
     if len(shown) <= MAX_BARS:
         return shown
@@ -30,7 +30,7 @@ def drawn_bars(values: Mapping[str, Figure]) -> dict[str, Figure]:
 
 
 def bar_chart(values: Mapping[str, Figure]) -> str:
-    """A horizontal bar chart as a data: URI of SVG; suppressed figures ("fewer than 5") are drawn as 0 with a note."""
+    """A horizontal bar chart as a data: URI of SVG; withheld figures are drawn as 0 with a note."""
     bars = drawn_bars(values)
     labels = list(bars)
     numbers = [value if isinstance(value, int) else 0 for value in bars.values()]
@@ -39,7 +39,7 @@ def bar_chart(values: Mapping[str, Figure]) -> str:
     try:
         axes.barh(labels, numbers, color="#337ab7")
         axes.invert_yaxis()
-        axes.set_xlabel("concerns" + (" (bars of 'fewer than 5' drawn as 0)" if 0 in numbers and labels else "")
+        axes.set_xlabel("concerns" + (" (bars of withheld figures drawn as 0)" if 0 in numbers and labels else "")
                         + (f"; the {len(bars)} largest shown, {left_out} more in the table" if left_out else ""))
         axes.xaxis.get_major_locator().set_params(integer=True)
         axes.set_xlim(0, max(numbers + [1]))

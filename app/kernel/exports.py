@@ -127,7 +127,11 @@ def report_lines(report) -> list[tuple[str, str, str]]:
     """The Board report (app/governance/reports.py) as (section, item, figure) lines, the shape both files share."""
     lines = [("Period", "from", report.start.isoformat()), ("Period", "to", report.end.isoformat()),
              ("Concerns", "raised", str(report.concerns))]
-    for section, values in (("By type of concern", report.by_type), ("By who they are about", report.by_subject_type),
+    for part in report.by_type:  # each part of the period by the Home Office scheme in force then
+        section = f"By type of concern ({part.scheme} categories, {part.start.isoformat()} to {part.end.isoformat()})"
+        lines += [(section, "concerns raised", str(part.concerns))]
+        lines += [(section, label, str(value)) for label, value in part.by_category.items()]
+    for section, values in (("By who they are about", report.by_subject_type),
                             ("By programme", report.by_programme), ("What happened", report.outcomes),
                             ("Police gateway outcomes", report.police_outcomes)):
         lines += [(section, label.replace("_", " "), str(value)) for label, value in values.items()]
@@ -137,11 +141,13 @@ def report_lines(report) -> list[tuple[str, str, str]]:
               ("Now", "overdue actions", str(report.overdue_actions)),
               ("Now", "repeat referrals", str(report.repeat_referrals)), ("Now", "stalled", str(report.stalled))]
     lines += [("Other figures", label.replace("_", " "), str(value)) for label, value in report.extras.items()]
-    for label, cells in report.home_office.rows + [("Total", report.home_office.totals)]:
-        for quarter, (referred, panel, adopted) in zip(report.home_office.quarters, cells, strict=True):
-            lines += [(f"Home Office table {quarter}", f"{label}: referred", str(referred)),
-                      (f"Home Office table {quarter}", f"{label}: discussed at a Channel panel", str(panel)),
-                      (f"Home Office table {quarter}", f"{label}: adopted", str(adopted))]
+    for table in report.home_office:
+        for label, cells in table.rows + [("Total", table.totals)]:
+            for quarter, (referred, panel, adopted) in zip(table.quarters, cells, strict=True):
+                section = f"Home Office table {quarter} ({table.scheme} categories)"
+                lines += [(section, f"{label}: referred", str(referred)),
+                          (section, f"{label}: discussed at a Channel panel", str(panel)),
+                          (section, f"{label}: adopted", str(adopted))]
     return lines
 
 
@@ -162,10 +168,13 @@ def report_pdf(report, note: str) -> bytes:
             section = heading
             pdf.ln(2)
             pdf.set_font("DejaVu", "B", 11)
-            pdf.cell(0, 7, heading, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 7, heading, new_x="LMARGIN", new_y="NEXT")
             pdf.set_font("DejaVu", "", 10)
-        pdf.cell(140, 5, item)
-        pdf.cell(0, 5, figure, align="R", new_x="LMARGIN", new_y="NEXT")
+        if pdf.get_string_width(item) < 138:
+            pdf.cell(140, 5, item)
+            pdf.cell(0, 5, figure, align="R", new_x="LMARGIN", new_y="NEXT")
+        else:  # a long category's name wraps, its figure after it
+            pdf.multi_cell(0, 5, f"{item}: {figure}", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
