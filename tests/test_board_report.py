@@ -337,3 +337,21 @@ def test_the_one_rule_withholds_enough_and_no_more():
     hidden = suppression.withheld(cells, [suppression.Group("all", ("learner", "staff")),
                                           suppression.Group("s", ("all", "t"))])
     assert hidden == {"all", "learner", "a", "t"}
+
+
+def test_an_administrator_maps_a_type_to_a_category_of_each_scheme(web, ctx):
+    from tests.conftest import csrf_token
+    incel = db.session.scalar(sa.select(ConcernType).where(ConcernType.label == "Incel"))
+    conflicted = db.session.scalar(sa.select(reports.StatisticsCategory).where(
+        reports.StatisticsCategory.scheme == PCMT_2025, reports.StatisticsCategory.label == "Conflicted"))
+    admin = web("admin")
+    form = admin.get(f"/concerntypeview/edit/{incel.id}").get_data(as_text=True)
+    assert "Home Office category (pre-2025)" in form and "Home Office category (PCMT 2025)" in form
+    assert "Mixed, Unclear or Unstable (pre-2025)" in form and "Mixed, Unclear or Unstable (PCMT 2025)" not in form
+    admin.post(f"/concerntypeview/edit/{incel.id}", data={
+        "label": "Incel", "pre_2025_category": str(incel.pre_2025_category_id),
+        "pcmt_2025_category": str(conflicted.id), "position": str(incel.position), "active": "y",
+        "csrf_token": csrf_token(form)})
+    db.session.expire_all()
+    assert db.session.get(ConcernType, incel.id).pcmt_2025_category.label == "Conflicted"
+    assert web("officer").get(f"/concerntypeview/edit/{incel.id}").status_code in (302, 403)
