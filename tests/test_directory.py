@@ -1,17 +1,21 @@
 """The directory of Prevent contacts by area (issue 13, point 9): the Prevent Lead keeps it on pages (audited),
-officers and the Lead read it and look it up by local authority or postcode (page and API)."""
+officers and the Lead read it and look it up by local authority or postcode (page and API), and the case page's
+referral and panel decisions suggest the contacts for the subject's area."""
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from app.cases import use_cases as cases
 from app.directory import use_cases as directory
 from app.extensions import db
-from app.models import AuditEvent, DirectoryContact
-from tests.conftest import csrf_token, user
+from app.models import AuditEvent, Case, DirectoryContact
+from tests.conftest import csrf_token, make_case, user
 from tests.test_pages import text
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -232,3 +236,55 @@ def test_the_page_finds_the_contacts_for_a_postcode_and_says_what_is_wrong_with_
     assert wrong.status_code == 422
     assert directory.POSTCODE_MESSAGE in text(wrong.get_data(as_text=True))
     assert 'value="nowhere"' in wrong.get_data(as_text=True)
+
+
+# --- suggestions on the case page -------------------------------------------------------------------------------
+
+def case_in(local_authority: str) -> int:
+    """A case whose subject's area is known (the panel was scheduled with the local authority), back under review:
+    the panel did not adopt it and the Lead reopened it, so the referral decision is open again."""
+    case_id = make_case("staff", "channel_screening")
+    officer = user("officer")
+    cases.transition(officer, case_id, {"event": "schedule_panel", "reason": "Panel booked",
+                                        "panel_date": date.today().isoformat(), "local_authority": local_authority})
+    # `onward` is read once issue 13's onward routes are in; until then the page's form ignores it.
+    cases.transition(officer, case_id, {"event": "record_panel_decision", "reason": "Not adopted",
+                                        "decision": "not_adopted", "onward": "no_further_action"})
+    cases.transition(user("lead"), case_id, {"event": "reopen", "reason": "New information"})
+    return case_id
+
+
+def test_the_referral_step_lists_the_contacts_for_the_subjects_local_authority(web, api):
+    area = f"Manchester {uuid.uuid4().hex[:4]}"  # "Manchester", of this test's own
+    police = add(area, name="GMP Prevent team", phone="0161 856 0000")
+    channel = add(area.upper(), kind="channel_lead", name="Manchester Channel lead")
+    add(an_area(), name="Someone elsewhere")
+    case_id = case_in(area)
+    assert db.session.get(Case, case_id).status.value == "under_review"
+    page = web("officer").get(f"/cases/{case_id}").get_data(as_text=True)
+    step = re.search(r'<details class="event-form"[^>]*id="event-refer_to_police".*?</details>', page, re.DOTALL)
+    assert step, "the referral decision is on the page"
+    shown = text(step.group(0))
+    assert f"Contacts for {area}" in shown
+    assert "GMP Prevent team" in shown and "Manchester Channel lead" in shown and "Someone elsewhere" not in shown
+    assert '<a href="tel:01618560000">0161 856 0000</a>' in step.group(0)
+    local_authority, _ = directory.area_of(db.session.get(Case, case_id))
+    answer = api("officer").get("/api/v1/directory/", query_string={"local_authority": local_authority})
+    assert sorted(names(answer)) == sorted([police.name, channel.name])
+
+
+def test_with_no_area_recorded_the_panel_step_says_so_and_links_to_the_directory(web):
+    case_id = make_case("staff", "channel_screening")
+    page = web("lead").get(f"/cases/{case_id}").get_data(as_text=True)
+    step = re.search(r'<details class="event-form"[^>]*id="event-schedule_panel".*?</details>', page, re.DOTALL)
+    assert step and "No area recorded yet" in text(step.group(0))
+    assert 'href="/directory/"' in step.group(0)
+    # the other decisions suggest nobody
+    screen_out = re.search(r'<details class="event-form"[^>]*id="event-screen_out".*?</details>', page, re.DOTALL)
+    assert screen_out and "No area recorded yet" not in screen_out.group(0)
+
+
+def test_the_reporter_sees_no_suggestions(web):
+    case_id = case_in(an_area())
+    page = web("staff").get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "directory-suggestions" not in page and "/directory/" not in page
