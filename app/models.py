@@ -27,6 +27,7 @@ from app.cases.models import (
     parse_reference,
     stalled_clause,
 )
+from app.directory.models import ContactKind, DirectoryContact
 from app.drafts.models import Draft
 from app.employers.models import (
     AttachmentKind,
@@ -53,7 +54,8 @@ from app.training.models import StaffMember, TrainingCourse, TrainingRecord
 __all__ = [
     "AccessAlert", "AccessLogEntry", "AccountState", "ActionStatus", "AttachmentKind", "AuditEvent", "BreakGlass",
     "Case", "CaseAccessGrant", "CaseAction", "CaseAttachment", "CaseEntry", "CaseReview", "CaseStatus",
-    "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "Draft", "EmailStatus",
+    "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "ContactKind",
+    "DirectoryContact", "Draft", "EmailStatus",
     "Employer", "EmployerCommunication", "IdempotencyKey", "Indicator", "IndicatorKind", "NotificationPreference",
     "OutboxEmail", "PersonInvolved", "REFERENCE_PREFIX", "RecoveryCode", "RefreshToken", "Role", "RoleGrantRequest",
     "RoleGrantStatus", "SecondFactor", "SharedItem", "StaffMember", "StatisticsCategory", "StoredFile", "Subject",

@@ -184,6 +184,7 @@ def seed_demo(password: str) -> None:
             description="A colleague has been sharing extremist material in the staff group chat.")
     seed_training_demo(users)
     seed_employer_demo(users)
+    seed_directory_demo(users)
 
 
 def enrol_demo_second_factors(people: list) -> None:
@@ -266,3 +267,38 @@ def seed_employer_demo(users: dict) -> None:
     employer("Riverside Office Supplies", "Retail", "Sam Rivers", "sam.rivers@riverside.example")
     subjects.create_subject(director, {"full_name": "Alex Apprentice", "subject_type": "learner",
                                        "programme": "Level 2 Bricklaying", "employer_id": builders})
+
+
+def seed_directory_demo(users: dict) -> None:
+    """A few invented contacts (no real people; drama-range numbers) for three local authorities, Bristol's matching
+    the demo case whose Channel panel it scheduled."""
+    from app.directory import use_cases as directory
+
+    lead = users["lead"]
+    contacts = [
+        ("police_prevent", "Prevent team, south-west (demo)", "Pat Demo, Prevent engagement officer",
+         "0117 496 0101", "prevent.sw@police.example", "Bristol City Council\nSouth Gloucestershire", "BS1 BS2 BS16",
+         None, "Weekdays 8am to 6pm; out of hours call 101 and ask for Prevent."),
+        ("channel_lead", "Channel lead, Bristol (demo)", "Bristol City Council", "0117 496 0102",
+         "channel@bristol.example", "Bristol City Council", "BS1 BS2", None, None),
+        ("mash", "First Response, Bristol (demo)", "Bristol City Council", "0117 496 0103",
+         "first.response@bristol.example", "Bristol City Council", None, None,
+         "For a learner under 18: send a copy of the referral here as well."),
+        ("police_prevent", "Prevent team, Greater Manchester (demo)", "Robin Sample, Prevent officer",
+         "0161 496 0104", "prevent.gm@police.example", "Manchester\nSalford\nTrafford", "M1 M2 M3 M4 M5 SK4",
+         None, None),
+        ("channel_lead", "Channel lead, Manchester (demo)", "Manchester City Council", "0161 496 0105",
+         "channel@manchester.example", "Manchester", "M1 M2 M3 M4", None, None),
+        ("dfe_coordinator", "Regional Prevent coordinator, North West (demo)", "Department for Education",
+         "0161 496 0106", "prevent.nw@education.example", "Manchester\nSalford\nTrafford\nLiverpool", None,
+         "North West", "Advice for the provider on the Prevent duty; not for individual referrals."),
+        ("dfe_coordinator", "Regional Prevent coordinator, Yorkshire and the Humber (demo)",
+         "Department for Education", "0113 496 0107", "prevent.yh@education.example", "Leeds\nBradford\nSheffield",
+         None, "Yorkshire and the Humber", None),
+        ("police_prevent", "Prevent team, West Yorkshire (demo)", "Sam Placeholder, Prevent officer",
+         "0113 496 0108", "prevent.wy@police.example", "Leeds\nBradford", "LS1 LS2 BD1", None, None),
+    ]
+    for kind, name, organisation, phone, email, authorities, districts, region, notes in contacts:
+        directory.add_contact(lead, {"kind": kind, "name": name, "organisation": organisation, "phone": phone,
+                                     "email": email, "local_authorities": authorities,
+                                     "postcode_districts": districts, "region": region, "notes": notes})

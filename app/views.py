@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import current_app
 
 from app.cases.pages import CaseView, ConcernTypeView, ConcernView, IndicatorView, MyWorkView
+from app.directory.pages import DirectoryView
 from app.employers.pages import CoverageView, EmployerAcknowledgementView, EmployerView
 from app.governance.pages import BoardReportView, OversightView, RetentionView
 from app.identity.pages import RoleGrantView
@@ -28,6 +29,8 @@ def register(appbuilder) -> None:
     appbuilder.add_view(RetentionView, "Retention", category="Reports", icon="fa-archive")
     appbuilder.add_view(IndicatorView, "Indicators", category="Reference data", icon="fa-check-square")
     appbuilder.add_view(ConcernTypeView, "Types of concern", category="Reference data", icon="fa-tags")
+    # Officers read it too: for them "Reference data" holds this one item, shown as its link.
+    appbuilder.add_view(DirectoryView, "Prevent contacts", category="Reference data", icon="fa-address-book")
     appbuilder.add_view(OutboxView, "Email outbox", category="Reports", icon="fa-envelope")
     appbuilder.add_view(MyEmailView, "My email", category="Account", icon="fa-envelope-o")
     appbuilder.add_view(EmployerView, "Employers", icon="fa-building")

@@ -169,6 +169,10 @@ NOT_CASE_ROUTES: dict[str, set[str]] = {
         "EmployerApi.list_employers", "EmployerApi.create_employer", "EmployerApi.get_employer",
         "EmployerApi.update_employer", "EmployerApi.list_communications", "EmployerApi.log_communication",
         "CoverageApi.coverage"},
+    "the directory of Prevent contacts by area (police Prevent, Channel leads, MASH, DfE coordinators): no case "
+    "data; roles tested in tests/test_directory.py": {
+        "DirectoryView.index", "DirectoryView.new", "DirectoryView.edit", "DirectoryView.retire",
+        "DirectoryView.restore", "DirectoryApi.list_contacts"},
     "one's own drafts and session (app/drafts): a save, a clear, how long the session has left, stay signed in; "
     "they answer with no draft's words (drafts come back only inside the forms of pages checked here); tested per "
     "role in tests/test_drafts.py": {"drafts.save", "drafts.clear", "drafts.status", "drafts.stay"},

@@ -16,6 +16,8 @@ from flask_appbuilder.models.sqla.filters import FilterEqual
 from app.cases import access, actions, attachments, features, my_work, reporter, schemas, statistics_schemes, subjects
 from app.cases import use_cases as cases
 from app.cases.use_cases import CaseFilters
+from app.directory import use_cases as directory
+from app.directory.schemas import KIND_LABELS
 from app.extensions import db
 from app.governance import oversight
 from app.kernel import formats, idempotency, page_forms, workflow
@@ -221,9 +223,12 @@ class CaseView(BaseView):
                 additions=reporter.own_additions(db.session, g.user, pk),
                 may={"add": view.case.is_open and view.case.reporter_id == g.user.id}), status_code
         case = view.case
+        events = workflow.allowed_events(case.status, lambda permission: can(g.user, permission))
         context = dict(
-            case=case, draft=draft or {}, errors=errors or {}, message=message, today=date.today(),
-            events=workflow.allowed_events(case.status, lambda permission: can(g.user, permission)),
+            case=case, draft=draft or {}, errors=errors or {}, message=message, today=date.today(), events=events,
+            # Whom to call for the subject's area, in the decisions that refer on (app/directory)
+            directory=directory.suggestions(db.session, g.user, case, [row.event for row in events]),
+            contact_labels=KIND_LABELS,
             chronology=cases.chronology(db.session, g.user, pk),
             earlier=cases.earlier_concerns(db.session, g.user, case),
             stalled=cases.is_stalled(db.session, case.id),

@@ -70,7 +70,11 @@ STAFF_PERMISSIONS: list[Permission] = EMPLOYEE + [
 # who reads any report reads this one.
 COMPLIANCE_READER: list[Permission] = [("can_read", "Compliance"), ("menu_access", "Reports"),
                                        ("menu_access", "Training compliance")]
-OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + COMPLIANCE_READER + [
+# The directory of Prevent contacts by area (police Prevent, Channel leads, MASH, the DfE's coordinators): officers
+# read it; the Prevent Lead keeps it (`can_edit`). It sits in the menu's "Reference data" group.
+DIRECTORY_READER: list[Permission] = [("can_read", "Directory"), ("menu_access", "Reference data"),
+                                      ("menu_access", "Prevent contacts")]
+OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + COMPLIANCE_READER + DIRECTORY_READER + [
     ("can_read_all", "Case"),
     ("can_transition", "Case"),
     ("can_manage_actions", "Case"),
@@ -108,7 +112,7 @@ LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COV
     # Retention: approve erasures, legal hold, and the subject access export (app/governance/retention.py).
     ("can_read", "Retention"), ("can_approve", "Retention"), ("can_legal_hold", "Retention"),
     ("can_access_export", "Retention"), ("can_link_staff", "Retention"), ("menu_access", "Retention"),
-    ("menu_access", "Reference data"),
+    ("can_edit", "Directory"),  # "Reference data" in the menu comes with DIRECTORY_READER
     ("menu_access", "Indicators"),
     ("can_list", "IndicatorView"), ("can_show", "IndicatorView"), ("can_add", "IndicatorView"),
     ("can_edit", "IndicatorView"),
