@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from app.cases.api import ActionApi, CaseApi, MyWorkApi, ReferenceApi, SubjectApi
+from app.cases.referral_api import ReferralFormApi
 from app.employers.api import CoverageApi, EmployerApi
 from app.governance.api import AccessLogApi, AuditApi, ReportApi, RetentionApi, SubjectRightsApi
 from app.kernel.rest import guard_rison_arguments
@@ -25,5 +26,5 @@ def register(app) -> None:
     jwt_manager.unauthorized_loader(bad_token)
 
 
-API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, CaseApi, ActionApi, SubjectApi, ReferenceApi,
-               AuditApi, EmployerApi, CoverageApi, TrainingRecordApi, ComplianceApi, MyWorkApi)
+API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, CaseApi, ReferralFormApi, ActionApi, SubjectApi,
+               ReferenceApi, AuditApi, EmployerApi, CoverageApi, TrainingRecordApi, ComplianceApi, MyWorkApi)
