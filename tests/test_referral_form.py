@@ -161,6 +161,21 @@ def test_a_closed_case_keeps_its_referral_form_as_it_was(web, api):
     assert db.session.get(ReferralDetails, case_id) is None
 
 
+def test_the_form_keeps_a_draft_as_it_is_typed_and_gives_it_up_when_saved(web):
+    from tests.test_drafts import form_on, restored, save
+    officer = web("officer")
+    case_id, _, _ = coded_case("A draft")
+    url, key = f"/cases/{case_id}/referral-form", f"case:{case_id}:referral_form"
+    csrf, form = form_on(officer, url, key)
+    assert form["page"] == url  # where signing in again after the session ended returns to
+    assert save(officer, csrf, form["token"], {"family_context": "Lives with his aunt"}).status_code == 200
+    assert restored(officer, url, key) == {"family_context": "Lives with his aunt"}
+    assert "Lives with his aunt" not in web("lead").get(url).get_data(as_text=True)  # the officer's alone
+    sent = officer.post(url, data={"csrf_token": csrf, "draft_token": form["token"], "version": "0",
+                                   "family_context": "Lives with his aunt"})
+    assert sent.status_code == 302 and restored(officer, url, key) is None
+
+
 # --- the API ---------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("role", ["officer", "lead"])
