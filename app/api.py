@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from app.cases.api import ActionApi, CaseApi, MyWorkApi, ReferenceApi, SubjectApi
+from app.cases.referral_api import ReferralFormApi
 from app.directory.api import DirectoryApi
 from app.employers.api import CoverageApi, EmployerApi
 from app.governance.api import AccessLogApi, AuditApi, ReportApi, RetentionApi, SubjectRightsApi
@@ -26,5 +27,6 @@ def register(app) -> None:
     jwt_manager.unauthorized_loader(bad_token)
 
 
-API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, CaseApi, ActionApi, SubjectApi, ReferenceApi,
-               AuditApi, EmployerApi, CoverageApi, TrainingRecordApi, ComplianceApi, MyWorkApi, DirectoryApi)
+API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, CaseApi, ReferralFormApi, ActionApi, SubjectApi,
+               ReferenceApi, AuditApi, EmployerApi, CoverageApi, TrainingRecordApi, ComplianceApi, MyWorkApi,
+               DirectoryApi)

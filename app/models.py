@@ -27,6 +27,7 @@ from app.cases.models import (
     parse_reference,
     stalled_clause,
 )
+from app.cases.referral_models import ReferralDetails
 from app.directory.models import ContactKind, DirectoryContact
 from app.drafts.models import Draft
 from app.employers.models import (
@@ -57,8 +58,8 @@ __all__ = [
     "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "ContactKind",
     "DirectoryContact", "Draft", "EmailStatus",
     "Employer", "EmployerCommunication", "IdempotencyKey", "Indicator", "IndicatorKind", "NotificationPreference",
-    "OutboxEmail", "PersonInvolved", "REFERENCE_PREFIX", "RecoveryCode", "RefreshToken", "Role", "RoleGrantRequest",
-    "RoleGrantStatus", "SecondFactor", "SharedItem", "StaffMember", "StatisticsCategory", "StoredFile", "Subject",
-    "SubjectType", "TrainingCourse", "TrainingRecord", "UTCDateTime", "User", "case_indicator", "enum_column",
-    "format_reference", "parse_reference", "stalled_clause", "utcnow",
+    "OutboxEmail", "PersonInvolved", "REFERENCE_PREFIX", "RecoveryCode", "ReferralDetails", "RefreshToken", "Role",
+    "RoleGrantRequest", "RoleGrantStatus", "SecondFactor", "SharedItem", "StaffMember", "StatisticsCategory",
+    "StoredFile", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord", "UTCDateTime", "User",
+    "case_indicator", "enum_column", "format_reference", "parse_reference", "stalled_clause", "utcnow",
 ]

@@ -7,6 +7,8 @@ from __future__ import annotations
 from flask import current_app
 
 from app.cases.pages import CaseView, ConcernTypeView, ConcernView, IndicatorView, MyWorkView
+from app.cases.policy_words import DEFINITIONS, NOT_CRIMINAL
+from app.cases.referral_pages import ReferralFormView
 from app.directory.pages import DirectoryView
 from app.employers.pages import CoverageView, EmployerAcknowledgementView, EmployerView
 from app.governance.pages import BoardReportView, OversightView, RetentionView
@@ -24,6 +26,7 @@ def register(appbuilder) -> None:
     appbuilder.add_view(ConcernView, "Raise a concern", href="/concerns/new", icon="fa-bullhorn")
     appbuilder.add_link("My concerns", href="/concerns/mine", icon="fa-list")
     appbuilder.add_view(CaseView, "Cases", icon="fa-folder-open")
+    appbuilder.add_view_no_menu(ReferralFormView)
     appbuilder.add_view(OversightView, "Oversight", category="Reports", icon="fa-eye")
     appbuilder.add_view(BoardReportView, "Board report", category="Reports", icon="fa-bar-chart")
     appbuilder.add_view(RetentionView, "Retention", category="Reports", icon="fa-archive")
@@ -46,3 +49,6 @@ def register(appbuilder) -> None:
     formats.register_filters(current_app)
     # Permissions reach templates as `may`, worked out by each view: no template calls `can`.
     current_app.jinja_env.globals.update(CaseStatus=CaseStatus, IndicatorKind=IndicatorKind)
+    # The policy's words (app/cases/policy_words.py), written once, on the concern form, the reporter's view, the
+    # referral form and the consent step.
+    current_app.jinja_env.globals.update(POLICY_DEFINITIONS=DEFINITIONS, NOT_CRIMINAL=NOT_CRIMINAL)

@@ -55,6 +55,10 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("CaseView.attachment", "GET"):              (OK,   OK,   OK,   NO,   NO,   NO,   LOGIN),   # staff: their own file
     ("CaseView.add_information", "POST"):        (OK,   GONE, GONE, NO,   NO,   NO,   LOGIN),
     ("MyWorkView.index", "GET"):                 (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    # The national referral form: its details and the PDF, officers and the Lead only (not the reporter)
+    ("ReferralFormView.edit", "GET"):            (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    ("ReferralFormView.edit", "POST"):           (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    ("ReferralFormView.pdf", "GET"):             (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
     ("BoardReportView.board", "GET"):            (NO,   NO,   OK,   NO,   OK,   NO,   LOGIN),
     ("CaseView.review", "GET"):                  (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
     ("CaseView.add_review", "POST"):             (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
@@ -99,6 +103,8 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("CaseApi.get_attachment", "GET"):           (OK,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
     ("CaseApi.add_information", "POST"):         (OK,   GONE, GONE, NO,   NO,   NO,   NOAUTH),
     ("MyWorkApi.get_my_work", "GET"):            (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("ReferralFormApi.get_referral_form", "GET"):    (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("ReferralFormApi.put_referral_form", "PUT"):    (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
     ("ReportApi.board", "GET"):                  (NO,   NO,   OK,   NO,   OK,   NO,   NOAUTH),
     ("CaseApi.get_access_log", "GET"):           (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("AccessLogApi.list_entries", "GET"):        (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
@@ -343,6 +349,12 @@ REQUESTS = {
     "CaseView.attachment": lambda t: (f"/cases/{t.case}/attachments/{t.attachment}", None),
     "CaseView.add_information": lambda t: (f"/cases/{t.case}/information", {"text": "They said it again today"}),
     "MyWorkView.index": lambda t: ("/my-work/", None),
+    "ReferralFormView.edit": lambda t: (f"/cases/{t.case}/referral-form", {"postcode": "BS1 4DJ",
+                                                                          "online_activity": "Shares videos"}),
+    "ReferralFormView.pdf": lambda t: (f"/cases/{t.case}/referral-form.pdf", None),
+    "ReferralFormApi.get_referral_form": lambda t: (f"/api/v1/case/{t.case}/referral_form", None),
+    "ReferralFormApi.put_referral_form": lambda t: (f"/api/v1/case/{t.case}/referral_form",
+                                                    {"postcode": "BS1 4DJ", "online_activity": "Shares videos"}),
     "BoardReportView.board": lambda t: ("/reports/board?from=2026-01-01&to=2026-12-31", None),
     "CaseView.review": lambda t: (f"/cases/{t.case}/review?person=staff", None),
     "CaseView.add_review": lambda t: (f"/cases/{t.case}/reviews", {"note": "Handled well so far"}),
@@ -507,7 +519,8 @@ def test_role_on_route(web, api, endpoint, method, role):
 CREATE_ROUTES = {("ConcernView.new", "GET"), ("ConcernView.new", "POST"), ("CaseApi.raise_concern", "POST"),
                  ("SubjectApi.create", "POST")}
 CASE_RECORD_ROUTES = sorted(route for route in MATRIX if route not in CREATE_ROUTES and route[0].split(".")[0]
-                            in {"ConcernView", "CaseView", "CaseApi", "ActionApi", "SubjectApi"})
+                            in {"ConcernView", "CaseView", "CaseApi", "ActionApi", "SubjectApi", "ReferralFormView",
+                                "ReferralFormApi"})
 OUTSIDERS = {  # who, with which role's column in MATRIX, on which case
     "staff2": ("staff", False),      # another member of staff, on the case staff raised
     "officer": ("officer", True),    # an officer, on a concern about a colleague they were never granted

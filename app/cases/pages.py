@@ -236,7 +236,8 @@ class CaseView(BaseView):
             trail=cases.audit_trail(db.session, g.user, pk) if can(g.user, "can_read_audit") else None,
             may={"export": can(g.user, "can_export"), "record_risk": can(g.user, "can_record_risk"),
                  "manage_actions": can(g.user, "can_manage_actions"), "transition": can(g.user, "can_transition"),
-                 "attach": case.is_open and can(g.user, "can_transition")},
+                 "attach": case.is_open and can(g.user, "can_transition"),
+                 "referral_form": can(g.user, "can_transition")},
             done=done, upload=features.upload_limits(),
             attachments=attachments.visible_attachments(db.session, g.user, case, view.access),
         )

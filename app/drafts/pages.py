@@ -81,6 +81,8 @@ def read_token(token: Any) -> dict | None:
 def page_of(form_key: str) -> str:
     """The page that shows the form: where the user goes back to."""
     case_id = drafts.case_of(form_key)
+    if case_id and form_key.endswith(":referral_form"):  # a page of its own (app/cases/referral_pages.py)
+        return url_for("ReferralFormView.edit", pk=case_id)
     return url_for("CaseView.show", pk=case_id) if case_id else url_for("ConcernView.new")
 
 

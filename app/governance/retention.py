@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
+from app.cases.referral_form import FIELDS as REFERRAL_FIELDS
 from app.cases.use_cases import chronology
 from app.drafts import use_cases as drafts
 from app.extensions import db
@@ -52,6 +53,7 @@ from app.models import (
     CaseStatus,
     OutboxEmail,
     PersonInvolved,
+    ReferralDetails,
     StaffMember,
     Subject,
     SubjectType,
@@ -282,8 +284,9 @@ def _erase(session: Session, subject: Subject, item: DueItem) -> None:
 
 
 def _erase_concern_extras(session: Session, case_ids: list[int]) -> list[Any]:
-    """The files on the cases (their content, name and checksum) and the others involved (names, roles,
-    relationships): the rows stay, as the audit trail names them, with nothing of the person left in them."""
+    """The files on the cases (their content, name and checksum), the others involved (names, roles,
+    relationships) and the referral form's details (address, family, needs...): the rows stay, as the audit trail
+    names them, with nothing of the person left in them."""
     erased: list[Any] = []
     for attachment in session.scalars(sa.select(CaseAttachment).where(CaseAttachment.case_id.in_(case_ids))
                                       .options(selectinload(CaseAttachment.file))):
@@ -293,6 +296,10 @@ def _erase_concern_extras(session: Session, case_ids: list[int]) -> list[Any]:
     for person in session.scalars(sa.select(PersonInvolved).where(PersonInvolved.case_id.in_(case_ids))):
         person.name, person.role, person.relation = ERASED_NAME, None, None
         erased.append(person)
+    for details in session.scalars(sa.select(ReferralDetails).where(ReferralDetails.case_id.in_(case_ids))):
+        for name in REFERRAL_FIELDS:
+            setattr(details, name, None)
+        erased.append(details)
     return erased
 
 
@@ -440,6 +447,8 @@ def subject_record(session: Session, actor, subject: Subject) -> dict:
                                                      .order_by(CaseAttachment.id))],
             "others_involved": [{"name": p.name, "role": p.role, "relationship": p.relation}
                                 for p in case.people_involved],
+            "referral_details": {k: v for k, v in _columns(details).items() if v is not None}
+            if (details := session.get(ReferralDetails, case.id)) else None,
         } for case in cases],
         "audit_events": [{k: v for k, v in _columns(ev).items() if k not in ("prev_hash", "hash", "seals")}
                          for ev in events],

@@ -75,8 +75,28 @@ def to_csv(rows: Iterable[ExportRow]) -> bytes:
                            row.reason, row.details] for row in rows))
 
 
-def _document() -> FPDF:
-    pdf = FPDF(format="A4")
+class _MarkedPDF(FPDF):
+    """A PDF whose every page is headed by its protective marking ("OFFICIAL-SENSITIVE"), when it has one, and
+    numbered."""
+
+    marking = ""
+
+    def header(self) -> None:
+        if self.marking:
+            self.set_font("DejaVu", "B", 10)
+            self.cell(0, 6, self.marking, align="C", new_x="LMARGIN", new_y="NEXT")
+            self.ln(2)
+
+    def footer(self) -> None:
+        if self.marking:
+            self.set_y(-12)
+            self.set_font("DejaVu", "", 8)
+            self.cell(0, 5, f"{self.marking} · page {self.page_no()}", align="C")
+
+
+def _document(marking: str = "") -> FPDF:
+    pdf = _MarkedPDF(format="A4")
+    pdf.marking = marking
     pdf.add_font("DejaVu", "", os.path.join(FONT_DIR, "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", os.path.join(FONT_DIR, "DejaVuSans-Bold.ttf"))
     pdf.set_auto_page_break(True, margin=15)
@@ -211,7 +231,9 @@ def subject_access_pdf(record: dict, note: str) -> bytes:
                 if text:
                     pdf.multi_cell(0, 5, f"    {text}", new_x="LMARGIN", new_y="NEXT")
         for title, rows in (("Actions", case["actions"]), ("Prevent Lead's reviews", case["reviews"]),
-                            ("Files", case.get("attachments")), ("Others involved", case.get("others_involved"))):
+                            ("Files", case.get("attachments")), ("Others involved", case.get("others_involved")),
+                            ("Referral form details", [case["referral_details"]] if case.get("referral_details")
+                             else None)):
             if rows:
                 heading(title, 11)
                 for row in rows:
@@ -230,4 +252,32 @@ def subject_access_pdf(record: dict, note: str) -> bytes:
                        new_y="NEXT")
         if mail["body"]:
             pdf.multi_cell(0, 5, mail["body"], new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def referral_form_pdf(title: str, marking: str, note: str, sections: list[tuple[str, list[tuple[str, str]]]],
+                      closing: str) -> bytes:
+    """The national Prevent referral form (app/cases/referral_form.py): each section a heading and its answers, every
+    page headed by the marking, the closing words (that Channel is not a criminal process) after the title and at
+    the end."""
+    pdf = _document(marking)
+    pdf.set_font("DejaVu", "B", 16)
+    pdf.multi_cell(0, 9, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 9)
+    pdf.multi_cell(0, 5, note, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "B", 10)
+    pdf.multi_cell(0, 6, closing, new_x="LMARGIN", new_y="NEXT")
+    for heading, rows in sections:
+        pdf.ln(3)
+        pdf.set_font("DejaVu", "B", 12)
+        pdf.multi_cell(0, 7, heading, new_x="LMARGIN", new_y="NEXT")
+        for label, text in rows:
+            pdf.set_font("DejaVu", "B", 9)
+            pdf.multi_cell(0, 5, label, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("DejaVu", "", 10)
+            pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(1)
+    pdf.ln(3)
+    pdf.set_font("DejaVu", "B", 10)
+    pdf.multi_cell(0, 6, closing, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
