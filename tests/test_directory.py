@@ -59,7 +59,8 @@ def test_officers_and_the_lead_read_the_directory_and_no_other_role_does(api, ro
     if role in READERS:
         assert answer.status_code == 200
         [found] = answer.get_json()["result"]
-        assert found == {"id": contact.id, "kind": "police_prevent", "name": contact.name, "organisation": None,
+        assert found == {"id": contact.id, "kind": "police_prevent", "kind_label": "Police Prevent team",
+                         "name": contact.name, "organisation": None,
                          "phone": "0161 000 0001", "email": "prevent@police.example", "notes": None,
                          "local_authorities": [area], "postcode_districts": [], "region": None}
     else:
@@ -268,7 +269,7 @@ def test_the_referral_step_lists_the_contacts_for_the_subjects_local_authority(w
     assert f"Contacts for {area}" in shown
     assert "GMP Prevent team" in shown and "Manchester Channel lead" in shown and "Someone elsewhere" not in shown
     assert '<a href="tel:01618560000">0161 856 0000</a>' in step.group(0)
-    local_authority, _ = directory.area_of(db.session.get(Case, case_id))
+    local_authority, _ = directory.area_of(db.session, db.session.get(Case, case_id))
     answer = api("officer").get("/api/v1/directory/", query_string={"local_authority": local_authority})
     assert sorted(names(answer)) == sorted([police.name, channel.name])
 
@@ -288,3 +289,25 @@ def test_the_reporter_sees_no_suggestions(web):
     case_id = case_in(an_area())
     page = web("staff").get(f"/cases/{case_id}").get_data(as_text=True)
     assert "directory-suggestions" not in page and "/directory/" not in page
+
+
+def test_where_the_person_lives_on_the_referral_form_finds_the_contacts_and_the_form_names_them(api, web):
+    area = an_area()
+    police = add(area, name="Avon Prevent team")
+    mash = add("Elsewhere", kind="mash", name="Front door ZZ9", postcode_districts="ZZ9")
+    case_id = make_case("staff", "under_review")
+    officer = api("officer")
+    recorded = officer.put(f"/api/v1/case/{case_id}/referral_form",
+                           json={"local_authority": area, "postcode": "zz9 1aa", "version": 0})
+    assert recorded.status_code == 200, recorded.get_json()
+    assert directory.area_of(db.session, db.session.get(Case, case_id)) == (area, "ZZ9 1AA")
+    page = web("officer").get(f"/cases/{case_id}").get_data(as_text=True)
+    step = re.search(r'<details class="event-form"[^>]*id="event-refer_to_police".*?</details>', page, re.DOTALL)
+    assert step and police.name in text(step.group(0)) and mash.name in text(step.group(0))
+    suggested = officer.get(f"/api/v1/case/{case_id}/referral_form").get_json()["result"]["contacts_suggested"]
+    assert [(c["name"], c["kind_label"]) for c in suggested] == [
+        (police.name, "Police Prevent team"), (mash.name, "MASH (children's safeguarding front door)")]
+    pdf = officer.get(f"/api/v1/case/{case_id}/referral_form?format=pdf")
+    from tests.test_referral_form import pdf_text
+    content = pdf_text(pdf.data)
+    assert "12. Contacts for the person's area" in content and police.name in content and mash.name in content

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from app.cases.involved import person_json
 from app.cases.policy_words import NOT_CRIMINAL
 from app.cases.use_cases import add_entry, load_case_for_work
+from app.directory import use_cases as directory
+from app.directory.presenters import contact_json
 from app.extensions import db
 from app.kernel import access_log, audit, exports, formats
 from app.kernel.errors import Conflict, Forbidden, NotFound, StaleVersion
@@ -143,11 +145,10 @@ def update_referral_form(actor, case_id: int, payload: Any) -> ReferralDetails:
 
 # --- the form as a document --------------------------------------------------------------------------------------
 
-def suggested_contacts(case: Case) -> list[dict[str, Any]]:
-    """Who to call for the subject's area (issue 13, point 9: the directory the Lead keeps of police Prevent teams,
-    local-authority Channel leads, MASH front doors and regional coordinators). A placeholder: it names nobody here,
-    and is replaced by the directory's suggestion for the case's local authority when that work is merged."""
-    return []
+def suggested_contacts(session: Session, case: Case) -> list[dict[str, Any]]:
+    """Who to call for the subject's area, from the directory the Lead keeps (police Prevent team, Channel lead, MASH
+    front door, DfE regional coordinator)."""
+    return [contact_json(contact) for contact in directory.contacts_for_case(session, case)[2]]
 
 
 def age_on(born: date | None, today: date) -> int | None:
@@ -207,7 +208,7 @@ def referral_form_json(session: Session, actor, case: Case, today: date | None =
         "referral": {"referral_date": formats.iso(case.referral_date), "police_reference": case.police_reference,
                      "person_told": case.subject_informed},
         "referrer": {**referrer(actor), "prepared_on": today.isoformat()},
-        "contacts_suggested": suggested_contacts(case),
+        "contacts_suggested": suggested_contacts(session, case),
         "version": details.version if details else 0,
     }
 
@@ -309,6 +310,6 @@ def pdf_sections(doc: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]
     ]
     if doc["contacts_suggested"]:
         sections.append(("12. Contacts for the person's area", [
-            (str(c.get("kind") or "Contact"), ", ".join(str(v) for k, v in c.items() if k != "kind" and v))
+            (c["kind_label"], ", ".join(str(c[k]) for k in ("name", "organisation", "phone", "email") if c[k]))
             for c in doc["contacts_suggested"]]))
     return [(heading, [(label, _said(value)) for label, value in rows]) for heading, rows in sections]

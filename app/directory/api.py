@@ -1,25 +1,14 @@
 """The directory API: whom to call for an area (officers and the Prevent Lead)."""
 from __future__ import annotations
 
-from typing import Any
-
 from flask import g, request
 from flask_appbuilder.api import expose
 from flask_appbuilder.security.decorators import protect
 
 from app.directory import use_cases as directory
-from app.directory.models import DirectoryContact
+from app.directory.presenters import contact_json
 from app.extensions import db
 from app.kernel.rest import PreventApi, answers
-
-
-def contact_json(contact: DirectoryContact) -> dict[str, Any]:
-    return {
-        "id": contact.id, "kind": contact.kind.value, "name": contact.name, "organisation": contact.organisation,
-        "phone": contact.phone, "email": contact.email, "notes": contact.notes,
-        "local_authorities": contact.authority_list, "postcode_districts": contact.district_list,
-        "region": contact.region,
-    }
 
 
 class DirectoryApi(PreventApi):

@@ -20,7 +20,7 @@ from app.kernel.errors import Conflict, Forbidden, InvalidData, NotFound, StaleV
 from app.kernel.schemas import Loaded
 from app.kernel.security import can
 from app.kernel.uow import unit_of_work
-from app.models import Case
+from app.models import Case, ReferralDetails
 
 # A postcode district (outward code): M1, SK4, BS16, W1A, EC1A. A full postcode adds the inward code: 1AE.
 DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
@@ -104,10 +104,23 @@ def get_contact(session: Session, actor, contact_id: int) -> DirectoryContact:
 
 # --- the case page's suggestions ------------------------------------------------------------------------------
 
-def area_of(case: Case) -> tuple[str | None, str | None]:
-    """Where the case's subject is, as (local authority, postcode): the one place that says so. For now the local
-    authority recorded when the Channel panel was scheduled; no postcode yet."""
-    return authority_name(case.local_authority or "") or None, None
+def area_of(session: Session, case: Case) -> tuple[str | None, str | None]:
+    """Where the case's subject is, as (local authority, postcode): the one place that says so. Where they live, from
+    the referral form's details; else the local authority recorded when the Channel panel was scheduled."""
+    details = session.get(ReferralDetails, case.id)
+    local_authority = (details.local_authority if details else None) or case.local_authority or ""
+    return authority_name(local_authority) or None, (details.postcode if details else None) or None
+
+
+def contacts_for_case(session: Session, case: Case) -> tuple[str | None, str | None, list[DirectoryContact]]:
+    """The case's area and the contacts in use for it (none when no area is recorded)."""
+    local_authority, postcode = area_of(session, case)
+    if not local_authority and not postcode:
+        return None, None, []
+    try:
+        return local_authority, postcode, contacts_for(session, local_authority, postcode)
+    except InvalidData:  # a postcode kept in a form that is not one: the local authority still finds its contacts
+        return local_authority, None, contacts_for(session, local_authority, None) if local_authority else []
 
 
 @dataclass(frozen=True)
@@ -130,14 +143,7 @@ def suggestions(session: Session, actor, case: Case, events: list[str]) -> Sugge
     steps = tuple(event for event in events if event in SUGGESTED_AT)
     if not steps or not can(actor, "can_read", "Directory"):
         return None
-    local_authority, postcode = area_of(case)
-    if not local_authority and not postcode:
-        return Suggestions(None, None, [], steps)
-    try:
-        contacts = contacts_for(session, local_authority, postcode)
-    except InvalidData:  # a postcode kept in a form that is not one: the local authority still finds its contacts
-        postcode = None
-        contacts = contacts_for(session, local_authority, None) if local_authority else []
+    local_authority, postcode, contacts = contacts_for_case(session, case)
     return Suggestions(local_authority, postcode, contacts, steps)
 
 

@@ -2,7 +2,7 @@
 doors and the DfE's regional Prevent coordinators, kept by the Prevent Lead
 
 Revision ID: 0020
-Revises: 0015
+Revises: 0019
 Create Date: 2026-12-01 21:45:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0020'
-down_revision = '0015'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
