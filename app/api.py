@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from app.cases.api import ActionApi, CaseApi, MyWorkApi, ReferenceApi, SubjectApi
+from app.cases.safeguarding_api import SafeguardingApi
 from app.employers.api import CoverageApi, EmployerApi
 from app.governance.api import AccessLogApi, AuditApi, ReportApi, RetentionApi, SubjectRightsApi
 from app.kernel.rest import guard_rison_arguments
@@ -26,4 +27,5 @@ def register(app) -> None:
 
 
 API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, CaseApi, ActionApi, SubjectApi, ReferenceApi,
-               AuditApi, EmployerApi, CoverageApi, TrainingRecordApi, ComplianceApi, MyWorkApi)
+               AuditApi, EmployerApi, CoverageApi, TrainingRecordApi, ComplianceApi, MyWorkApi,
+               SafeguardingApi)

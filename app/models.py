@@ -26,6 +26,7 @@ from app.cases.models import (
     parse_reference,
     stalled_clause,
 )
+from app.cases.parallel_models import ParallelReferral, ParallelReferralKind, ReferrerRisk, ReferrerSafety
 from app.drafts.models import Draft
 from app.employers.models import (
     AttachmentKind,
@@ -54,8 +55,9 @@ __all__ = [
     "Case", "CaseAccessGrant", "CaseAction", "CaseAttachment", "CaseEntry", "CaseReview", "CaseStatus",
     "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "Draft", "EmailStatus",
     "Employer", "EmployerCommunication", "IdempotencyKey", "Indicator", "IndicatorKind", "NotificationPreference",
-    "OutboxEmail", "PersonInvolved", "REFERENCE_PREFIX", "RecoveryCode", "RefreshToken", "Role", "RoleGrantRequest",
-    "RoleGrantStatus", "SecondFactor", "SharedItem", "StaffMember", "StoredFile", "Subject", "SubjectType",
-    "TrainingCourse", "TrainingRecord", "UTCDateTime", "User", "case_indicator", "enum_column", "format_reference",
-    "parse_reference", "stalled_clause", "utcnow",
+    "OutboxEmail", "ParallelReferral", "ParallelReferralKind", "PersonInvolved", "REFERENCE_PREFIX", "RecoveryCode",
+    "ReferrerRisk", "ReferrerSafety", "RefreshToken", "Role", "RoleGrantRequest", "RoleGrantStatus", "SecondFactor",
+    "SharedItem", "StaffMember", "StoredFile", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord",
+    "UTCDateTime", "User", "case_indicator", "enum_column", "format_reference", "parse_reference", "stalled_clause",
+    "utcnow",
 ]
