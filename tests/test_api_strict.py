@@ -158,6 +158,12 @@ WRITES = (
     Write("record a training completion", "staff", "post", _completion, "staff_member_id"),
     Write("break glass", "lead", "post", _break_glass, "expires_at"),
     Write("put a subject on legal hold", "lead", "put", _legal_hold, "erased_at"),
+    Write("record a parallel referral", "officer", "post", _case_on(
+        "parallel_referrals", lambda: {"kind": "mash", "referred_on": TODAY, "note": "Copy sent to the MASH"}),
+        "recorded_at"),
+    Write("record the referrer's safety", "officer", "put", _case_on(
+        "referrer_safety", lambda: {"risk": "concern", "police_informed": False, "measures": "Another site"}),
+        "updated_at"),
     Write("add information to one's concern", "staff", "post",
           lambda: (f"/api/v1/case/{(case_id := make_case())}/information", {"text": "He said more today"},
                    (Case, case_id)), "status"),

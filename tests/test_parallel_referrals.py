@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from app.cases.parallel_referrals import is_under_18
 from app.extensions import db
-from app.models import AccessLogEntry, AuditEvent, CaseEntry, ParallelReferral, ReferrerSafety
+from app.models import AccessLogEntry, AuditEvent, Case, CaseEntry, ParallelReferral, ReferrerSafety
 from tests.conftest import csrf_token, make_case
 from tests.test_pages import case_page, section, text
 
@@ -381,3 +381,40 @@ def test_the_reporter_never_sees_parallel_referrals_or_referrer_safety(web, api,
         refused = reporter.get(f"/api/v1/case/{case_id}/{path}")
         assert refused.status_code == 404
         assert not [word for word in hidden if word in refused.get_data(as_text=True)]
+
+
+# --- retention --------------------------------------------------------------------------------------------------
+
+def test_retention_erases_the_notes_references_and_measures_with_the_case(ctx):
+    """What officers wrote beside the pathway goes with the rest of the person's records, and the erasure's
+    tombstone seals the rows it blanked."""
+    from datetime import UTC, datetime, time
+
+    from app.cases import use_cases as cases
+    from app.cases.parallel_referrals import record_parallel_referral
+    from app.cases.referrer_safety import set_referrer_safety
+    from app.governance import retention
+    from app.governance.retention import add_years
+    from app.kernel import audit_verify
+    from tests.conftest import user
+    from tests.test_retention import rows_mentioning
+
+    words = marker()
+    born = add_years(TODAY, -25) - timedelta(days=1)  # a child at the concern, whose records fell due yesterday
+    case_id = make_case("staff", "under_review", occurred_at=datetime.combine(
+        add_years(born, 16), time(10), tzinfo=UTC).isoformat(), subject={
+        "full_name": f"Person {words}", "subject_type": "learner", "date_of_birth": born.isoformat()})
+    record_parallel_referral(user("officer"), case_id, referral(note=f"Note {words}", reference=f"R{words}"))
+    set_referrer_safety(user("officer"), case_id, {"risk": "concern", "police_informed": False,
+                                                   "measures": f"Measures {words}"})
+    cases.transition(user("officer"), case_id, {"event": "close", "outcome": "no_further_action", "reason": "Done"})
+    assert {"case_parallel_referral", "case_referrer_safety"} <= set(rows_mentioning(words))
+    differ = audit_verify.verify(db.session, records=True).records.findings
+
+    subject_id = db.session.get(Case, case_id).subject_id
+    retention.run(TODAY)
+    retention.approve(user("lead"), {"subject_ids": [subject_id], "reason": "Past the retention period in the policy"})
+    retention.run(TODAY)
+    assert rows_mentioning(words) == []
+    assert db.session.get(ReferrerSafety, case_id).risk.value == "concern"  # the row stays, its words go
+    assert audit_verify.verify(db.session, records=True).records.findings == differ
