@@ -7,6 +7,7 @@ from flask import jsonify
 
 from app.cases.api import ActionApi, CaseApi, MyWorkApi, ReferenceApi, SubjectApi
 from app.cases.referral_api import ReferralFormApi
+from app.cases.safeguarding_api import SafeguardingApi
 from app.directory.api import DirectoryApi
 from app.employers.api import CoverageApi, EmployerApi
 from app.governance.api import AccessLogApi, AuditApi, ReportApi, RetentionApi, SubjectRightsApi
@@ -29,4 +30,4 @@ def register(app) -> None:
 
 API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, CaseApi, ReferralFormApi, ActionApi, SubjectApi,
                ReferenceApi, AuditApi, EmployerApi, CoverageApi, TrainingRecordApi, ComplianceApi, MyWorkApi,
-               DirectoryApi)
+               DirectoryApi, SafeguardingApi)

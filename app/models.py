@@ -27,6 +27,7 @@ from app.cases.models import (
     parse_reference,
     stalled_clause,
 )
+from app.cases.parallel_models import ParallelReferral, ParallelReferralKind, ReferrerRisk, ReferrerSafety
 from app.cases.referral_models import ReferralDetails
 from app.directory.models import ContactKind, DirectoryContact
 from app.drafts.models import Draft
@@ -56,10 +57,10 @@ __all__ = [
     "AccessAlert", "AccessLogEntry", "AccountState", "ActionStatus", "AttachmentKind", "AuditEvent", "BreakGlass",
     "Case", "CaseAccessGrant", "CaseAction", "CaseAttachment", "CaseEntry", "CaseReview", "CaseStatus",
     "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "ContactKind",
-    "DirectoryContact", "Draft", "EmailStatus",
-    "Employer", "EmployerCommunication", "IdempotencyKey", "Indicator", "IndicatorKind", "NotificationPreference",
-    "OutboxEmail", "PersonInvolved", "REFERENCE_PREFIX", "RecoveryCode", "ReferralDetails", "RefreshToken", "Role",
-    "RoleGrantRequest", "RoleGrantStatus", "SecondFactor", "SharedItem", "StaffMember", "StatisticsCategory",
-    "StoredFile", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord", "UTCDateTime", "User",
-    "case_indicator", "enum_column", "format_reference", "parse_reference", "stalled_clause", "utcnow",
+    "DirectoryContact", "Draft", "EmailStatus", "Employer", "EmployerCommunication", "IdempotencyKey", "Indicator",
+    "IndicatorKind", "NotificationPreference", "OutboxEmail", "ParallelReferral", "ParallelReferralKind",
+    "PersonInvolved", "REFERENCE_PREFIX", "RecoveryCode", "ReferralDetails", "ReferrerRisk", "ReferrerSafety",
+    "RefreshToken", "Role", "RoleGrantRequest", "RoleGrantStatus", "SecondFactor", "SharedItem", "StaffMember",
+    "StatisticsCategory", "StoredFile", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord", "UTCDateTime",
+    "User", "case_indicator", "enum_column", "format_reference", "parse_reference", "stalled_clause", "utcnow",
 ]

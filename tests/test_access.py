@@ -54,6 +54,10 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("CaseView.add_attachment", "POST"):         (OK,   OK,   OK,   NO,   NO,   NO,   LOGIN),
     ("CaseView.attachment", "GET"):              (OK,   OK,   OK,   NO,   NO,   NO,   LOGIN),   # staff: their own file
     ("CaseView.add_information", "POST"):        (OK,   GONE, GONE, NO,   NO,   NO,   LOGIN),
+    # Beside the pathway (parallel referrals, referrer safety): officers and the Lead on the cases they work on;
+    # the reporter, like any other member of staff, finds no such thing (404)
+    ("CaseView.add_parallel_referral", "POST"):  (GONE, OK,   OK,   NO,   NO,   NO,   LOGIN),
+    ("CaseView.set_referrer_safety", "POST"):    (GONE, OK,   OK,   NO,   NO,   NO,   LOGIN),
     ("MyWorkView.index", "GET"):                 (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
     # The national referral form: its details and the PDF, officers and the Lead only (not the reporter)
     ("ReferralFormView.edit", "GET"):            (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
@@ -102,6 +106,10 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("CaseApi.list_attachments", "GET"):         (OK,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
     ("CaseApi.get_attachment", "GET"):           (OK,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
     ("CaseApi.add_information", "POST"):         (OK,   GONE, GONE, NO,   NO,   NO,   NOAUTH),
+    ("SafeguardingApi.add_parallel_referral", "POST"):   (GONE, OK, OK, NO, NO, NO, NOAUTH),
+    ("SafeguardingApi.list_parallel_referrals", "GET"):  (GONE, OK, OK, NO, NO, NO, NOAUTH),
+    ("SafeguardingApi.put_referrer_safety", "PUT"):      (GONE, OK, OK, NO, NO, NO, NOAUTH),
+    ("SafeguardingApi.get_referrer_safety", "GET"):      (GONE, OK, OK, NO, NO, NO, NOAUTH),
     ("MyWorkApi.get_my_work", "GET"):            (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
     ("ReferralFormApi.get_referral_form", "GET"):    (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
     ("ReferralFormApi.put_referral_form", "PUT"):    (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
@@ -348,6 +356,10 @@ REQUESTS = {
     "CaseView.add_attachment": lambda t: (f"/cases/{t.case}/attachments", a_photo()),
     "CaseView.attachment": lambda t: (f"/cases/{t.case}/attachments/{t.attachment}", None),
     "CaseView.add_information": lambda t: (f"/cases/{t.case}/information", {"text": "They said it again today"}),
+    "CaseView.add_parallel_referral": lambda t: (f"/cases/{t.case}/parallel-referrals", {
+        "kind": "mash", "referred_on": date.today().isoformat(), "note": "Copy emailed to the MASH"}),
+    "CaseView.set_referrer_safety": lambda t: (f"/cases/{t.case}/referrer-safety", {
+        "risk": "concern", "police_informed": "no", "measures": "Works from another site for now"}),
     "MyWorkView.index": lambda t: ("/my-work/", None),
     "ReferralFormView.edit": lambda t: (f"/cases/{t.case}/referral-form", {"postcode": "BS1 4DJ",
                                                                           "online_activity": "Shares videos"}),
@@ -394,6 +406,12 @@ REQUESTS = {
     "CaseApi.list_attachments": lambda t: (f"/api/v1/case/{t.case}/attachments", None),
     "CaseApi.get_attachment": lambda t: (f"/api/v1/case/{t.case}/attachments/{t.attachment}", None),
     "CaseApi.add_information": lambda t: (f"/api/v1/case/{t.case}/information", {"text": "They said it again"}),
+    "SafeguardingApi.add_parallel_referral": lambda t: (f"/api/v1/case/{t.case}/parallel_referrals", {
+        "kind": "mash", "referred_on": date.today().isoformat(), "note": "Copy emailed to the MASH"}),
+    "SafeguardingApi.list_parallel_referrals": lambda t: (f"/api/v1/case/{t.case}/parallel_referrals", None),
+    "SafeguardingApi.put_referrer_safety": lambda t: (f"/api/v1/case/{t.case}/referrer_safety", {
+        "risk": "concern", "police_informed": False, "measures": "Works from another site for now"}),
+    "SafeguardingApi.get_referrer_safety": lambda t: (f"/api/v1/case/{t.case}/referrer_safety", None),
     "MyWorkApi.get_my_work": lambda t: ("/api/v1/my_work/", None),
     "ReportApi.board": lambda t: ("/api/v1/report/board?from=2026-01-01&to=2026-12-31", None),
     "CaseApi.get_access_log": lambda t: (f"/api/v1/case/{t.case}/access_log", None),
@@ -520,7 +538,7 @@ CREATE_ROUTES = {("ConcernView.new", "GET"), ("ConcernView.new", "POST"), ("Case
                  ("SubjectApi.create", "POST")}
 CASE_RECORD_ROUTES = sorted(route for route in MATRIX if route not in CREATE_ROUTES and route[0].split(".")[0]
                             in {"ConcernView", "CaseView", "CaseApi", "ActionApi", "SubjectApi", "ReferralFormView",
-                                "ReferralFormApi"})
+                                "ReferralFormApi", "SafeguardingApi"})
 OUTSIDERS = {  # who, with which role's column in MATRIX, on which case
     "staff2": ("staff", False),      # another member of staff, on the case staff raised
     "officer": ("officer", True),    # an officer, on a concern about a colleague they were never granted

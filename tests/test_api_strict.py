@@ -161,6 +161,12 @@ WRITES = (
     Write("record the referral form's details", "officer", "put",
           _case_on("referral_form", lambda: {"postcode": "bs1 4dj", "threats_intentions": "None known",
                                              "parents_carers_told": "yes", "version": 0}), "case_id"),
+    Write("record a parallel referral", "officer", "post", _case_on(
+        "parallel_referrals", lambda: {"kind": "mash", "referred_on": TODAY, "note": "Copy sent to the MASH"}),
+        "recorded_at"),
+    Write("record the referrer's safety", "officer", "put", _case_on(
+        "referrer_safety", lambda: {"risk": "concern", "police_informed": False, "measures": "Another site"}),
+        "updated_at"),
     Write("add information to one's concern", "staff", "post",
           lambda: (f"/api/v1/case/{(case_id := make_case())}/information", {"text": "He said more today"},
                    (Case, case_id)), "status"),

@@ -13,7 +13,18 @@ from flask import current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual
 
-from app.cases import access, actions, attachments, features, my_work, reporter, schemas, statistics_schemes, subjects
+from app.cases import (
+    access,
+    actions,
+    attachments,
+    features,
+    my_work,
+    reporter,
+    safeguarding_pages,
+    schemas,
+    statistics_schemes,
+    subjects,
+)
 from app.cases import use_cases as cases
 from app.cases.use_cases import CaseFilters
 from app.directory import use_cases as directory
@@ -171,7 +182,7 @@ class ConcernView(BaseView):
         return self.render_template("my_concerns.html", rows=rows, count=count, page=page, page_size=PAGE_SIZE)
 
 
-class CaseView(BaseView):
+class CaseView(safeguarding_pages.SafeguardingRoutes, BaseView):
     """Officers' list and the case page, with the workflow, actions, notes and (for the Lead) the audit trail."""
 
     route_base = "/cases"
@@ -182,6 +193,7 @@ class CaseView(BaseView):
         "grant_access": "grant_access", "revoke_access": "grant_access", "add_review": "review", "review": "read_audit",
         "export": "export", "break_glass": "break_glass",
         "add_attachment": "read", "attachment": "read", "add_information": "read_own",
+        **safeguarding_pages.SafeguardingRoutes.PERMISSIONS,
     }
     default_view = "index"
 
@@ -241,6 +253,7 @@ class CaseView(BaseView):
             done=done, upload=features.upload_limits(),
             attachments=attachments.visible_attachments(db.session, g.user, case, view.access),
         )
+        context.update(safeguarding_pages.context(db.session, g.user, case, date.today()))
         if case.restricted:
             context.update(broken_glass=access.broken_glass(db.session, pk))
         if case.restricted and can(g.user, "can_grant_access"):

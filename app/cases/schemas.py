@@ -173,3 +173,31 @@ class BreakGlassSchema(Body):
 
 
 BREAK_GLASS = BreakGlassSchema()
+
+
+# Beside the pathway (app/cases/parallel_referrals.py, referrer_safety.py): officers and the Lead only.
+PARALLEL_KINDS = ("mash", "childrens_social_care", "adult_social_care", "lado", "hr", "other")
+REFERRER_RISKS = ("none", "concern", "threat_received")
+
+
+class ParallelReferralSchema(Body):
+    """A copy of the concern sent to another safeguarding route (the MASH, social care, the LADO, HR...)."""
+
+    kind = Choice(PARALLEL_KINDS, required=True)
+    referred_on = Date(past=True, required=True)
+    reference = Text(REF_MAX)
+    note = Text(DESCRIPTION_MAX, required=True)
+
+
+PARALLEL_REFERRAL = ParallelReferralSchema()
+
+
+class ReferrerSafetySchema(Body):
+    """The risk to the person who raised the concern (policy section 11); `measures` is needed with any risk."""
+
+    risk = Choice(REFERRER_RISKS, required=True)
+    police_informed = Bool(required=True)
+    measures = Text(DESCRIPTION_MAX)
+
+
+REFERRER_SAFETY = ReferrerSafetySchema()

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
+from app.cases.referrer_safety import referrers_at_risk
 from app.cases.use_cases import chronology, repeat_referral_clause
 from app.extensions import db
 from app.governance.schemas import CHRONOLOGY_EXPORT, EXPORT_FORMATS, REVIEW
@@ -130,6 +131,7 @@ class Dashboard:
     stalled: Panel
     repeat_referrals: Panel
     alerts: Sequence[AccessAlert]
+    referrers_at_risk: Panel  # of ReferrerSafety rows (app/cases/referrer_safety.py), each with its case
 
 
 def dashboard(session: Session, actor, today: date | None = None, panel_size: int = 20) -> Dashboard:
@@ -160,6 +162,7 @@ def dashboard(session: Session, actor, today: date | None = None, panel_size: in
         alerts=session.scalars(sa.select(AccessAlert).options(selectinload(AccessAlert.user))
                                .order_by(AccessAlert.raised_at.desc()).limit(panel_size)).all()
         if can(actor, "can_read_access_log") else [],
+        referrers_at_risk=Panel(*referrers_at_risk(session, actor, panel_size)),
     )
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from flask import flash, g, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 
+from app.cases.referrer_safety import RISK_WORDS
 from app.extensions import db
 from app.governance import oversight, reports, retention
 from app.kernel import charts, page_forms
@@ -57,7 +58,7 @@ class OversightView(BaseView):
     @has_access
     def index(self):
         return self.render_template("oversight.html", board=oversight.dashboard(db.session, g.user),
-                                    waited=oversight.waited, today=date.today())
+                                    waited=oversight.waited, today=date.today(), risk_words=RISK_WORDS)
 
     @expose("/access")
     @has_access

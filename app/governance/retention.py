@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
+from app.cases import parallel_referrals, referrer_safety
 from app.cases.referral_form import FIELDS as REFERRAL_FIELDS
 from app.cases.use_cases import chronology
 from app.drafts import use_cases as drafts
@@ -267,6 +268,7 @@ def _erase(session: Session, subject: Subject, item: DueItem) -> None:
         review.note = ""
         covers.append(review)
     covers += _erase_concern_extras(session, case_ids)
+    covers += parallel_referrals.erase_for_cases(session, case_ids) + referrer_safety.erase_for_cases(session, case_ids)
     session.execute(sa.update(CaseEntry).where(CaseEntry.case_id.in_(case_ids))
                     .values(summary="", reason=None, data=sa.null()).execution_options(synchronize_session=False))
     # The entries were blanked in bulk, past the ORM: the tombstone seals them as they are now.

@@ -5,7 +5,7 @@ concern_type.pcmt_2025_category_id). The categories and mappings are reference d
 seed-reference` from app/cases/statistics_schemes.py, which cites its sources.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-10 10:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0019'
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
