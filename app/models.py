@@ -45,7 +45,7 @@ from app.identity.models import (
     SecondFactor,
 )
 from app.kernel.columns import UTCDateTime, enum_column, utcnow
-from app.kernel.models import AuditEvent, IdempotencyKey, StoredFile
+from app.kernel.models import AuditEvent, IdempotencyKey, ProviderSetting, StoredFile
 from app.notifications.models import EmailStatus, NotificationPreference, OutboxEmail
 from app.training.models import StaffMember, TrainingCourse, TrainingRecord
 
@@ -54,8 +54,8 @@ __all__ = [
     "Case", "CaseAccessGrant", "CaseAction", "CaseAttachment", "CaseEntry", "CaseReview", "CaseStatus",
     "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "Draft", "EmailStatus",
     "Employer", "EmployerCommunication", "IdempotencyKey", "Indicator", "IndicatorKind", "NotificationPreference",
-    "OutboxEmail", "PersonInvolved", "REFERENCE_PREFIX", "RecoveryCode", "RefreshToken", "Role", "RoleGrantRequest",
-    "RoleGrantStatus", "SecondFactor", "SharedItem", "StaffMember", "StoredFile", "Subject", "SubjectType",
-    "TrainingCourse", "TrainingRecord", "UTCDateTime", "User", "case_indicator", "enum_column", "format_reference",
-    "parse_reference", "stalled_clause", "utcnow",
+    "OutboxEmail", "PersonInvolved", "ProviderSetting", "REFERENCE_PREFIX", "RecoveryCode", "RefreshToken", "Role",
+    "RoleGrantRequest", "RoleGrantStatus", "SecondFactor", "SharedItem", "StaffMember", "StoredFile", "Subject",
+    "SubjectType", "TrainingCourse", "TrainingRecord", "UTCDateTime", "User", "case_indicator", "enum_column",
+    "format_reference", "parse_reference", "stalled_clause", "utcnow",
 ]

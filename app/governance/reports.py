@@ -161,8 +161,8 @@ def board_report(session: Session, actor, start: date, end: date, today: date | 
             outcomes["discussed_at_channel_panel"] += 1
         if case.panel_decision == "adopted":
             outcomes["adopted"] += 1
-        if case.closure_outcome == ClosureOutcome.support_completed:
-            outcomes["support_completed"] += 1
+        if case.closure_outcome in (ClosureOutcome.onward_support, ClosureOutcome.support_completed):
+            outcomes[case.closure_outcome.value] += 1
     days = _first_decision_days(session, cases)
     in_period = Case.id.in_(ids) if ids else sa.false()
     return BoardReport(
@@ -172,7 +172,7 @@ def board_report(session: Session, actor, start: date, end: date, today: date | 
         by_programme=counted(c.subject.programme or NOT_STATED for c in cases),
         outcomes={key: shown(outcomes[key]) for key in (
             "no_further_action", "internal_safeguarding", "signposted", "referred_to_police",
-            "discussed_at_channel_panel", "adopted", "support_completed")},
+            "discussed_at_channel_panel", "adopted", "onward_support", "support_completed")},
         police_outcomes=counted(c.gateway_outcome for c in cases if c.gateway_outcome),
         days_to_first_decision={"median": statistics.median(days) if days else None,
                                 "p90": _percentile(days, 0.9)},
