@@ -8,8 +8,8 @@ from datetime import date
 import hypothesis.strategies as st
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, settings
 from dateutil.relativedelta import relativedelta
+from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from app.cases import use_cases as cases

@@ -18,11 +18,12 @@ def reviews_since_exit(session: Session, case_id: int) -> frozenset[str]:
     done: set[str] = set()
     entries = session.scalars(sa.select(CaseEntry).where(CaseEntry.case_id == case_id, CaseEntry.kind == "transition")
                               .order_by(CaseEntry.at, CaseEntry.id)).all()
+    ended, reviewing = CaseStatus.channel_support.value, CaseStatus.post_exit_review.value
     for entry in entries:
-        if entry.to_status == CaseStatus.post_exit_review.value and entry.from_status == CaseStatus.channel_support.value:
+        if entry.from_status == ended and entry.to_status == reviewing:
             done.clear()
-        elif entry.from_status == CaseStatus.post_exit_review.value and (entry.data or {}).get("review"):
-            done.add(entry.data["review"])
+        elif entry.from_status == reviewing and (review := (entry.data or {}).get("review")):
+            done.add(review)
     return frozenset(done)
 
 
