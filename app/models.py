@@ -49,7 +49,7 @@ from app.identity.models import (
     SecondFactor,
 )
 from app.kernel.columns import UTCDateTime, enum_column, utcnow
-from app.kernel.models import AuditEvent, IdempotencyKey, StoredFile
+from app.kernel.models import AuditEvent, IdempotencyKey, ProviderSetting, StoredFile
 from app.notifications.models import EmailStatus, NotificationPreference, OutboxEmail
 from app.training.models import StaffMember, TrainingCourse, TrainingRecord
 
@@ -59,8 +59,9 @@ __all__ = [
     "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "ContactKind",
     "DirectoryContact", "Draft", "EmailStatus", "Employer", "EmployerCommunication", "IdempotencyKey", "Indicator",
     "IndicatorKind", "NotificationPreference", "OutboxEmail", "ParallelReferral", "ParallelReferralKind",
-    "PersonInvolved", "REFERENCE_PREFIX", "RecoveryCode", "ReferralDetails", "ReferrerRisk", "ReferrerSafety",
-    "RefreshToken", "Role", "RoleGrantRequest", "RoleGrantStatus", "SecondFactor", "SharedItem", "StaffMember",
-    "StatisticsCategory", "StoredFile", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord", "UTCDateTime",
-    "User", "case_indicator", "enum_column", "format_reference", "parse_reference", "stalled_clause", "utcnow",
+    "PersonInvolved", "ProviderSetting", "REFERENCE_PREFIX", "RecoveryCode", "ReferralDetails", "ReferrerRisk",
+    "ReferrerSafety", "RefreshToken", "Role", "RoleGrantRequest", "RoleGrantStatus", "SecondFactor", "SharedItem",
+    "StaffMember", "StatisticsCategory", "StoredFile", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord",
+    "UTCDateTime", "User", "case_indicator", "enum_column", "format_reference", "parse_reference", "stalled_clause",
+    "utcnow"
 ]

@@ -175,7 +175,17 @@ def seed_demo(password: str) -> None:
     step(supported, "schedule_panel", "Panel booked with the local authority.",
          panel_date=(date.today() - timedelta(days=30)).isoformat(), local_authority="Bristol City Council")
     step(supported, "record_panel_decision", "Panel adopted the case; the learner consented.",
-         decision="adopted", consent="given", intervention_provider="Intervention Provider A")
+         decision="adopted", consent="given", consent_by="subject", intervention_provider="Intervention Provider A")
+    # The police assessment is not a one-off check: police-led first, then escalated to Channel on new information.
+    escalated = concern("staff2", "Avery Invented", 120, type_index=2,
+                        description="Told a tutor that violence against a named group was justified.")
+    step(escalated, "acknowledge", "Acknowledged.")
+    step(escalated, "refer_to_police", "Referred to police Prevent with the NRF.",
+         referral_date=(date.today() - timedelta(days=110)).isoformat(), subject_informed="yes")
+    step(escalated, "record_gateway_outcome", "Police gateway: police-led case management.", outcome="police_led",
+         decided_on=(date.today() - timedelta(days=104)).isoformat())
+    step(escalated, "record_gateway_outcome", "Police assessed again after two new incidents: refer to Channel.",
+         outcome="channel", decided_on=(date.today() - timedelta(days=7)).isoformat())
     closed = concern("staff2", "Jordan Example", 20, date_of_birth="2007-03-14",
                      description="Repeated a slogan from a video; on discussion it was a song lyric.")
     step(closed, "acknowledge", "Acknowledged.")

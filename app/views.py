@@ -12,6 +12,7 @@ from app.cases.referral_pages import ReferralFormView
 from app.directory.pages import DirectoryView
 from app.employers.pages import CoverageView, EmployerAcknowledgementView, EmployerView
 from app.governance.pages import BoardReportView, OversightView, RetentionView
+from app.governance.settings_pages import SettingsView
 from app.identity.pages import RoleGrantView
 from app.kernel import formats
 from app.models import CaseStatus, IndicatorKind
@@ -45,6 +46,7 @@ def register(appbuilder) -> None:
     appbuilder.add_view(ComplianceView, "Training compliance", category="Reports", icon="fa-pie-chart")
     appbuilder.add_link("Import staff or training", href="/training/import", category="Training", icon="fa-upload")
     appbuilder.add_view(TrainingCourseView, "Training courses", category="Reference data", icon="fa-book")
+    appbuilder.add_view(SettingsView, "Pathway settings", category="Reference data", icon="fa-sliders")
     appbuilder.add_view(RoleGrantView, "Role grants", category="Security", icon="fa-user-plus")
     formats.register_filters(current_app)
     # Permissions reach templates as `may`, worked out by each view: no template calls `can`.

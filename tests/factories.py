@@ -50,7 +50,7 @@ EVENT_DATA: dict[str, dict[str, Any]] = {
     "close_police_led": {},
     "schedule_panel": {"panel_date": date.today().isoformat(), "local_authority": "Test Council"},
     "screen_out": {},
-    "record_panel_decision": {"decision": "adopted", "consent": "given"},
+    "record_panel_decision": {"decision": "adopted", "consent": "given", "consent_by": "subject"},
     "exit_support": {"exit_date": date.today().isoformat(), "exit_reason": "Plan completed"},
     "record_review": {"review": "6_months", "outcome_note": "Doing well"},
     "reopen": {},

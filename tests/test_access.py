@@ -202,6 +202,8 @@ NOT_CASE_ROUTES: dict[str, set[str]] = {
         "TrainingRecordApi.list_records",
         "TrainingRecordApi.record_completion", "TrainingRecordApi.get_record", "TrainingRecordApi.verify",
         "ComplianceApi.compliance"},
+    "the provider's settings (the Lead's grace before a post-exit review is due): no case data; roles tested in "
+    "tests/test_pathway_rules.py": {"SettingsView.index", "SettingsView.save"},
 }
 NOT_CASE = {endpoint for group in NOT_CASE_ROUTES.values() for endpoint in group}
 

@@ -1,4 +1,8 @@
 """The pathway end to end through the API, as an officer and the Prevent Lead would take it."""
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
 from tests.conftest import concern_payload
 
 
@@ -19,8 +23,11 @@ def test_full_pathway_through_the_api(api):
         ("refer_to_police", {"referral_date": "2026-11-20", "subject_informed": "yes"}, "referred_to_police"),
         ("record_gateway_outcome", {"outcome": "channel", "decided_on": "2026-11-21"}, "channel_screening"),
         ("schedule_panel", {"panel_date": "2026-11-22", "local_authority": "Somewhere Council"}, "channel_panel"),
-        ("record_panel_decision", {"decision": "adopted", "consent": "given"}, "channel_support"),
-        ("exit_support", {"exit_date": "2026-11-23", "exit_reason": "Plan done"}, "post_exit_review"),
+        ("record_panel_decision", {"decision": "adopted", "consent": "given", "consent_by": "subject"},
+         "channel_support"),
+        # Support ended 13 months ago (recorded late): both post-exit reviews are open to record.
+        ("exit_support", {"exit_date": (date.today() - relativedelta(months=13)).isoformat(),
+                          "exit_reason": "Plan done"}, "post_exit_review"),
         ("record_review", {"review": "6_months", "outcome_note": "Fine"}, "post_exit_review"),
         ("record_review", {"review": "12_months", "outcome_note": "Fine"}, "closed"),
     ]

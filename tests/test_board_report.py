@@ -62,7 +62,7 @@ def fixture_cases(app, module_transaction):
         step(adopted, "refer_to_police", referral_date="2019-05-20", subject_informed="yes")
         step(adopted, "record_gateway_outcome", outcome="channel", decided_on="2019-06-20")
         step(adopted, "schedule_panel", panel_date="2019-07-02", local_authority="A Council")
-        step(adopted, "record_panel_decision", decision="adopted", consent="given")
+        step(adopted, "record_panel_decision", decision="adopted", consent="given", consent_by="subject")
         backdate(adopted, "2019-05-10T09:00", decided_after_days=2)
 
         closed = raise_(right_wing, subject_type="staff")
@@ -118,7 +118,7 @@ def test_every_figure_matches_the_hand_count(fixture_cases, ctx):
     assert report.by_programme == {"Level 3 Business": 2, "Not stated": 2}
     assert report.outcomes == {"no_further_action": 1, "internal_safeguarding": 0, "signposted": 0,
                                "referred_to_police": 2, "awaiting_decision": 1, "discussed_at_channel_panel": 1,
-                               "adopted": 1, "support_completed": 0}
+                               "adopted": 1, "onward_support": 0, "support_completed": 0}
     assert report.police_outcomes == {"channel": 1, "police_no_further_action": 1}
     assert report.days_to_first_decision == {"median": 2.0, "p90": 5.0}
     assert (report.overdue_actions, report.repeat_referrals, report.stalled) == (1, 0, 0)

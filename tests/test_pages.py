@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
+
 from tests.conftest import csrf_token
 
 UK = ZoneInfo("Europe/London")
@@ -206,9 +208,11 @@ def test_a_concern_goes_from_staff_through_channel_to_closure_and_is_reopened_by
          "channel screening"),
         ("schedule_panel", {"panel_date": date.today().isoformat(), "local_authority": "Northshire Council"},
          "channel panel"),
-        ("record_panel_decision", {"decision": "adopted", "consent": "given"}, "channel support"),
-        ("exit_support", {"exit_date": date.today().isoformat(), "exit_reason": "Plan completed"},
-         "post exit review"),
+        ("record_panel_decision", {"decision": "adopted", "consent": "given", "consent_by": "subject"},
+         "channel support"),
+        # Support ended 13 months ago (recorded late): both post-exit reviews are open to record.
+        ("exit_support", {"exit_date": (date.today() - relativedelta(months=13)).isoformat(),
+                          "exit_reason": "Plan completed"}, "post exit review"),
         ("record_review", {"review": "6_months", "outcome_note": "Settled at six months"}, "post exit review"),
         ("record_review", {"review": "12_months", "outcome_note": "Settled at twelve months"}, "closed"),
     ]

@@ -3,9 +3,12 @@ service, leaves each case where the workflow table says, refuses what the table 
 when it refuses, and keeps the audit chain whole."""
 from __future__ import annotations
 
+from datetime import date
+
 import hypothesis.strategies as st
 import pytest
 import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -24,10 +27,19 @@ EVENT_CHOICES = {
     "close": [{"outcome": o} for o in workflow.INTERNAL_OUTCOMES],
     "record_gateway_outcome": [{"outcome": o, "decided_on": "2026-11-20"}
                                for o in ("channel", "police_led", "police_no_further_action", "signposted")],
-    "record_panel_decision": [{"decision": "adopted", "consent": "given"},
-                              {"decision": "adopted", "consent": "declined"}, {"decision": "not_adopted"}],
+    "record_panel_decision": [{"decision": "adopted", "consent": "given", "consent_by": "subject"},
+                              {"decision": "adopted", "consent": "declined", "consent_by": "subject",
+                               "onward": "no_further_action"},
+                              {"decision": "adopted", "consent": "declined"},  # no onward route: refused
+                              {"decision": "not_adopted", "onward": "police_led"},
+                              {"decision": "not_adopted", "onward": "other_support"}, {"decision": "not_adopted"}],
+    # Support ended long enough ago for both reviews, or today (the reviews then refused as too early).
+    "exit_support": [{"exit_date": (date.today() - relativedelta(months=13)).isoformat(), "exit_reason": "Done"},
+                     EVENT_DATA["exit_support"]],
     "record_review": [{"review": "6_months", "outcome_note": "Fine"}, {"review": "12_months", "outcome_note": "Done"}],
 }
+# Whatever reviews were recorded: where an event the service took leads (its guards passed when it was taken).
+ANY_FACTS = workflow.Facts(reviews_done=frozenset({"6_months"}))
 
 
 def event_payloads():
@@ -63,7 +75,7 @@ class Workflow(RuleBasedStateMachine):
         except InvalidData:
             assert self.count_audit() == self.audit_events
             return
-        expected = workflow.plan(payload["event"], self.status, payload).target
+        expected = workflow.plan(payload["event"], self.status, payload, ANY_FACTS).target
         assert self.may(actor, payload)
         assert case.status == expected
         self.status = expected

@@ -47,6 +47,7 @@ class ClosureOutcome(StrEnum):
     screened_out = "screened_out"
     not_adopted = "not_adopted"
     consent_declined = "consent_declined"
+    onward_support = "onward_support"  # not adopted or consent declined, and referred on to other support
     support_completed = "support_completed"
 
 
@@ -195,6 +196,8 @@ class Case(Model):
     local_authority: Mapped[str | None] = mapped_column(sa.String(200))
     panel_decision: Mapped[str | None] = mapped_column(sa.String(32))
     consent: Mapped[str | None] = mapped_column(sa.String(32))
+    consent_by: Mapped[str | None] = mapped_column(sa.String(32))  # subject or parent_carer
+    onward: Mapped[str | None] = mapped_column(sa.String(32))  # after not adopted or consent declined
     vaf_summary: Mapped[str | None] = mapped_column(sa.Text)
     intervention_provider: Mapped[str | None] = mapped_column(sa.String(200))
     next_review_date: Mapped[date | None]

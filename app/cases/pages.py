@@ -71,6 +71,10 @@ EVENT_WORDS = {
     "subject_informed": Words(required="Say whether the person (or their parent or carer) was told"),
     "consent": Words(other={"An adopted case needs the consent answer (given or declined).":
                             "Choose whether consent was given or declined: the case was adopted"}),
+    "consent_by": Words(other={workflow.CONSENT_BY_MESSAGE:
+                               "Choose who gave or declined consent: the person, or a parent or carer"}),
+    "onward": Words(other={workflow.ONWARD_MESSAGE:
+                           "Choose the onward route: the case was not adopted, or consent was declined"}),
 }
 CASE_FORM_WORDS = {
     "risk": {"police_called": Words(required="Say whether the police have been called"),

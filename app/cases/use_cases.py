@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from app.cases import attachments, involved
+from app.cases import attachments, involved, pathway_facts
 from app.cases.attachments import Upload
 from app.cases.schemas import CONCERN, NOTE, RISK
 from app.cases.subjects import matches_subject, subject_from_payload
@@ -190,7 +190,7 @@ def transition(actor, case_id: int, payload: Any) -> Case:
             expected_version = payload.get("version")
             if expected_version is not None and expected_version != case.version:
                 raise StaleVersion(case.status.value)
-            step = workflow.plan(event, case.status, payload)
+            step = workflow.plan(event, case.status, payload, pathway_facts.facts_for(session, case))
             if not can(actor, step.transition.permission):
                 raise Forbidden(f"Your role may not take '{event}'.")
             from_status = case.status

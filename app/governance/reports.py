@@ -47,7 +47,7 @@ DECIDED_WITHOUT_REFERRAL = (ClosureOutcome.no_further_action, ClosureOutcome.int
                             ClosureOutcome.signposted)
 # "What happened": the first four and awaiting_decision share out every concern; the rest are stages of the referred.
 OUTCOMES = ("no_further_action", "internal_safeguarding", "signposted", "referred_to_police", "awaiting_decision",
-            "discussed_at_channel_panel", "adopted", "support_completed")
+            "discussed_at_channel_panel", "adopted", "onward_support", "support_completed")
 DECISIONS = OUTCOMES[:5]
 
 
@@ -246,8 +246,8 @@ def board_report(session: Session, actor, start: date, end: date, today: date | 
             outcomes["discussed_at_channel_panel"] += 1
         if case.panel_decision == "adopted":
             outcomes["adopted"] += 1
-        if case.closure_outcome == ClosureOutcome.support_completed:
-            outcomes["support_completed"] += 1
+        if case.closure_outcome in (ClosureOutcome.onward_support, ClosureOutcome.support_completed):
+            outcomes[case.closure_outcome.value] += 1
     outcome_keys = {key: table.put(("outcome", key), outcomes[key]) for key in OUTCOMES}
     table.group(concerns, [outcome_keys[key] for key in DECISIONS])
     police_keys = {key: table.put(("police", key), n) for key, n in sorted(police.items())}

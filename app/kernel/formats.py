@@ -16,9 +16,13 @@ DAY, DAY_FULL_MONTH = "%d %b %Y", "%d %B %Y"  # 01 Dec 2026, 01 December 2026
 MINUTE, SECOND = "%d %b %Y %H:%M", "%d %b %Y %H:%M:%S"
 
 
+# Stored names whose words are not their own with spaces.
+SAID = {"parent_carer": "parent or carer", "onward_support": "onward to other support"}
+
+
 def words(value) -> str:
     """A stored name as words: "no_further_action" becomes "no further action"."""
-    return str(value).replace("_", " ")
+    return SAID.get(str(value)) or str(value).replace("_", " ")
 
 
 def uk_date(value: date | None, full_month: bool = False) -> str:

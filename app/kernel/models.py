@@ -1,4 +1,5 @@
-"""The kernel's tables: the audit trail, uploaded files, and the answers kept for idempotent requests."""
+"""The kernel's tables: the audit trail, uploaded files, the answers kept for idempotent requests, and the
+provider's settings."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -64,3 +65,16 @@ class IdempotencyKey(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     status_code: Mapped[int | None]
     answer: Mapped[str | None] = mapped_column(sa.Text)  # the JSON body, or where a page redirected to
+
+
+class ProviderSetting(Model):
+    """A setting of the provider's that a user may change (the ones there are, their types, defaults and limits:
+    app/kernel/settings.py). A setting never changed has no row and reads as its default."""
+
+    __tablename__ = "provider_setting"
+    __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    value: Mapped[str] = mapped_column(sa.String(200))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id"))

@@ -114,6 +114,8 @@ LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COV
     ("can_access_export", "Retention"), ("can_link_staff", "Retention"), ("menu_access", "Retention"),
     ("can_edit", "Directory"),  # "Reference data" in the menu comes with DIRECTORY_READER
     ("menu_access", "Indicators"),
+    # The provider's settings the Lead keeps (app/kernel/settings.py): the grace before a post-exit review is due.
+    ("can_manage", "Settings"), ("menu_access", "Pathway settings"),
     ("can_list", "IndicatorView"), ("can_show", "IndicatorView"), ("can_add", "IndicatorView"),
     ("can_edit", "IndicatorView"),
     # The staff list (people without a sign-in, teams, managers, leavers), CSV imports, and the training courses.

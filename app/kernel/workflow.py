@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
+
+from dateutil.relativedelta import relativedelta
 
 from app.kernel.errors import InvalidData, NotAllowed
 from app.kernel.schemas import Body, Bool, Choice, Date, Parsed, Text
@@ -28,6 +31,8 @@ class Field:
     required: bool = True
     choices: tuple[str, ...] = ()
     column: str | None = None  # the Case attribute it sets; None keeps it in the chronology entry only
+    hint: str | None = None  # shown under the label on the page's form
+    choice_words: tuple[tuple[str, str], ...] = ()  # how the page's form says a choice, where not its words
 
     def schema_field(self, *, choices: tuple[str, ...] | None = None, required: bool | None = None) -> Parsed:
         """The schema field that reads this field (`choices` and `required` as given, for the body that takes
@@ -51,12 +56,97 @@ def by(field_name: str, routes: Mapping[str, tuple[S, O | None]]) -> Route:
     return lambda data: routes[data[field_name]]
 
 
+ONWARD = ("police_led", "other_support", "no_further_action")
+CONSENT_BY_MESSAGE = "Say who answered for consent: the person (subject) or a parent or carer (parent_carer)."
+ONWARD_MESSAGE = ("Choose the onward route (police_led, other_support or no_further_action): the case was not "
+                  "adopted, or consent was declined.")
+
+
 def _panel_decision(data: Mapping[str, Any]) -> tuple[S, O | None]:
-    if data["decision"] == "not_adopted":
-        return S.closed, O.not_adopted
-    if data.get("consent") is None:
-        raise InvalidData({"consent": ["An adopted case needs the consent answer (given or declined)."]})
-    return (S.channel_support, None) if data["consent"] == "given" else (S.closed, O.consent_declined)
+    """Adopted with consent given: support. Not adopted, or consent declined: the onward route decides."""
+    errors: dict[str, list[str]] = {}
+    adopted = data["decision"] == "adopted"
+    if adopted and data.get("consent") is None:
+        errors["consent"] = ["An adopted case needs the consent answer (given or declined)."]
+    if data.get("consent") is not None and data.get("consent_by") is None:
+        errors["consent_by"] = [CONSENT_BY_MESSAGE]
+    supported = adopted and data.get("consent") == "given"
+    if not supported and "consent" not in errors and data.get("onward") is None:
+        errors["onward"] = [ONWARD_MESSAGE]
+    if supported and data.get("onward") is not None:
+        errors["onward"] = ["An onward route is only for a case not adopted, or whose consent was declined."]
+    if errors:
+        raise InvalidData(errors)
+    if supported:
+        return S.channel_support, None
+    onward = data["onward"]
+    if onward == "police_led":
+        return S.police_led, None
+    if onward == "other_support":
+        return S.closed, O.onward_support
+    return S.closed, O.not_adopted if not adopted else O.consent_declined
+
+
+# --- guards: rules that need facts about the case beyond the event's data -----------------------------------------
+
+@dataclass(frozen=True)
+class Facts:
+    """What a guard needs to know about the case, gathered by the transition use case (app/cases/pathway_facts.py).
+    The defaults know nothing, so that a guard checks only what is known."""
+
+    today: date = field(default_factory=date.today)
+    date_of_birth: date | None = None
+    panel_date: date | None = None
+    exit_date: date | None = None
+    reviews_done: frozenset[str] = frozenset()  # post-exit reviews recorded since support last ended
+    review_grace_days: int = 14
+
+
+Guard = Callable[[Facts, Mapping[str, Any]], None]
+ADULT_AGE = 18
+
+
+def said_date(day: date) -> str:
+    """A date in UK words: "3 June 2027"."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _consent_fits_age(facts: Facts, data: Mapping[str, Any]) -> None:
+    """Under 18 on the day of the decision (the panel's date, or the day it is recorded), consent is a parent's or
+    carer's."""
+    decided_on = facts.panel_date or facts.today
+    if (data.get("consent") is not None and data.get("consent_by") == "subject" and facts.date_of_birth is not None
+            and age_on(facts.date_of_birth, decided_on) < ADULT_AGE):
+        raise InvalidData({"consent_by": [
+            f"The person was under 18 on {said_date(decided_on)}, the day of the decision: consent is given or "
+            "declined by a parent or carer."]})
+
+
+REVIEW_TIMES = {"6_months": ("6-month", relativedelta(months=6)), "12_months": ("12-month", relativedelta(months=12))}
+
+
+def first_review_day(exit_date: date, review: str, grace_days: int) -> date:
+    """The first day a post-exit review may be recorded: its months after the exit date, less the grace."""
+    return exit_date + REVIEW_TIMES[review][1] - timedelta(days=grace_days)
+
+
+def _review_on_time(facts: Facts, data: Mapping[str, Any]) -> None:
+    """The 6-month review from 6 months after support ended, the 12-month one after it and from 12 months; each less
+    the grace the Prevent Lead sets."""
+    review = data["review"]
+    label = REVIEW_TIMES[review][0]
+    if review == "12_months" and "6_months" not in facts.reviews_done:
+        raise InvalidData({"review": ["The 12-month review comes after the 6-month review: record the 6-month "
+                                      "review first."]})
+    if facts.exit_date is None:
+        return
+    first = first_review_day(facts.exit_date, review, facts.review_grace_days)
+    if facts.today < first:
+        raise InvalidData({"review": [f"The {label} review can be recorded from {said_date(first)}."]})
 
 
 @dataclass(frozen=True)
@@ -67,6 +157,7 @@ class Transition:
     route: Route
     permission: str = "can_transition"
     fields: tuple[Field, ...] = field(default_factory=tuple)
+    guard: Guard | None = None  # a rule on the case's facts, checked after the data (see Facts)
 
 
 INTERNAL_OUTCOMES = (O.no_further_action.value, O.internal_safeguarding.value, O.signposted.value)
@@ -89,8 +180,8 @@ TRANSITIONS: tuple[Transition, ...] = (
                   column="parallel_safeguarding_referral"),
         ),
     ),
-    Transition(
-        "record_gateway_outcome", "Record the police gateway outcome", S.referred_to_police,
+    *(Transition(
+        "record_gateway_outcome", label, source,
         by("outcome", {
             "channel": (S.channel_screening, None),
             "police_led": (S.police_led, None),
@@ -103,7 +194,12 @@ TRANSITIONS: tuple[Transition, ...] = (
             Field("decided_on", "date", "Date decided", column="gateway_decided_on"),
             Field("feedback", "text", "Feedback received", required=False),
         ),
-    ),
+    ) for source, label in (
+        (S.referred_to_police, "Record the police gateway outcome"),
+        # The police assessment is not a one-off check: a police-led case may be assessed again, and escalated to
+        # Channel. Each assessment stays in the chronology with its date.
+        (S.police_led, "Record a further police assessment"),
+    )),
     Transition("close_police_led", "Close (police-led case ended)", S.police_led, to(S.closed, O.police_closed)),
     Transition(
         "schedule_panel", "Schedule the Channel panel", S.channel_screening, to(S.channel_panel),
@@ -119,14 +215,23 @@ TRANSITIONS: tuple[Transition, ...] = (
         fields=(
             Field("decision", "choice", "Decision", choices=("adopted", "not_adopted"), column="panel_decision"),
             Field("consent", "choice", "Consent (if adopted)", required=False, choices=("given", "declined"),
-                  column="consent"),
-            Field("consent_by", "short_text", "Consent given or declined by", required=False),
+                  column="consent", hint="A referral to Channel is not a criminal process."),
+            Field("consent_by", "choice", "Consent given or declined by", required=False,
+                  choices=("subject", "parent_carer"), column="consent_by",
+                  hint="A parent or carer if the person is under 18.",
+                  choice_words=(("subject", "The person"), ("parent_carer", "A parent or carer"))),
+            Field("onward", "choice", "Onward route (if not adopted, or consent declined)", required=False,
+                  choices=ONWARD, column="onward",
+                  choice_words=(("police_led", "Police-led case management"),
+                                ("other_support", "Other support (the case closes)"),
+                                ("no_further_action", "No further action (the case closes)"))),
             Field("vaf_summary", "text", "VAF summary (engagement, intent, capability)", required=False,
                   column="vaf_summary"),
             Field("intervention_provider", "short_text", "Intervention provider", required=False,
                   column="intervention_provider"),
             Field("next_review_date", "date", "Next review date", required=False, column="next_review_date"),
         ),
+        guard=_consent_fits_age,
     ),
     Transition(
         "exit_support", "Support ended", S.channel_support, to(S.post_exit_review),
@@ -142,6 +247,7 @@ TRANSITIONS: tuple[Transition, ...] = (
             Field("review", "choice", "Review", choices=("6_months", "12_months")),
             Field("outcome_note", "text", "Review outcome"),
         ),
+        guard=_review_on_time,
     ),
     Transition("reopen", "Reopen", S.closed, to(S.under_review), permission="can_reopen"),
 )
@@ -173,12 +279,15 @@ def allowed_events(status: S, has_permission: Callable[[str], bool]) -> list[Tra
     return [row for row in TRANSITIONS if row.source == status and has_permission(row.permission)]
 
 
-def plan(event: str, status: S, payload: Any) -> Plan:
-    """Checks an event against the table and its data; returns where it leads, or raises NotAllowed/InvalidData."""
+def plan(event: str, status: S, payload: Any, facts: Facts | None = None) -> Plan:
+    """Checks an event against the table, its data and the row's guard on the case's `facts`; returns where it
+    leads, or raises NotAllowed/InvalidData."""
     row = find(event, status)
     form = _ROW_SCHEMAS[row.event, row.source].check(payload, also=("event", "version"))  # read by transition()
     data = {spec.name: form[spec.name] for spec in row.fields}
     target, outcome = row.route(data)
+    if row.guard is not None:
+        row.guard(facts or Facts(), data)
     return Plan(row, target, outcome, data, form["reason"])
 
 
