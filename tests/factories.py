@@ -7,6 +7,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from app.kernel.ages import is_under_18
+
 PASSWORD = "correct-horse-battery-staple-42"
 _counter = itertools.count(1)
 
@@ -75,6 +77,8 @@ def make_case(reporter: str = "staff", state: str = "reported", **overrides):
     from app.cases import use_cases as cases
     case = cases.raise_concern(user(reporter), concern_payload(**overrides))
     for event, data in PATH_TO[state]:
+        if event == "record_panel_decision" and is_under_18(case.subject.date_of_birth, date.today()):
+            data = {"consent_by": "parent_carer", **data}  # under 18, a parent or carer answers for consent
         cases.transition(user("officer") if event != "reopen" else user("lead"), case.id,
                          {"event": event, "reason": f"Reason for {event}", **EVENT_DATA[event], **data})
     return case.id

@@ -291,7 +291,7 @@ def test_the_reporter_sees_no_suggestions(web):
     assert "directory-suggestions" not in page and "/directory/" not in page
 
 
-def test_where_the_person_lives_on_the_referral_form_finds_the_contacts_and_the_form_names_them(api, web):
+def test_where_the_person_lives_finds_the_contacts_for_each_step_and_the_form_names_them(api, web):
     area = an_area()
     police = add(area, name="Avon Prevent team")
     mash = add("Elsewhere", kind="mash", name="Front door ZZ9", postcode_districts="ZZ9")
@@ -304,6 +304,8 @@ def test_where_the_person_lives_on_the_referral_form_finds_the_contacts_and_the_
     page = web("officer").get(f"/cases/{case_id}").get_data(as_text=True)
     step = re.search(r'<details class="event-form"[^>]*id="event-refer_to_police".*?</details>', page, re.DOTALL)
     assert step and police.name in text(step.group(0)) and mash.name in text(step.group(0))
+    parallel = re.search(r'<details[^>]*id="add-parallel-referral".*?</details>', page, re.DOTALL)
+    assert parallel and f"Contacts for {area}" in text(parallel.group(0)) and mash.name in text(parallel.group(0))
     suggested = officer.get(f"/api/v1/case/{case_id}/referral_form").get_json()["result"]["contacts_suggested"]
     assert [(c["name"], c["kind_label"]) for c in suggested] == [
         (police.name, "Police Prevent team"), (mash.name, "MASH (children's safeguarding front door)")]

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.cases.parallel_referrals import is_under_18
 from app.extensions import db
+from app.kernel.ages import is_under_18
 from app.models import AccessLogEntry, AuditEvent, Case, CaseEntry, ParallelReferral, ReferrerSafety
 from tests.conftest import csrf_token, make_case
 from tests.test_pages import case_page, section, text

@@ -243,7 +243,8 @@ class CaseView(safeguarding_pages.SafeguardingRoutes, BaseView):
         context = dict(
             case=case, draft=draft or {}, errors=errors or {}, message=message, today=date.today(), events=events,
             # Whom to call for the subject's area, in the decisions that refer on (app/directory)
-            directory=directory.suggestions(db.session, g.user, case, [row.event for row in events]),
+            directory=directory.suggestions(db.session, g.user, case, [row.event for row in events] + (
+                [directory.PARALLEL_REFERRAL] if case.is_open else [])),
             contact_labels=KIND_LABELS,
             chronology=cases.chronology(db.session, g.user, pk),
             earlier=cases.earlier_concerns(db.session, g.user, case),

@@ -16,12 +16,11 @@ from sqlalchemy.orm import Session, selectinload
 from app.cases.schemas import PARALLEL_REFERRAL
 from app.cases.use_cases import add_entry
 from app.kernel import audit, formats
+from app.kernel.ages import is_under_18
 from app.kernel.errors import Conflict, Forbidden, NotFound
 from app.kernel.security import CaseAccess, can, case_access
 from app.kernel.uow import unit_of_work
 from app.models import Case, ParallelReferral, ParallelReferralKind, SubjectType, utcnow
-
-ADULT_AGE = 18
 
 # Each kind: how the form names it, and what the chronology says was done.
 KINDS: dict[ParallelReferralKind, tuple[str, str]] = {
@@ -83,13 +82,6 @@ def parallel_referrals(session: Session, actor, case_id: int) -> Sequence[Parall
     return session.scalars(sa.select(ParallelReferral).where(ParallelReferral.case_id == case_id)
                            .options(selectinload(ParallelReferral.recorded_by))
                            .order_by(ParallelReferral.referred_on, ParallelReferral.id)).all()
-
-
-def is_under_18(date_of_birth: date | None, today: date) -> bool:
-    if date_of_birth is None:
-        return False
-    had_birthday = (today.month, today.day) >= (date_of_birth.month, date_of_birth.day)
-    return today.year - date_of_birth.year - (0 if had_birthday else 1) < ADULT_AGE
 
 
 def mash_copy_due(case: Case, rows: Sequence[ParallelReferral], today: date) -> bool:

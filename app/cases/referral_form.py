@@ -21,6 +21,7 @@ from app.directory import use_cases as directory
 from app.directory.presenters import contact_json
 from app.extensions import db
 from app.kernel import access_log, audit, exports, formats
+from app.kernel.ages import age_on
 from app.kernel.errors import Conflict, Forbidden, NotFound, StaleVersion
 from app.kernel.schemas import Body, Choice, Text, Whole
 from app.kernel.security import CaseAccess, can, case_access
@@ -149,12 +150,6 @@ def suggested_contacts(session: Session, case: Case) -> list[dict[str, Any]]:
     """Who to call for the subject's area, from the directory the Lead keeps (police Prevent team, Channel lead, MASH
     front door, DfE regional coordinator)."""
     return [contact_json(contact) for contact in directory.contacts_for_case(session, case)[2]]
-
-
-def age_on(born: date | None, today: date) -> int | None:
-    if born is None:
-        return None
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def referrer(actor) -> dict[str, Any]:

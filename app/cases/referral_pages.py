@@ -15,6 +15,7 @@ from app.cases import use_cases as cases
 from app.cases.referral_form import PARENTS_CARERS_TOLD, SPECIAL_NEEDS
 from app.extensions import db
 from app.kernel import page_forms
+from app.kernel.ages import age_on
 from app.kernel.errors import Conflict, InvalidData, NotFound
 from app.kernel.page_forms import Words
 from app.kernel.pages import form_payload
@@ -52,7 +53,7 @@ class ReferralFormView(BaseView):
         case = view.case
         return self.render_template(
             "referral_form.html", case=case, values=values, errors=errors, message=message,
-            age=referral_form.age_on(case.subject.date_of_birth, date.today()),
+            age=age_on(case.subject.date_of_birth, date.today()),
             referrer=referral_form.referrer(g.user), special_needs=SPECIAL_NEEDS,
             parents_carers_told=PARENTS_CARERS_TOLD, contacts=current_app.config["SAFEGUARDING_CONTACTS"],
             may={"save": case.is_open, "download": can(g.user, "can_export")},

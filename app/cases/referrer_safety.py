@@ -14,7 +14,7 @@ from app.cases.parallel_referrals import case_to_record_on
 from app.cases.schemas import REFERRER_SAFETY
 from app.cases.use_cases import add_entry
 from app.kernel import audit, formats
-from app.kernel.errors import Forbidden, NotFound
+from app.kernel.errors import Conflict, Forbidden, NotFound
 from app.kernel.security import CaseAccess, can, case_access, full_access_clause
 from app.kernel.uow import unit_of_work
 from app.models import Case, CaseStatus, ReferrerRisk, ReferrerSafety, utcnow
@@ -39,10 +39,19 @@ def set_referrer_safety(actor, case_id: int, payload: Any) -> ReferrerSafety:
         if form["risk"] not in (None, ReferrerRisk.none.value):
             form.require("measures")
         form.check()
-        row = session.get(ReferrerSafety, case.id) or ReferrerSafety(case_id=case.id)
-        session.add(row)
+        row = session.get(ReferrerSafety, case.id)
+        first = row is None
+        if row is None:
+            row = ReferrerSafety(case_id=case.id)
+            session.add(row)
         row.risk, row.police_informed = ReferrerRisk(form["risk"]), form["police_informed"]
         row.measures, row.updated_by_id, row.updated_at = form["measures"], actor.id, utcnow()
+        if first:
+            try:
+                session.flush()
+            except sa.exc.IntegrityError:  # another officer's first record on this case landed first
+                raise Conflict("Someone else has just recorded the referrer's safety on this case: reload the "
+                               "page to see it, then make your change.", case.status.value) from None
         audit.record(session, actor, "referrer_safety", row, reason=row.measures)
         add_entry(session, case, actor, "referrer_safety", summary(row), reason=row.measures,
                   data={"risk": row.risk.value, "police_informed": row.police_informed})

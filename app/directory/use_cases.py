@@ -28,8 +28,9 @@ POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][0-9A-Z]?)([0-9][A-Z]{2})$")
 POSTCODE_MESSAGE = "Enter a postcode, such as M1 1AE, or a postcode district, such as M1."
 AUTHORITY_MAX = 200  # the longest local authority name looked up
 KIND_ORDER = {kind: n for n, kind in enumerate(ContactKind)}
-# The decisions on the case page that suggest whom to call (the transition forms).
-SUGGESTED_AT = ("refer_to_police", "schedule_panel")
+# The steps on the case page that suggest whom to call: two decisions and the parallel referral's form.
+PARALLEL_REFERRAL = "parallel_referral"
+SUGGESTED_AT = ("refer_to_police", "schedule_panel", PARALLEL_REFERRAL)
 
 
 def authority_name(text: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from app.kernel.ages import is_under_18
 from app.kernel.errors import InvalidData, NotAllowed
 from app.kernel.schemas import Body, Bool, Choice, Date, Parsed, Text
 from app.models import CaseStatus as S
@@ -103,16 +104,10 @@ class Facts:
 
 
 Guard = Callable[[Facts, Mapping[str, Any]], None]
-ADULT_AGE = 18
-
 
 def said_date(day: date) -> str:
     """A date in UK words: "3 June 2027"."""
     return f"{day.day} {day:%B %Y}"
-
-
-def age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def _consent_fits_age(facts: Facts, data: Mapping[str, Any]) -> None:
@@ -120,7 +115,7 @@ def _consent_fits_age(facts: Facts, data: Mapping[str, Any]) -> None:
     carer's."""
     decided_on = facts.panel_date or facts.today
     if (data.get("consent") is not None and data.get("consent_by") == "subject" and facts.date_of_birth is not None
-            and age_on(facts.date_of_birth, decided_on) < ADULT_AGE):
+            and is_under_18(facts.date_of_birth, decided_on)):
         raise InvalidData({"consent_by": [
             f"The person was under 18 on {said_date(decided_on)}, the day of the decision: consent is given or "
             "declined by a parent or carer."]})
