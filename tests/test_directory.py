@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from app.cases import use_cases as cases
 from app.directory import use_cases as directory
 from app.extensions import db
+from app.kernel.postcodes import POSTCODE_OR_DISTRICT_MESSAGE, outward_code
 from app.models import AuditEvent, Case, DirectoryContact
 from tests.conftest import csrf_token, make_case, user
 from tests.test_pages import text
@@ -115,19 +116,19 @@ def test_a_postcode_that_is_not_one_gets_422_naming_it(api):
     before = contact_count()
     answer = api("officer").get("/api/v1/directory/?postcode=not-a-postcode")
     assert answer.status_code == 422
-    assert answer.get_json() == {"message": {"postcode": [directory.POSTCODE_MESSAGE]}}
+    assert answer.get_json() == {"message": {"postcode": [POSTCODE_OR_DISTRICT_MESSAGE]}}
     too_long = api("officer").get("/api/v1/directory/", query_string={"local_authority": "x" * 201})
     assert too_long.status_code == 422 and "local_authority" in too_long.get_json()["message"]
     assert contact_count() == before
 
 
 def test_the_outward_code_of_a_postcode():
-    assert [directory.outward_code(p) for p in ("M1 1AE", "m11ae", "SK4 2AB", "BS16 1QY", "W1A 1AA", "EC1A1BB",
+    assert [outward_code(p) for p in ("M1 1AE", "m11ae", "SK4 2AB", "BS16 1QY", "W1A 1AA", "EC1A1BB",
                                                 "M1", "sk4")] == ["M1", "M1", "SK4", "BS16", "W1A", "EC1A", "M1",
                                                                   "SK4"]
     for wrong in ("", "12345", "M", "M1 1A", "ABC1 1AA"):
         with pytest.raises(ValueError):
-            directory.outward_code(wrong)
+            outward_code(wrong)
 
 
 # --- the Lead's pages -------------------------------------------------------------------------------------------
@@ -235,7 +236,7 @@ def test_the_page_finds_the_contacts_for_a_postcode_and_says_what_is_wrong_with_
     assert found.status_code == 200 and contact.name in found.get_data(as_text=True)
     wrong = officer.get("/directory/?postcode=nowhere")
     assert wrong.status_code == 422
-    assert directory.POSTCODE_MESSAGE in text(wrong.get_data(as_text=True))
+    assert POSTCODE_OR_DISTRICT_MESSAGE in text(wrong.get_data(as_text=True))
     assert 'value="nowhere"' in wrong.get_data(as_text=True)
 
 

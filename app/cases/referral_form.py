@@ -7,7 +7,6 @@ One schema (REFERRAL_FORM) reads the page's form and the API's body alike. Every
 new values and told in the chronology; every download (JSON or PDF) is audited and in the access log."""
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from app.extensions import db
 from app.kernel import access_log, audit, exports, formats
 from app.kernel.ages import age_on
 from app.kernel.errors import Conflict, Forbidden, NotFound, StaleVersion
+from app.kernel.postcodes import uk_postcode
 from app.kernel.schemas import Body, Choice, Text, Whole
 from app.kernel.security import CaseAccess, can, case_access
 from app.kernel.uow import unit_of_work
@@ -38,16 +38,6 @@ LONG_MAX = 5_000
 SPECIAL_NEEDS = ("yes", "no", "not_known")
 PARENTS_CARERS_TOLD = ("yes", "no", "not_applicable")
 FORMATS = {"json": "application/json", "pdf": "application/pdf"}
-# A UK postcode: outward code (area, district) and inward code (sector, unit), spaces optional as typed.
-_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
-
-
-def uk_postcode(text: str) -> str:
-    """A UK postcode as the Royal Mail writes it ("bs1  4dj" gives "BS1 4DJ")."""
-    match = _POSTCODE.match("".join(text.upper().split()))
-    if not match:
-        raise ValueError("Enter a UK postcode, like BS1 4DJ.")
-    return f"{match[1]} {match[2]}"
 
 
 class ReferralFormSchema(Body):

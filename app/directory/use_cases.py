@@ -17,15 +17,12 @@ from app.directory.models import ContactKind, DirectoryContact
 from app.directory.schemas import CONTACT
 from app.kernel import audit
 from app.kernel.errors import Conflict, Forbidden, InvalidData, NotFound, StaleVersion
+from app.kernel.postcodes import DISTRICT, outward_code
 from app.kernel.schemas import Loaded
 from app.kernel.security import can
 from app.kernel.uow import unit_of_work
 from app.models import Case, ReferralDetails
 
-# A postcode district (outward code): M1, SK4, BS16, W1A, EC1A. A full postcode adds the inward code: 1AE.
-DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
-POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][0-9A-Z]?)([0-9][A-Z]{2})$")
-POSTCODE_MESSAGE = "Enter a postcode, such as M1 1AE, or a postcode district, such as M1."
 AUTHORITY_MAX = 200  # the longest local authority name looked up
 KIND_ORDER = {kind: n for n, kind in enumerate(ContactKind)}
 # The steps on the case page that suggest whom to call: two decisions and the parallel referral's form.
@@ -36,18 +33,6 @@ SUGGESTED_AT = ("refer_to_police", "schedule_panel", PARALLEL_REFERRAL)
 def authority_name(text: str) -> str:
     """A local authority's name as kept and compared: trimmed, one space between words."""
     return " ".join(text.split())
-
-
-def outward_code(postcode: str) -> str:
-    """The district of a postcode ("m1 1ae" and "M11AE" give "M1"; a district alone is itself); ValueError when it
-    is neither."""
-    compact = "".join(postcode.split()).upper()
-    full = POSTCODE.match(compact)
-    if full:
-        return full.group(1)
-    if DISTRICT.match(compact):
-        return compact
-    raise ValueError(POSTCODE_MESSAGE)
 
 
 def contacts_for(session: Session, local_authority: str | None, postcode: str | None) -> list[DirectoryContact]:
