@@ -178,6 +178,10 @@ def test_a_change_is_audited_with_old_and_new_values_and_a_stale_one_is_refused(
     assert stale.status_code == 409 and "changed since you opened it" in stale.get_json()["message"]
     assert counts() == before
     assert lead.put("/api/v1/risk/987654321", json=body).status_code == 404
+    db.session.refresh(risk)
+    same = lead.put(f"/api/v1/risk/{risk.id}", json={**body, "version": risk.version})
+    assert same.status_code == 200 and same.get_json()["result"]["version"] == risk.version
+    assert counts() == before  # the same values again: nothing changed, nothing to audit
 
 
 def test_an_action_has_an_owner_a_due_date_and_a_status_and_is_overdue_when_open_past_its_date(api):

@@ -19,7 +19,6 @@ from app.kernel import audit, exports, formats
 from app.kernel.errors import Forbidden, NotFound
 from app.kernel.security import CaseAccess, can, case_access, full_access_clause
 from app.kernel.uow import unit_of_work
-from app.risks.use_cases import overdue_for_oversight
 from app.models import (
     AccessAlert,
     AccessLogEntry,
@@ -33,6 +32,7 @@ from app.models import (
     stalled_clause,
     utcnow,
 )
+from app.risks.use_cases import overdue_for_oversight
 
 # --- the access log --------------------------------------------------------------------------------------------
 
