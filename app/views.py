@@ -17,6 +17,7 @@ from app.identity.pages import RoleGrantView
 from app.kernel import formats
 from app.models import CaseStatus, IndicatorKind
 from app.notifications.pages import MyEmailView, OutboxView
+from app.risks.pages import RiskView
 from app.training.pages import ComplianceView, TrainingCourseView, TrainingView
 
 
@@ -31,6 +32,7 @@ def register(appbuilder) -> None:
     appbuilder.add_view(OversightView, "Oversight", category="Reports", icon="fa-eye")
     appbuilder.add_view(BoardReportView, "Board report", category="Reports", icon="fa-bar-chart")
     appbuilder.add_view(RetentionView, "Retention", category="Reports", icon="fa-archive")
+    appbuilder.add_view(RiskView, "Risk assessment", category="Reports", icon="fa-exclamation-triangle")
     appbuilder.add_view(IndicatorView, "Indicators", category="Reference data", icon="fa-check-square")
     appbuilder.add_view(ConcernTypeView, "Types of concern", category="Reference data", icon="fa-tags")
     # Officers read it too: for them "Reference data" holds this one item, shown as its link.

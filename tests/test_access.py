@@ -134,6 +134,26 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("SubjectRightsApi.legal_hold", "PUT"):      (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("SubjectRightsApi.staff_record", "PUT"):    (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("SubjectRightsApi.access_export", "GET"):   (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    # The provider's Prevent risk assessment and action plan (no case data; tested further in tests/test_risks.py):
+    # Governance and officers read it, the Prevent Lead keeps it and signs it off
+    ("RiskView.index", "GET"):                   (NO,   OK,   OK,   NO,   OK,   NO,   LOGIN),
+    ("RiskView.show", "GET"):                    (NO,   OK,   OK,   NO,   OK,   NO,   LOGIN),
+    ("RiskView.reviews", "GET"):                 (NO,   OK,   OK,   NO,   OK,   NO,   LOGIN),
+    ("RiskView.review", "GET"):                  (NO,   OK,   OK,   NO,   OK,   NO,   LOGIN),
+    ("RiskView.new", "GET"):                     (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("RiskView.new", "POST"):                    (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("RiskView.edit", "GET"):                    (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("RiskView.edit", "POST"):                   (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("RiskView.add_action", "POST"):             (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("RiskView.update_action", "POST"):          (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("RiskView.sign_off", "POST"):               (NO,   NO,   OK,   NO,   NO,   NO,   LOGIN),
+    ("RiskApi.list_risks", "GET"):               (NO,   OK,   OK,   NO,   OK,   NO,   NOAUTH),
+    ("RiskApi.list_reviews", "GET"):             (NO,   OK,   OK,   NO,   OK,   NO,   NOAUTH),
+    ("RiskApi.add_risk", "POST"):                (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("RiskApi.update_risk", "PUT"):              (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("RiskApi.add_action", "POST"):              (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("RiskApi.update_action", "PUT"):            (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("RiskApi.sign_off", "POST"):                (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
 }
 
 
@@ -299,6 +319,26 @@ class Records:
         return email
 
     @cached_property
+    def risk(self) -> int:
+        """A risk of the provider's risk assessment (app/risks)."""
+        from app.risks import use_cases as risks
+        return risks.add_risk(user("lead"), {"area": "site_welfare", "title": f"Access test {self.marker}",
+                                             "likelihood": 2, "impact": 3, "controls": "Reception signs in"}).id
+
+    @cached_property
+    def risk_action(self) -> int:
+        from app.risks import use_cases as risks
+        return risks.add_action(user("lead"), self.risk, {"title": "Check the visitor log", "owner_id": uid("lead"),
+                                                          "due_date": later()}).id
+
+    @cached_property
+    def risk_review(self) -> int:
+        """A signed-off version of the risk assessment, holding this test's risk."""
+        from app.risks import use_cases as risks
+        self.risk  # noqa: B018  (made first, so that the version holds it)
+        return risks.sign_off(user("lead"), {"note": "Reviewed with the Board"}).id
+
+    @cached_property
     def indicator(self) -> int:
         row = Indicator(kind=IndicatorKind.indicator, label=f"Access test {self.marker}", position=10_000, active=False)
         db.session.add(row)
@@ -442,6 +482,32 @@ REQUESTS = {
         f"/api/v1/subject/{db.session.get(Case, t.restricted_case).subject_id}/staff_record",
         {"staff": t.staff_member}),
     "SubjectRightsApi.access_export": lambda t: (f"/api/v1/subject/{t.subject}/access_export?format=pdf", None),
+    "RiskView.index": lambda t: ("/risk/", None),
+    "RiskView.show": lambda t: (f"/risk/{t.risk}", None),
+    "RiskView.reviews": lambda t: ("/risk/reviews/", None),
+    "RiskView.review": lambda t: (f"/risk/reviews/{t.risk_review}", None),
+    "RiskView.new": lambda t: ("/risk/new", {"area": "staff_training", "title": "Staff miss the refresher",
+                                            "likelihood": "2", "impact": "3", "controls": "Reminders"}),
+    "RiskView.edit": lambda t: (f"/risk/{t.risk}/edit", {"area": "site_welfare", "title": "Visitors unescorted",
+                                                         "likelihood": "3", "impact": "3", "controls": ""}),
+    "RiskView.add_action": lambda t: (f"/risk/{t.risk}/actions", {"title": "Brief reception",
+                                                                  "owner_id": uid("officer"), "due_date": later()}),
+    "RiskView.update_action": lambda t: (f"/risk/action/{t.risk_action}", {"status": "done",
+                                                                           "completion_note": "Checked"}),
+    "RiskView.sign_off": lambda t: (f"/risk/reviews/?for={t.risk}", {"note": "Reviewed with the Board"}),
+    "RiskApi.list_risks": lambda t: (f"/api/v1/risk/?for={t.risk}", None),
+    "RiskApi.list_reviews": lambda t: (f"/api/v1/risk/review/?for={t.risk_review}", None),
+    "RiskApi.add_risk": lambda t: ("/api/v1/risk/", {"area": "staff_training", "title": "Staff miss the refresher",
+                                                     "likelihood": 2, "impact": 3, "controls": "Reminders"}),
+    "RiskApi.update_risk": lambda t: (f"/api/v1/risk/{t.risk}", {"area": "site_welfare",
+                                                                 "title": "Visitors unescorted", "likelihood": 3,
+                                                                 "impact": 3, "controls": None}),
+    "RiskApi.add_action": lambda t: (f"/api/v1/risk/{t.risk}/actions", {"title": "Brief reception",
+                                                                        "owner_id": uid("officer"),
+                                                                        "due_date": later()}),
+    "RiskApi.update_action": lambda t: (f"/api/v1/risk/action/{t.risk_action}", {"status": "done",
+                                                                                 "completion_note": "Checked"}),
+    "RiskApi.sign_off": lambda t: (f"/api/v1/risk/review?for={t.risk}", {"note": "Reviewed with the Board"}),
 }
 
 

@@ -25,6 +25,9 @@ from app.models import (
     CaseEntry,
     Employer,
     EmployerCommunication,
+    Risk,
+    RiskAction,
+    RiskReview,
     Subject,
     TrainingCourse,
     TrainingRecord,
@@ -33,7 +36,7 @@ from tests.conftest import PASSWORD, concern_payload, make_case, user
 
 TODAY = date.today().isoformat()
 COUNTED = (AuditEvent, BreakGlass, Case, Subject, CaseEntry, CaseAction, CaseAccessGrant, Employer,
-           EmployerCommunication, TrainingRecord)
+           EmployerCommunication, TrainingRecord, Risk, RiskAction, RiskReview)
 
 
 def restricted_case() -> int:
@@ -134,6 +137,27 @@ def _completion():
         {"course_id": a_course(), "completed_on": (date.today() - timedelta(days=next(_days_ago))).isoformat()}, None
 
 
+def a_risk() -> int:
+    from app.risks import use_cases as risks
+    return risks.add_risk(user("lead"), {"area": "it_online_safety", "title": f"Risk {uuid.uuid4().hex[:6]}",
+                                         "likelihood": 3, "impact": 3}).id
+
+
+def _update_risk():
+    risk_id = a_risk()
+    return f"/api/v1/risk/{risk_id}", {"area": "it_online_safety", "title": "Filtering gaps", "likelihood": 4,
+                                       "impact": 4, "version": db.session.get(Risk, risk_id).version}, \
+        (Risk, risk_id)
+
+
+def _update_risk_action():
+    from app.risks import use_cases as risks
+    action_id = risks.add_action(user("lead"), a_risk(), {"title": "Check the filtering", "due_date": TODAY,
+                                                          "owner_id": user("officer").id}).id
+    return f"/api/v1/risk/action/{action_id}", {"status": "done", "completion_note": "Checked"}, \
+        (RiskAction, action_id)
+
+
 WRITES = (
     Write("create subject", "officer", "post",
           lambda: ("/api/v1/subject/", {"full_name": "Alex Example", "subject_type": "learner"}, None),
@@ -167,6 +191,16 @@ WRITES = (
     Write("record the referrer's safety", "officer", "put", _case_on(
         "referrer_safety", lambda: {"risk": "concern", "police_informed": False, "measures": "Another site"}),
         "updated_at"),
+    Write("add a risk", "lead", "post", lambda: (
+        "/api/v1/risk/", {"area": "staff_training", "title": "Refreshers missed", "likelihood": 2, "impact": 2},
+        None), "created_by_id"),
+    Write("change a risk", "lead", "put", _update_risk, "created_at"),
+    Write("add an action to the risk plan", "lead", "post", lambda: (
+        f"/api/v1/risk/{a_risk()}/actions",
+        {"title": "Brief the IT team", "owner_id": user("officer").id, "due_date": TODAY}, None), "status"),
+    Write("complete an action of the risk plan", "lead", "put", _update_risk_action, "completed_at"),
+    Write("sign off the risk assessment", "lead", "post", lambda: (
+        "/api/v1/risk/review", {"note": "Reviewed with the Board"}, None) if a_risk() else None, "created_at"),
     Write("add information to one's concern", "staff", "post",
           lambda: (f"/api/v1/case/{(case_id := make_case())}/information", {"text": "He said more today"},
                    (Case, case_id)), "status"),

@@ -32,6 +32,7 @@ from app.models import (
     stalled_clause,
     utcnow,
 )
+from app.risks.use_cases import overdue_for_oversight
 
 # --- the access log --------------------------------------------------------------------------------------------
 
@@ -132,6 +133,7 @@ class Dashboard:
     repeat_referrals: Panel
     alerts: Sequence[AccessAlert]
     referrers_at_risk: Panel  # of ReferrerSafety rows (app/cases/referrer_safety.py), each with its case
+    risk_actions_overdue: Panel  # of RiskAction rows: the risk assessment's plan (app/risks), each with its risk
 
 
 def dashboard(session: Session, actor, today: date | None = None, panel_size: int = 20) -> Dashboard:
@@ -163,6 +165,7 @@ def dashboard(session: Session, actor, today: date | None = None, panel_size: in
                                .order_by(AccessAlert.raised_at.desc()).limit(panel_size)).all()
         if can(actor, "can_read_access_log") else [],
         referrers_at_risk=Panel(*referrers_at_risk(session, actor, panel_size)),
+        risk_actions_overdue=Panel(*overdue_for_oversight(session, actor, today, panel_size)),
     )
 
 

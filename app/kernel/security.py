@@ -74,7 +74,10 @@ COMPLIANCE_READER: list[Permission] = [("can_read", "Compliance"), ("menu_access
 # read it; the Prevent Lead keeps it (`can_edit`). It sits in the menu's "Reference data" group.
 DIRECTORY_READER: list[Permission] = [("can_read", "Directory"), ("menu_access", "Reference data"),
                                       ("menu_access", "Prevent contacts")]
-OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + COMPLIANCE_READER + DIRECTORY_READER + [
+# The provider's Prevent risk assessment and action plan (app/risks): Governance and officers read it, the Prevent
+# Lead keeps it and signs it off (`can_edit`). It sits in the menu's "Reports" group (COMPLIANCE_READER brings it).
+RISK_READER: list[Permission] = [("can_read", "Risk"), ("menu_access", "Risk assessment")]
+OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + COMPLIANCE_READER + DIRECTORY_READER + RISK_READER + [
     ("can_read_all", "Case"),
     ("can_transition", "Case"),
     ("can_manage_actions", "Case"),
@@ -113,6 +116,7 @@ LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COV
     ("can_read", "Retention"), ("can_approve", "Retention"), ("can_legal_hold", "Retention"),
     ("can_access_export", "Retention"), ("can_link_staff", "Retention"), ("menu_access", "Retention"),
     ("can_edit", "Directory"),  # "Reference data" in the menu comes with DIRECTORY_READER
+    ("can_edit", "Risk"),  # the risk assessment: RISK_READER comes with OFFICER_PERMISSIONS
     ("menu_access", "Indicators"),
     # The provider's settings the Lead keeps (app/kernel/settings.py): the grace before a post-exit review is due.
     ("can_manage", "Settings"), ("menu_access", "Pathway settings"),
@@ -123,7 +127,8 @@ LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COV
     *[(p, "TrainingCourseView") for p in ("can_list", "can_show", "can_add", "can_edit")],
 ]
 DIRECTOR_PERMISSIONS: list[Permission] = EMPLOYEE + EMPLOYER_KEEPER
-GOVERNANCE_PERMISSIONS: list[Permission] = EMPLOYEE + COVERAGE_READER + COMPLIANCE_READER + BOARD_REPORT_READER
+GOVERNANCE_PERMISSIONS: list[Permission] = (EMPLOYEE + COVERAGE_READER + COMPLIANCE_READER + BOARD_REPORT_READER
+                                            + RISK_READER)
 # Separation of duties: the Admin runs users, roles and reference settings, and reads no case content.
 ADMIN_PERMISSIONS: list[Permission] = EMPLOYEE + [
     # Users are deactivated, never deleted; each change needs a reason, and the Lead is told (app/identity/accounts.py).

@@ -32,6 +32,7 @@ from app.models import (
     utcnow,
 )
 from app.notifications import outbox
+from app.risks import use_cases as risks
 from app.training import use_cases as training
 
 FOOTER = "\n\nThis email deliberately carries no personal details. Sign in to read the case."
@@ -44,6 +45,7 @@ KINDS = {
     "action_assigned": "an action was given to them",
     "break_glass": "the Prevent Lead opened a restricted case they work on, outside the Lead's access",
     "action_overdue": "their action is overdue",
+    "risk_action_overdue": "their action in the Prevent risk assessment's plan is overdue",
     "review_due": "a post-support review falls due",
     "police_outcome_overdue": "no police gateway outcome after 10 working days",
     "digest": "the daily digest",
@@ -175,6 +177,7 @@ def run_reminders(session: Session, today: date) -> ReminderReport:
     """Queues what has fallen due by `today`. Each reminder has a key, so a second run the same day adds nothing."""
     report = ReminderReport()
     _overdue_actions(session, today, report)
+    _overdue_risk_actions(session, today, report)
     _reviews(session, today, report)
     _police_outcomes(session, today, report)
     _employers_due(session, today, report)
@@ -193,6 +196,22 @@ def _overdue_actions(session: Session, today: date, report: ReminderReport) -> N
             subject=f"Overdue action on {action.case.reference}",
             body=(f"An action of yours on case {action.case.reference} is overdue: it was due "
                   f"{action.due_date:%d %b %Y}.\n\n{case_link(action.case_id)}" + FOOTER)))
+
+
+def _overdue_risk_actions(session: Session, today: date, report: ReminderReport) -> None:
+    """An action of the risk assessment's plan (app/risks) past its due date: its owner hears once. The Prevent Lead
+    sees every overdue one in the daily digest and on the oversight page. No case data: the action's own words."""
+    for action in risks.overdue_actions(session, today):
+        if not action.owner.active:
+            continue
+        where = (f"\n\n{public_url(f'/risk/{action.risk_id}')}" if risks.may_read(action.owner) else
+                 "\n\nTell the Prevent Lead when it is done.")
+        report.add("risk_action_overdue", outbox.queue(
+            session, kind="risk_action_overdue", recipient=action.owner,
+            dedupe_key=f"risk_action_overdue:{action.id}",
+            subject="Overdue action in the Prevent risk assessment",
+            body=(f"An action of yours in the Prevent risk assessment's action plan is overdue: \"{action.title}\", "
+                  f"due {action.due_date:%d %b %Y}.{where}")))
 
 
 REVIEWS = (("6_months", "6-month", relativedelta(months=6)), ("12_months", "12-month", relativedelta(months=12)))
@@ -340,6 +359,9 @@ def _digests(session: Session, today: date, report: ReminderReport) -> None:
                       for action in overdue]
             lines += [f"Stalled: {case.reference} has had no activity since {at:%d %b %Y}"
                       for case, at in stalled_cases(session, person, now)]
+            if risks.may_edit(person):
+                lines += [f"Overdue risk assessment action, due {action.due_date:%d %b %Y}: {action.title}"
+                          for action in risks.overdue_actions(session, today)]
         held = session.scalars(sa.select(OutboxEmail).where(OutboxEmail.recipient_id == person.id,
                                                             OutboxEmail.status == EmailStatus.held)
                                .order_by(OutboxEmail.id)).all()
@@ -365,6 +387,8 @@ RECEIVES = (
     ("can_transition", "Case", "The person who raised a concern adds information to it (at once)."),
     ("can_raise", "Case", "A Safeguarding Officer acknowledges a concern you raised."),
     ("can_manage_actions", "Case", "An action on a case is given to you, and again if it becomes overdue."),
+    ("can_raise", "Case", "An action of the Prevent risk assessment's plan that you own becomes overdue."),
+    ("can_edit", "Risk", "The daily digest lists the overdue actions of the Prevent risk assessment's plan."),
     ("can_transition", "Case", "The Prevent Lead opens a restricted case you work on outside their own access."),
     ("can_transition", "Case", "A 6- or 12-month post-support review falls due (14 days before, and on the day)."),
     ("can_transition", "Case", "A police referral you made has had no gateway outcome for 10 working days."),
