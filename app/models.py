@@ -51,16 +51,19 @@ from app.identity.models import (
 from app.kernel.columns import UTCDateTime, enum_column, utcnow
 from app.kernel.models import AuditEvent, IdempotencyKey, ProviderSetting, StoredFile
 from app.notifications.models import EmailStatus, NotificationPreference, OutboxEmail
+from app.speakers.models import EventFormat, SpeakerDecision, SpeakerRequest, SpeakerRisk
 from app.training.models import StaffMember, TrainingCourse, TrainingRecord
 
 __all__ = [
     "AccessAlert", "AccessLogEntry", "AccountState", "ActionStatus", "AttachmentKind", "AuditEvent", "BreakGlass",
     "Case", "CaseAccessGrant", "CaseAction", "CaseAttachment", "CaseEntry", "CaseReview", "CaseStatus",
     "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "ContactKind",
-    "DirectoryContact", "Draft", "EmailStatus", "Employer", "EmployerCommunication", "IdempotencyKey", "Indicator",
+    "DirectoryContact", "Draft", "EmailStatus", "Employer", "EmployerCommunication", "EventFormat", "IdempotencyKey",
+    "Indicator",
     "IndicatorKind", "NotificationPreference", "OutboxEmail", "ParallelReferral", "ParallelReferralKind",
     "PersonInvolved", "ProviderSetting", "REFERENCE_PREFIX", "RecoveryCode", "ReferralDetails", "ReferrerRisk",
     "ReferrerSafety", "RefreshToken", "Role", "RoleGrantRequest", "RoleGrantStatus", "SecondFactor", "SharedItem",
+    "SpeakerDecision", "SpeakerRequest", "SpeakerRisk",
     "StaffMember", "StatisticsCategory", "StoredFile", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord",
     "UTCDateTime", "User", "case_indicator", "enum_column", "format_reference", "parse_reference", "stalled_clause",
     "utcnow"
