@@ -10,9 +10,9 @@ from app.extensions import db
 from app.kernel.rest import BadQuery, PreventApi, answers, json_body, page_args, rison_arg, takes
 from app.kernel.validation import parse_bool
 from app.speakers import use_cases as speakers
+from app.speakers.models import SpeakerRequest
 from app.speakers.presenters import request_json
 from app.speakers.schemas import DECISION, REQUEST
-from app.speakers.models import SpeakerRequest
 
 
 def _json(row: SpeakerRequest, with_warning: bool = True):

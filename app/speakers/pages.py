@@ -112,6 +112,6 @@ class SpeakerView(BaseView):
             return self._render_show(pk, draft=draft, message=str(exc), status_code=403)
         except Conflict as exc:
             return self._render_show(pk, draft=draft, message=str(exc), status_code=409)
-        flash(f"Decided: {schemas.DECISION_LABELS[row.decision].lower()}. The person who asked will get an email.",
-              "success")
+        said = schemas.DECISION_LABELS[row.decision].lower() if row.decision else "decided"
+        flash(f"Decided: {said}. The person who asked will get an email.", "success")
         return redirect(url_for("SpeakerView.show", pk=pk))

@@ -147,9 +147,13 @@ def why_not_decide(actor, row: SpeakerRequest) -> str | None:
         return "Your role may not do this."
     if row.requested_by_id == actor.id:
         return OWN_REQUEST
-    if row.decided:
-        return f"This request was decided already: {DECISION_LABELS[row.decision].lower()}."
+    if row.decision is not None:
+        return _decided_already(row.decision)
     return None
+
+
+def _decided_already(decision: SpeakerDecision) -> str:
+    return f"This request was decided already: {DECISION_LABELS[decision].lower()}."
 
 
 # --- deciding -------------------------------------------------------------------------------------------------
@@ -166,9 +170,8 @@ def decide(actor, request_id: int, payload: Any) -> SpeakerRequest:
             raise NotFound("request")
         if row.requested_by_id == actor.id:
             raise Forbidden(OWN_REQUEST)
-        if row.decided:
-            raise Conflict(f"This request was decided already: {DECISION_LABELS[row.decision].lower()}.",
-                           row.decision.value)
+        if row.decision is not None:
+            raise Conflict(_decided_already(row.decision), row.decision.value)
         form = DECISION.read(payload)
         with_conditions = form["decision"] == SpeakerDecision.approved_with_conditions
         if with_conditions:
@@ -177,17 +180,17 @@ def decide(actor, request_id: int, payload: Any) -> SpeakerRequest:
             form.error("conditions", "Conditions come with an approval with conditions: choose that, or leave the "
                                      "conditions empty.")
         form.check()
-        row.decision = SpeakerDecision(form["decision"])
+        row.decision = decision = SpeakerDecision(form["decision"])
         row.reason, row.conditions, row.checks = form["reason"], form["conditions"], form["checks"]
         row.risk = SpeakerRisk(form["risk"]) if form["risk"] else None
         row.decided_by_id, row.decided_at = actor.id, utcnow()
         audit.record(session, actor, "decide_speaker_request", row, reason=row.reason)
-        _tell_requester(session, row)
+        _tell_requester(session, row, decision)
         return row
 
 
-def _tell_requester(session: Session, row: SpeakerRequest) -> None:
-    said = DECISION_LABELS[row.decision].lower()
+def _tell_requester(session: Session, row: SpeakerRequest, decision: SpeakerDecision) -> None:
+    said = DECISION_LABELS[decision].lower()
     outbox.queue(session, kind="speaker_decision", recipient=row.requested_by,
                  subject=f"Your external speaker request {row.id}: {said}",
                  body=(f"Your request for an external speaker or event on {formats.uk_date(row.event_date)} was "
@@ -199,10 +202,11 @@ def _tell_requester(session: Session, row: SpeakerRequest) -> None:
 
 def evidence(session: Session, actor, start: date, end: date) -> dict[str, Any]:
     """External speakers and events for the evidence pack, for the decisions made from `start` to `end` (both
-    included, UTC days as the Board report counts them): `decided` (how many), `by_decision` (each decision's count, 0 included), `requested` (asked
-    in the period), `waiting` (asked in the period, not decided yet), and `rows`, one per decision, by decision
-    date: {"decided_on", "event_date", "speaker", "topic", "format", "decision", "conditions"}. Speakers are named
-    (public figures, as on the register); the people who asked and decided are not. For officers and the Lead, and
+    included, UTC days as the Board report counts them): `decided` (how many), `by_decision` (each decision's
+    count, 0 included), `requested` (asked in the period), `waiting` (asked in the period, not decided yet), and
+    `rows`, one per decision, by decision date: {"decided_on", "event_date", "speaker", "topic", "format",
+    "decision", "conditions"}. Speakers are named (public figures, as on the register); the people who asked and
+    decided are not. For officers and the Lead, and
     for readers of the Board's figures (Governance); 403 for anyone else."""
     if not (can(actor, "can_read_all", "SpeakerRequest") or can(actor, "can_read", "BoardReport")):
         raise Forbidden()
@@ -222,7 +226,8 @@ def evidence(session: Session, actor, start: date, end: date) -> dict[str, Any]:
         "by_decision": {decision.value: counts[decision] for decision in SpeakerDecision},
         "requested": len(asked),
         "waiting": sum(1 for decision in asked if decision is None),
-        "rows": [{"decided_on": formats.iso(row.decided_at.date()) if row.decided_at else None, "event_date": formats.iso(row.event_date),
+        "rows": [{"decided_on": formats.iso(row.decided_at.date()) if row.decided_at else None,
+                  "event_date": formats.iso(row.event_date),
                   "speaker": row.speaker, "topic": row.topic, "format": row.format.value,
                   "decision": row.decision.value if row.decision else None, "conditions": row.conditions}
                  for row in rows],
