@@ -4,6 +4,7 @@ once, never on their own request; the register is searchable by speaker and warn
 audited; the person who asked hears of the decision by email; `evidence()` gives the evidence pack its figures."""
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from app.models import AuditEvent, SpeakerRequest
 from app.speakers import use_cases as speakers
 from app.speakers.schemas import NOT_PAST
 from tests.conftest import csrf_token, deliver, make_user, user
+from tests.sample_files import PDF
 from tests.test_pages import text
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -232,6 +234,32 @@ def test_staff_ask_on_the_page_and_see_their_requests(web):
     assert staff.get("/speakers/").status_code == 403  # the register is the officers'
 
 
+def test_materials_go_with_the_request_as_a_file_for_the_asker_and_the_officers_only(web):
+    staff = web("staff")
+    name = a_speaker()
+    day = date.today() + timedelta(days=10)
+    fields = {"speaker": name, "topic": "Online safety", "audience": "Apprentices", "format": "online",
+              "event_date-day": day.day, "event_date-month": day.month, "event_date-year": day.year}
+    before = request_count()
+    refused = staff.post("/speakers/new", content_type="multipart/form-data", data=form(
+        staff, "/speakers/new", **fields, materials_file=(io.BytesIO(b"<script>alert(1)</script>"), "slides.pdf")))
+    assert refused.status_code == 422 and "Only PDF, PNG, JPEG, DOCX files can be attached" in text(
+        refused.get_data(as_text=True))
+    assert request_count() == before
+    sent = staff.post("/speakers/new", content_type="multipart/form-data", data=form(
+        staff, "/speakers/new", **fields, materials_file=(io.BytesIO(PDF), "slides.pdf")))
+    assert sent.status_code == 302
+    row = db.session.scalar(sa.select(SpeakerRequest).where(SpeakerRequest.speaker == name))
+    assert row.materials_file.filename == "slides.pdf"
+    for role, status in (("staff", 200), ("officer", 200), ("lead", 200), ("staff2", 404), ("governance", 404)):
+        download = web(role).get(f"/speakers/{row.id}/materials")
+        assert download.status_code == status, role
+        if status == 200:
+            assert download.data == PDF and download.headers["Content-Disposition"].startswith("attachment")
+    assert "slides.pdf" in text(web("officer").get(f"/speakers/{row.id}").get_data(as_text=True))
+    assert web("officer").get(f"/speakers/{ask().id}/materials").status_code == 404  # none sent
+
+
 def test_a_refused_form_says_what_to_fix_keeps_what_was_typed_and_sends_nothing(web):
     staff = web("staff")
     before = request_count()
@@ -312,6 +340,14 @@ def test_the_deciders_hear_of_a_request_and_the_person_who_asked_of_the_decision
     assert email["Subject"] == f"Your external speaker request {row.id}: declined"
     body = email.get_payload()
     assert f"/speakers/{row.id}" in body and row.speaker not in body and "Not suitable" not in body
+
+
+def test_requests_and_decisions_leave_their_records_as_sealed(app):
+    from tests.test_record_seals import verify_records
+    row = ask()
+    decide(row.id, decision="approved_with_conditions", conditions="Recorded", risk="low")
+    code, findings, summary = verify_records(app)
+    assert (code, findings) == (0, []), summary
 
 
 # --- the evidence pack --------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.kernel.columns import UTCDateTime, enum_column, utcnow
+from app.kernel.models import StoredFile
 
 
 class EventFormat(StrEnum):
@@ -49,6 +50,7 @@ class SpeakerRequest(Model):
     audience: Mapped[str] = mapped_column(sa.String(300))
     format: Mapped[EventFormat] = enum_column(EventFormat)
     materials: Mapped[str | None] = mapped_column(sa.Text)
+    materials_file_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_file.id"))  # from the page
     requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), index=True)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The check and the decision
@@ -63,6 +65,7 @@ class SpeakerRequest(Model):
 
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    materials_file: Mapped[StoredFile | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
 

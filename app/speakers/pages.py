@@ -9,7 +9,7 @@ from app.extensions import db
 from app.kernel import page_forms
 from app.kernel.errors import Conflict, Forbidden, InvalidData
 from app.kernel.page_forms import Words
-from app.kernel.pages import PAGE_SIZE, form_payload, submit
+from app.kernel.pages import PAGE_SIZE, file_download, form_payload, submit, uploaded
 from app.speakers import schemas
 from app.speakers import use_cases as speakers
 
@@ -21,7 +21,7 @@ REQUEST_WORDS = {
         schemas.NOT_PAST: "The date of the talk or event must be today or in the future"}),
     "audience": Words(required="Enter who will be there, and about how many"),
     "format": Words(required="Choose whether it is online or in person"),
-    "materials": Words(),
+    "materials": Words(), "materials_file": Words(),
 }
 DECISION_WORDS = {
     "decision": Words(required="Choose your decision"),
@@ -41,7 +41,7 @@ class SpeakerView(BaseView):
     route_base = "/speakers"
     class_permission_name = "SpeakerRequest"
     method_permission_name = {"mine": "read", "new": "request", "register": "read_all", "show": "read",
-                              "decide": "decide"}
+                              "materials": "read", "decide": "decide"}
     default_view = "mine"
 
     def _words(self) -> dict:
@@ -67,7 +67,8 @@ class SpeakerView(BaseView):
     def new(self):
         if request.method == "GET":
             return self._render_new()
-        return submit(lambda payload: speakers.request_approval(g.user, payload), "request", self._render_new,
+        return submit(lambda payload: speakers.request_approval(
+            g.user, {**payload, "materials_file": uploaded("materials_file")}), "request", self._render_new,
                       "Sent. A Safeguarding Officer or the Prevent Lead will check it, and you will get an email "
                       "when it is decided.", url_for("SpeakerView.mine"), words=REQUEST_WORDS)
 
@@ -97,6 +98,11 @@ class SpeakerView(BaseView):
     @has_access
     def show(self, pk: int):
         return self._render_show(pk)
+
+    @expose("/<int:pk>/materials")
+    @has_access
+    def materials(self, pk: int):
+        return file_download(speakers.materials_file(db.session, g.user, pk))
 
     @expose("/<int:pk>/decision", methods=["POST"])
     @has_access

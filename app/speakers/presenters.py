@@ -19,6 +19,8 @@ def request_json(row: SpeakerRequest, *, officer: bool, declined: list[SpeakerRe
     answer: dict[str, Any] = {
         "id": row.id, "speaker": row.speaker, "topic": row.topic, "event_date": formats.iso(row.event_date),
         "audience": row.audience, "format": row.format.value, "materials": row.materials,
+        "materials_file": {"filename": row.materials_file.filename, "size": row.materials_file.size}
+        if row.materials_file else None,
         "requested_at": formats.iso(row.requested_at), "status": row.decision.value if row.decision else "requested",
         "decision": row.decision.value if row.decision else None, "reason": row.reason, "conditions": row.conditions,
         "decided_at": formats.iso(row.decided_at),

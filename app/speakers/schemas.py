@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from app.kernel.schemas import Body, Choice, Date, Text
+from app.kernel.schemas import Body, Choice, Date, Text, Upload
 from app.kernel.validation import parse_date
 from app.speakers.models import EventFormat, SpeakerDecision, SpeakerRisk
 
@@ -45,6 +45,7 @@ class SpeakerRequestSchema(Body):
     audience = Text(AUDIENCE_MAX, required=True)  # who will be there, and about how many
     format = Choice(FORMATS, required=True)
     materials = Text(TEXT_MAX)  # slides, handouts, links, videos: what the speaker will show or hand out
+    materials_file = Upload("Send the materials as a file.")  # from the page: slides or a handout
 
 
 class SpeakerDecisionSchema(Body):

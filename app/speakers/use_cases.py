@@ -18,13 +18,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
-from app.kernel import audit, formats
+from app.kernel import audit, files, formats
 from app.kernel.errors import Conflict, Forbidden, NotFound
+from app.kernel.schemas import Loaded
 from app.kernel.security import can, case_workers, speaker_request_clause
 from app.kernel.uow import unit_of_work
-from app.models import EventFormat, SpeakerDecision, SpeakerRequest, SpeakerRisk, utcnow
+from app.models import EventFormat, SpeakerDecision, SpeakerRequest, SpeakerRisk, StoredFile, utcnow
 from app.notifications import outbox
 from app.notifications.notify import public_url
 from app.speakers.models import speaker_key
@@ -41,16 +43,44 @@ def request_approval(actor, payload: Any) -> SpeakerRequest:
     if not can(actor, "can_request", "SpeakerRequest"):
         raise Forbidden()
     with unit_of_work("request") as session:
-        form = REQUEST.check(payload)
+        form = REQUEST.read(payload)
+        materials_file = _materials_file(actor, form)
+        form.check()
+        if materials_file is not None:
+            session.add(materials_file)
+            session.flush()
+            audit.record(session, actor, "upload_speaker_materials", materials_file)
         row = SpeakerRequest(speaker=form["speaker"], speaker_key=speaker_key(form["speaker"]), topic=form["topic"],
                              event_date=form["event_date"], audience=form["audience"],
                              format=EventFormat(form["format"]), materials=form["materials"],
-                             requested_by_id=actor.id, requested_at=utcnow())
+                             materials_file=materials_file, requested_by_id=actor.id, requested_at=utcnow())
         session.add(row)
         session.flush()
         audit.record(session, actor, "request_speaker", row)
         _tell_deciders(session, row)
         return row
+
+
+def _materials_file(actor, form: Loaded) -> StoredFile | None:
+    """The materials uploaded with the page's form, if any, kept once their content is checked (a PDF, an image or
+    a Word document, as for any upload); a refused file is an error on `form`."""
+    upload = form["materials_file"]
+    if upload is None:
+        return None
+    data = upload.stream.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)  # one byte over the limit: refused
+    try:
+        return files.stored_file(upload.filename, data, actor.id)
+    except ValueError as exc:
+        form.error("materials_file", str(exc))
+        return None
+
+
+def materials_file(session: Session, actor, request_id: int) -> StoredFile:
+    """The materials file of a request this user may see (404 otherwise, or when none was sent)."""
+    row = get_request(session, actor, request_id)
+    if row.materials_file is None:
+        raise NotFound("file")
+    return row.materials_file
 
 
 def _link(row: SpeakerRequest) -> str:

@@ -26,6 +26,7 @@ def upgrade():
     sa.Column('format', sa.Enum('online', 'in_person', name='ck_eventformat', native_enum=False,
                                 create_constraint=True, length=32), nullable=False),
     sa.Column('materials', sa.Text(), nullable=True),
+    sa.Column('materials_file_id', sa.Integer(), nullable=True),
     sa.Column('requested_by_id', sa.Integer(), nullable=False),
     sa.Column('requested_at', sa.DateTime(), nullable=False),
     sa.Column('decision', sa.Enum('approved', 'approved_with_conditions', 'declined', name='ck_speakerdecision',
@@ -39,6 +40,7 @@ def upgrade():
     sa.Column('decided_at', sa.DateTime(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['decided_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['materials_file_id'], ['stored_file.id'], ),
     sa.ForeignKeyConstraint(['requested_by_id'], ['ab_user.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
