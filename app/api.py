@@ -13,6 +13,7 @@ from app.employers.api import CoverageApi, EmployerApi
 from app.governance.api import AccessLogApi, AuditApi, ReportApi, RetentionApi, SubjectRightsApi
 from app.kernel.rest import guard_rison_arguments
 from app.risks.api import RiskApi
+from app.speakers.api import SpeakerRequestApi
 from app.training.api import ComplianceApi, TrainingRecordApi
 
 
@@ -31,4 +32,4 @@ def register(app) -> None:
 
 API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, CaseApi, ReferralFormApi, ActionApi, SubjectApi,
                ReferenceApi, AuditApi, EmployerApi, CoverageApi, TrainingRecordApi, ComplianceApi, MyWorkApi,
-               DirectoryApi, SafeguardingApi, RiskApi)
+               DirectoryApi, SafeguardingApi, RiskApi, SpeakerRequestApi)

@@ -18,6 +18,7 @@ from app.kernel import formats
 from app.models import CaseStatus, IndicatorKind
 from app.notifications.pages import MyEmailView, OutboxView
 from app.risks.pages import RiskView
+from app.speakers.pages import SpeakerView
 from app.training.pages import ComplianceView, TrainingCourseView, TrainingView
 
 
@@ -49,6 +50,10 @@ def register(appbuilder) -> None:
     appbuilder.add_link("Import staff or training", href="/training/import", category="Training", icon="fa-upload")
     appbuilder.add_view(TrainingCourseView, "Training courses", category="Reference data", icon="fa-book")
     appbuilder.add_view(SettingsView, "Pathway settings", category="Reference data", icon="fa-sliders")
+    # Every employee asks for approval of external speakers and events; officers and the Lead keep the register.
+    appbuilder.add_view(SpeakerView, "Speakers and events", href="/speakers/mine", category="Speakers",
+                        icon="fa-microphone")
+    appbuilder.add_link("Speaker register", href="/speakers/", category="Speakers", icon="fa-list-alt")
     appbuilder.add_view(RoleGrantView, "Role grants", category="Security", icon="fa-user-plus")
     formats.register_filters(current_app)
     # Permissions reach templates as `may`, worked out by each view: no template calls `can`.

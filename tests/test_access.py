@@ -224,6 +224,12 @@ NOT_CASE_ROUTES: dict[str, set[str]] = {
         "ComplianceApi.compliance"},
     "the provider's settings (the Lead's grace before a post-exit review is due): no case data; roles tested in "
     "tests/test_pathway_rules.py": {"SettingsView.index", "SettingsView.save"},
+    "external speakers and events: requests by any employee (staff see their own), the register and decisions "
+    "(officers and the Lead); no case data; roles tested in tests/test_speakers.py": {
+        "SpeakerView.mine", "SpeakerView.new", "SpeakerView.register", "SpeakerView.show", "SpeakerView.materials",
+        "SpeakerView.decide",
+        "SpeakerRequestApi.list_requests", "SpeakerRequestApi.request_approval", "SpeakerRequestApi.get_request",
+        "SpeakerRequestApi.decide"},
 }
 NOT_CASE = {endpoint for group in NOT_CASE_ROUTES.values() for endpoint in group}
 

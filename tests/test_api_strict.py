@@ -28,6 +28,7 @@ from app.models import (
     Risk,
     RiskAction,
     RiskReview,
+    SpeakerRequest,
     Subject,
     TrainingCourse,
     TrainingRecord,
@@ -36,7 +37,7 @@ from tests.conftest import PASSWORD, concern_payload, make_case, user
 
 TODAY = date.today().isoformat()
 COUNTED = (AuditEvent, BreakGlass, Case, Subject, CaseEntry, CaseAction, CaseAccessGrant, Employer,
-           EmployerCommunication, TrainingRecord, Risk, RiskAction, RiskReview)
+           EmployerCommunication, TrainingRecord, Risk, RiskAction, RiskReview, SpeakerRequest)
 
 
 def restricted_case() -> int:
@@ -131,6 +132,19 @@ def _legal_hold():
         (Subject, subject_id)
 
 
+def _speaker_request_payload() -> dict[str, Any]:
+    return {"speaker": f"Speaker {uuid.uuid4().hex[:6]}", "topic": "Careers in policing",
+            "event_date": (date.today() + timedelta(days=14)).isoformat(), "audience": "Level 3 apprentices",
+            "format": "in_person"}
+
+
+def _speaker_decision():
+    from app.speakers import use_cases as speakers
+    row = speakers.request_approval(user("staff"), _speaker_request_payload())
+    return f"/api/v1/speaker_request/{row.id}/decision", {"decision": "approved", "reason": "Checked"}, \
+        (SpeakerRequest, row.id)
+
+
 def _completion():
     """A completion on a day not recorded before: the same course twice on one day is refused."""
     return "/api/v1/training_record/", \
@@ -201,6 +215,9 @@ WRITES = (
     Write("complete an action of the risk plan", "lead", "put", _update_risk_action, "completed_at"),
     Write("sign off the risk assessment", "lead", "post", lambda: (
         "/api/v1/risk/review", {"note": "Reviewed with the Board"}, None) if a_risk() else None, "created_at"),
+    Write("ask for approval of a speaker", "staff", "post",
+          lambda: ("/api/v1/speaker_request/", _speaker_request_payload(), None), "status"),
+    Write("decide on a speaker", "officer", "post", _speaker_decision, "status"),
     Write("add information to one's concern", "staff", "post",
           lambda: (f"/api/v1/case/{(case_id := make_case())}/information", {"text": "He said more today"},
                    (Case, case_id)), "status"),

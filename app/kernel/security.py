@@ -19,7 +19,7 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 from app.identity import security_views, sessions, sign_in
 from app.identity.passwords import check_password
 from app.identity.security_api import SecurityApi
-from app.models import BreakGlass, Case, CaseAccessGrant, Employer, StaffMember, Subject, utcnow
+from app.models import BreakGlass, Case, CaseAccessGrant, Employer, SpeakerRequest, StaffMember, Subject, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,9 @@ EMPLOYEE: list[Permission] = SELF_SERVICE + [
     ("menu_access", "Raise a concern"),
     # Their own Prevent training: read it and record a completion.
     ("can_read", "Training"), ("can_record", "Training"), ("menu_access", "Training"), ("menu_access", "My training"),
+    # External speakers and events: ask for approval, and read one's own requests and their decisions.
+    ("can_request", "SpeakerRequest"), ("can_read", "SpeakerRequest"), ("menu_access", "Speakers"),
+    ("menu_access", "Speakers and events"),
 ]
 # Figures without names: the Programme Board report (Governance sees small counts suppressed).
 BOARD_REPORT_READER: list[Permission] = [("can_read", "BoardReport"), ("menu_access", "Board report")]
@@ -87,6 +90,8 @@ OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + COMPLIANCE_READER + 
     ("menu_access", "My work"),
     # Everyone's training: read it, verify what staff recorded.
     ("can_read_all", "Training"), ("can_verify", "Training"), ("menu_access", "Staff training"),
+    # The register of external speakers and events: every request, and the decision on those one did not ask for.
+    ("can_read_all", "SpeakerRequest"), ("can_decide", "SpeakerRequest"), ("menu_access", "Speaker register"),
 ]
 # Programme Directors keep partner employers (their own; `can_read_all` sees every one) and log Prevent contact.
 EMPLOYER_KEEPER: list[Permission] = [
@@ -309,6 +314,17 @@ def training_access_clause(user) -> sa.ColumnElement[bool]:
         return sa.true()
     if can(user, "can_read", "Training"):
         return StaffMember.user_id == user.id
+    return sa.false()
+
+
+def speaker_request_clause(user) -> sa.ColumnElement[bool]:
+    """The one per-record rule for requests to invite an external speaker or hold an event: every one with
+    `can_read_all SpeakerRequest` (officers, the Prevent Lead), one's own with `can_read SpeakerRequest` (every
+    employee), none otherwise. Every list, page and API call filters with it."""
+    if can(user, "can_read_all", "SpeakerRequest"):
+        return sa.true()
+    if can(user, "can_read", "SpeakerRequest"):
+        return SpeakerRequest.requested_by_id == user.id
     return sa.false()
 
 

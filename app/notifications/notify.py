@@ -56,6 +56,8 @@ KINDS = {
     "training_overdue_staff": "someone they manage (or with no manager) has overdue Prevent training",
     "account_change": "a user account or role changed, or a role waits for approval; or an Admin changed their own "
                       "account's email address or password",
+    "speaker_request": "an external speaker or event waits for approval",
+    "speaker_decision": "a request they made for an external speaker or event was decided",
 }
 
 
@@ -399,6 +401,8 @@ RECEIVES = (
     ("can_manage", "Training", "Someone with no manager on the staff list has overdue Prevent training."),
     ("can_review", "Case", "Any change to user accounts or roles, and any role waiting for a second person's "
                            "approval."),
+    ("can_decide", "SpeakerRequest", "Someone asks for approval of an external speaker or event (at once)."),
+    ("can_request", "SpeakerRequest", "An external speaker or event you asked for is approved or declined."),
 )
 
 
