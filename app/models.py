@@ -28,6 +28,7 @@ from app.cases.models import (
     stalled_clause,
 )
 from app.cases.parallel_models import ParallelReferral, ParallelReferralKind, ReferrerRisk, ReferrerSafety
+from app.british_values.models import BritishValue, BritishValuesActivity, LearnerVoiceSurvey
 from app.cases.referral_models import ReferralDetails
 from app.directory.models import ContactKind, DirectoryContact
 from app.drafts.models import Draft
@@ -51,10 +52,12 @@ from app.identity.models import (
 from app.kernel.columns import UTCDateTime, enum_column, utcnow
 from app.kernel.models import AuditEvent, IdempotencyKey, ProviderSetting, StoredFile
 from app.notifications.models import EmailStatus, NotificationPreference, OutboxEmail
+from app.policies.models import Policy, PolicyConfirmation, PolicyVersion
 from app.training.models import StaffMember, TrainingCourse, TrainingRecord
 
 __all__ = [
     "AccessAlert", "AccessLogEntry", "AccountState", "ActionStatus", "AttachmentKind", "AuditEvent", "BreakGlass",
+    "BritishValue", "BritishValuesActivity", "LearnerVoiceSurvey", "Policy", "PolicyConfirmation", "PolicyVersion",
     "Case", "CaseAccessGrant", "CaseAction", "CaseAttachment", "CaseEntry", "CaseReview", "CaseStatus",
     "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "ContactKind",
     "DirectoryContact", "Draft", "EmailStatus", "Employer", "EmployerCommunication", "IdempotencyKey", "Indicator",
