@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_appbuilder.security.sqla.models import Role, User
 
+from app.british_values.models import BritishValue, BritishValuesActivity, LearnerVoiceSurvey
 from app.cases.models import (
     REFERENCE_PREFIX,
     ActionStatus,
@@ -28,7 +29,6 @@ from app.cases.models import (
     stalled_clause,
 )
 from app.cases.parallel_models import ParallelReferral, ParallelReferralKind, ReferrerRisk, ReferrerSafety
-from app.british_values.models import BritishValue, BritishValuesActivity, LearnerVoiceSurvey
 from app.cases.referral_models import ReferralDetails
 from app.directory.models import ContactKind, DirectoryContact
 from app.drafts.models import Draft

@@ -206,14 +206,16 @@ def summary(session: Session, actor, start: date, end: date, *, figures_only: bo
     counted = session.execute(
         sa.select(BritishValuesActivity.programme, BritishValuesActivity.value, sa.func.count())
         .where(BritishValuesActivity.held_on.between(start, end))
-        .group_by(BritishValuesActivity.programme, BritishValuesActivity.value)).all()
+        .group_by(BritishValuesActivity.programme, BritishValuesActivity.value)
+        .order_by(BritishValuesActivity.programme, BritishValuesActivity.value)).all()
     totals = {value.value: 0 for value in BritishValue}
     for name, value, count in counted:
         programme(name).activities[BritishValue(value).value] += count
         totals[BritishValue(value).value] += count
     raw: dict[str, dict[str, list[int]]] = {}
     for survey in session.scalars(sa.select(LearnerVoiceSurvey)
-                                  .where(LearnerVoiceSurvey.period_end.between(start, end))):
+                                  .where(LearnerVoiceSurvey.period_end.between(start, end))
+                                  .order_by(LearnerVoiceSurvey.id)):
         group = programme(survey.programme)
         group.surveys += 1
         group.respondents += survey.respondents

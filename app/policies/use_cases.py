@@ -91,7 +91,7 @@ def my_policies(session: Session, actor) -> list[MyPolicy]:
     if not can(actor, "can_read", "Policy"):
         raise Forbidden()
     policies = [p for p in _policies(session) if p.current is not None]
-    confirmed: dict[int, datetime] = dict(session.execute(  # type: ignore[arg-type]
+    confirmed: dict[int, datetime] = dict(session.execute(
         sa.select(PolicyConfirmation.policy_version_id, PolicyConfirmation.confirmed_at)
         .where(PolicyConfirmation.user_id == actor.id)).tuples().all())
     roles, team = role_names(actor), _own_team(session, actor)
@@ -197,7 +197,8 @@ def add_version(actor, policy_id: int, payload: Any) -> PolicyVersion:
         try:
             session.flush()
         except IntegrityError:
-            raise Conflict(f"Someone added version {values['label']} at the same moment: reload the register.") from None
+            raise Conflict(f"Someone added version {values['label']} at the same moment: reload the register.") \
+                from None
         audit.record(session, actor, "add_policy_version", version, extra_changes={"policy": (None, policy.name)})
         return version
 

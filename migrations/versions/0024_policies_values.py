@@ -87,7 +87,8 @@ def upgrade():
     sa.Column('period_end', sa.Date(), nullable=False),
     sa.Column('respondents', sa.Integer(), nullable=False),
     *[sa.Column(f'{question}_{part}', sa.Integer(), nullable=True)
-      for question in ('feel_safe', 'british_values', 'know_how_to_report', 'respected') for part in ('agree', 'total')],
+      for question in ('feel_safe', 'british_values', 'know_how_to_report', 'respected')
+      for part in ('agree', 'total')],
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
     sa.Column('recorded_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['ab_user.id'], ),
