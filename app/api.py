@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from app.british_values.api import BritishValuesApi, LearnerVoiceApi
 from app.cases.api import ActionApi, CaseApi, MyWorkApi, ReferenceApi, SubjectApi
 from app.cases.referral_api import ReferralFormApi
 from app.cases.safeguarding_api import SafeguardingApi
@@ -12,6 +13,7 @@ from app.directory.api import DirectoryApi
 from app.employers.api import CoverageApi, EmployerApi
 from app.governance.api import AccessLogApi, AuditApi, ReportApi, RetentionApi, SubjectRightsApi
 from app.kernel.rest import guard_rison_arguments
+from app.policies.api import PolicyApi, PolicyComplianceApi
 from app.risks.api import RiskApi
 from app.speakers.api import SpeakerRequestApi
 from app.training.api import ComplianceApi, TrainingRecordApi
@@ -32,4 +34,5 @@ def register(app) -> None:
 
 API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, CaseApi, ReferralFormApi, ActionApi, SubjectApi,
                ReferenceApi, AuditApi, EmployerApi, CoverageApi, TrainingRecordApi, ComplianceApi, MyWorkApi,
-               DirectoryApi, SafeguardingApi, RiskApi, SpeakerRequestApi)
+               DirectoryApi, SafeguardingApi, RiskApi, SpeakerRequestApi, PolicyComplianceApi, PolicyApi,
+               BritishValuesApi, LearnerVoiceApi)

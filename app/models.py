@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_appbuilder.security.sqla.models import Role, User
 
+from app.british_values.models import BritishValue, BritishValuesActivity, LearnerVoiceSurvey
 from app.cases.models import (
     REFERENCE_PREFIX,
     ActionStatus,
@@ -51,19 +52,21 @@ from app.identity.models import (
 from app.kernel.columns import UTCDateTime, enum_column, utcnow
 from app.kernel.models import AuditEvent, IdempotencyKey, ProviderSetting, StoredFile
 from app.notifications.models import EmailStatus, NotificationPreference, OutboxEmail
+from app.policies.models import Policy, PolicyConfirmation, PolicyVersion
 from app.risks.models import Rag, Risk, RiskAction, RiskArea, RiskReview
 from app.speakers.models import EventFormat, SpeakerDecision, SpeakerRequest, SpeakerRisk
 from app.training.models import StaffMember, TrainingCourse, TrainingRecord
 
 __all__ = [
     "AccessAlert", "AccessLogEntry", "AccountState", "ActionStatus", "AttachmentKind", "AuditEvent", "BreakGlass",
-    "Case", "CaseAccessGrant", "CaseAction", "CaseAttachment", "CaseEntry", "CaseReview", "CaseStatus",
-    "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "ContactKind",
-    "DirectoryContact", "Draft", "EmailStatus", "Employer", "EmployerCommunication", "EventFormat", "IdempotencyKey",
-    "Indicator", "IndicatorKind", "NotificationPreference", "OutboxEmail", "ParallelReferral", "ParallelReferralKind",
-    "PersonInvolved", "ProviderSetting", "REFERENCE_PREFIX", "Rag", "RecoveryCode", "ReferralDetails", "ReferrerRisk",
-    "ReferrerSafety", "RefreshToken", "Risk", "RiskAction", "RiskArea", "RiskReview", "Role", "RoleGrantRequest",
-    "RoleGrantStatus", "SecondFactor", "SharedItem", "SpeakerDecision", "SpeakerRequest", "SpeakerRisk", "StaffMember",
+    "BritishValue", "BritishValuesActivity", "Case", "CaseAccessGrant", "CaseAction", "CaseAttachment", "CaseEntry",
+    "CaseReview", "CaseStatus", "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType",
+    "ContactKind", "DirectoryContact", "Draft", "EmailStatus", "Employer", "EmployerCommunication", "EventFormat",
+    "IdempotencyKey", "Indicator", "IndicatorKind", "LearnerVoiceSurvey", "NotificationPreference", "OutboxEmail",
+    "ParallelReferral", "ParallelReferralKind", "PersonInvolved", "Policy", "PolicyConfirmation", "PolicyVersion",
+    "ProviderSetting", "REFERENCE_PREFIX", "Rag", "RecoveryCode", "ReferralDetails", "ReferrerRisk", "ReferrerSafety",
+    "RefreshToken", "Risk", "RiskAction", "RiskArea", "RiskReview", "Role", "RoleGrantRequest", "RoleGrantStatus",
+    "SecondFactor", "SharedItem", "SpeakerDecision", "SpeakerRequest", "SpeakerRisk", "StaffMember",
     "StatisticsCategory", "StoredFile", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord", "UTCDateTime",
     "User", "case_indicator", "enum_column", "format_reference", "parse_reference", "stalled_clause", "utcnow",
 ]

@@ -13,9 +13,10 @@ from flask import current_app
 
 from app.cases import statistics_schemes
 from app.extensions import db
+from app.kernel import audit
 from app.kernel.security import ADMIN, DIRECTOR, GOVERNANCE, LEAD, OFFICER, STAFF
 from app.kernel.uow import unit_of_work
-from app.models import ConcernType, Indicator, IndicatorKind, StatisticsCategory, TrainingCourse
+from app.models import ConcernType, Indicator, IndicatorKind, Policy, PolicyVersion, StatisticsCategory, TrainingCourse
 
 # The types of concern and the Home Office categories of each scheme they map to: app/cases/statistics_schemes.py.
 CONCERN_TYPES = [seeded.label for seeded in statistics_schemes.SEEDED_TYPES]
@@ -63,6 +64,37 @@ INDICATORS = {
 TRAINING_COURSES = ["Home Office Prevent duty eLearning", "Channel awareness", "Prevent refresher"]
 
 
+# The provider's policies with a first version each (owners are posts, dates invented); the Lead adds versions.
+# (name, roles it applies to: None for everyone, label, owner, took effect, next review)
+POLICIES = [
+    ("Prevent policy", None, "4.0", "Prevent Lead", date(2026, 9, 1), date(2027, 8, 31)),
+    ("Safeguarding policy", None, "7.2", "Designated Safeguarding Lead", date(2026, 9, 1), date(2027, 8, 31)),
+    ("IT and online safety policy", None, "3.1", "Head of IT", date(2026, 4, 1), date(2027, 3, 31)),
+    ("External speakers and events policy", [LEAD, OFFICER, DIRECTOR], "2.0", "Prevent Lead", date(2026, 1, 15),
+     date(2027, 1, 14)),
+]
+
+
+def _seed_policies(session) -> int:
+    added = 0
+    existing = set(session.scalars(sa.select(Policy.name)))
+    for position, (name, roles, label, owner, published_on, next_review_on) in enumerate(POLICIES):
+        if name in existing:
+            continue
+        policy = Policy(name=name, applies_to_all=roles is None, roles="\n".join(roles) if roles else None,
+                        position=position)
+        session.add(policy)
+        session.flush()
+        audit.record(session, "system:seed", "add_policy", policy)
+        version = PolicyVersion(policy_id=policy.id, label=label, owner=owner, published_on=published_on,
+                                next_review_on=next_review_on)
+        session.add(version)
+        session.flush()
+        audit.record(session, "system:seed", "add_policy_version", version)
+        added += 1
+    return added
+
+
 def seed_reference() -> int:
     added = 0
     with unit_of_work("reference data") as session:
@@ -78,6 +110,7 @@ def seed_reference() -> int:
             if name not in existing_courses:
                 session.add(TrainingCourse(name=name))
                 added += 1
+        added += _seed_policies(session)
     return added
 
 

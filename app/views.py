@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from app.british_values.pages import BritishValuesView
 from app.cases.pages import CaseView, ConcernTypeView, ConcernView, IndicatorView, MyWorkView
 from app.cases.policy_words import DEFINITIONS, NOT_CRIMINAL
 from app.cases.referral_pages import ReferralFormView
@@ -17,6 +18,7 @@ from app.identity.pages import RoleGrantView
 from app.kernel import formats
 from app.models import CaseStatus, IndicatorKind
 from app.notifications.pages import MyEmailView, OutboxView
+from app.policies.pages import PolicyComplianceView, PolicyView
 from app.risks.pages import RiskView
 from app.speakers.pages import SpeakerView
 from app.training.pages import ComplianceView, TrainingCourseView, TrainingView
@@ -49,6 +51,13 @@ def register(appbuilder) -> None:
     appbuilder.add_view(ComplianceView, "Training compliance", category="Reports", icon="fa-pie-chart")
     appbuilder.add_link("Import staff or training", href="/training/import", category="Training", icon="fa-upload")
     appbuilder.add_view(TrainingCourseView, "Training courses", category="Reference data", icon="fa-book")
+    # The provider's policies: each employee's own confirmations beside their training; the Lead's register; the
+    # compliance figures beside training compliance.
+    appbuilder.add_view(PolicyView, "My policies", href="/policies/mine", category="Training", icon="fa-file-text-o")
+    appbuilder.add_link("Policies", href="/policies/register/", category="Reference data", icon="fa-files-o")
+    appbuilder.add_view(PolicyComplianceView, "Policy compliance", category="Reports", icon="fa-check-circle")
+    # Programme teams log British values activities and Learner Voice results; Governance reads the figures.
+    appbuilder.add_view(BritishValuesView, "British values", category="Reports", icon="fa-flag")
     appbuilder.add_view(SettingsView, "Pathway settings", category="Reference data", icon="fa-sliders")
     # Every employee asks for approval of external speakers and events; officers and the Lead keep the register.
     appbuilder.add_view(SpeakerView, "Speakers and events", href="/speakers/mine", category="Speakers",

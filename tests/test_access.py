@@ -222,6 +222,16 @@ NOT_CASE_ROUTES: dict[str, set[str]] = {
         "TrainingRecordApi.list_records",
         "TrainingRecordApi.record_completion", "TrainingRecordApi.get_record", "TrainingRecordApi.verify",
         "ComplianceApi.compliance"},
+    "the provider's policies (one's own confirmations, the Lead's register, compliance figures): no case data; roles "
+    "tested in tests/test_policies.py": {
+        "PolicyView.mine", "PolicyView.confirm", "PolicyView.register", "PolicyView.policy", "PolicyView.add_version",
+        "PolicyView.applies", "PolicyComplianceView.index", "PolicyApi.list_policies", "PolicyApi.confirm",
+        "PolicyComplianceApi.compliance"},
+    "British values activities and Learner Voice results per programme (counts, no learner's answers): no case data; "
+    "roles tested in tests/test_british_values.py": {
+        "BritishValuesView.index", "BritishValuesView.activity", "BritishValuesView.log_activity",
+        "BritishValuesView.survey", "BritishValuesView.log_survey", "BritishValuesView.evidence",
+        "BritishValuesApi.log_activity", "BritishValuesApi.summary", "LearnerVoiceApi.log_survey"},
     "the provider's settings (the Lead's grace before a post-exit review is due): no case data; roles tested in "
     "tests/test_pathway_rules.py": {"SettingsView.index", "SettingsView.save"},
     "external speakers and events: requests by any employee (staff see their own), the register and decisions "

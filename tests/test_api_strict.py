@@ -170,6 +170,14 @@ def _update_risk_action():
                                                           "owner_id": user("officer").id}).id
     return f"/api/v1/risk/action/{action_id}", {"status": "done", "completion_note": "Checked"}, \
         (RiskAction, action_id)
+def _policy_confirmation():
+    """The current version of a policy that a new version has just replaced (no one has confirmed it yet)."""
+    from app.policies import use_cases as policies
+    policy = policies.register(db.session, user("lead"))[0]
+    label = f"t{uuid.uuid4().hex[:6]}"
+    policies.add_version(user("lead"), policy.id, {"label": label, "owner": "Prevent Lead",
+                                                   "published_on": TODAY, "next_review_on": "2099-01-01"})
+    return f"/api/v1/policy/{policy.id}/confirm", {"version": label}, None
 
 
 WRITES = (
@@ -218,6 +226,13 @@ WRITES = (
     Write("ask for approval of a speaker", "staff", "post",
           lambda: ("/api/v1/speaker_request/", _speaker_request_payload(), None), "status"),
     Write("decide on a speaker", "officer", "post", _speaker_decision, "status"),
+    Write("confirm reading a policy", "staff", "post", _policy_confirmation, "user_id"),
+    Write("log a British values activity", "director", "post", lambda: ("/api/v1/british_values/activity", {
+        "programme": "Level 3 Business", "held_on": TODAY, "value": "democracy",
+        "description": "Learners ran a mock election"}, None), "recorded_at"),
+    Write("record Learner Voice results", "director", "post", lambda: ("/api/v1/learner_voice/", {
+        "programme": "Level 3 Business", "period_start": "2026-01-05", "period_end": TODAY, "respondents": 20,
+        "feel_safe_agree": 18, "feel_safe_total": 20}, None), "recorded_at"),
     Write("add information to one's concern", "staff", "post",
           lambda: (f"/api/v1/case/{(case_id := make_case())}/information", {"text": "He said more today"},
                    (Case, case_id)), "status"),

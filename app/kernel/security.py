@@ -59,6 +59,8 @@ EMPLOYEE: list[Permission] = SELF_SERVICE + [
     # External speakers and events: ask for approval, and read one's own requests and their decisions.
     ("can_request", "SpeakerRequest"), ("can_read", "SpeakerRequest"), ("menu_access", "Speakers"),
     ("menu_access", "Speakers and events"),
+    # The provider's policies: read the register, confirm "I have read version X" (one's own confirmations only).
+    ("can_read", "Policy"), ("can_confirm", "Policy"), ("menu_access", "My policies"),
 ]
 # Figures without names: the Programme Board report (Governance sees small counts suppressed).
 BOARD_REPORT_READER: list[Permission] = [("can_read", "BoardReport"), ("menu_access", "Board report")]
@@ -72,7 +74,15 @@ STAFF_PERMISSIONS: list[Permission] = EMPLOYEE + [
 # The menu's "Reports" group (Oversight, the Board report, coverage, compliance, retention) comes with it: everyone
 # who reads any report reads this one.
 COMPLIANCE_READER: list[Permission] = [("can_read", "Compliance"), ("menu_access", "Reports"),
-                                       ("menu_access", "Training compliance")]
+                                       ("menu_access", "Training compliance"),
+                                       # policy-read compliance beside it: names come with `can_read_all Policy`
+                                       ("can_read", "PolicyCompliance"), ("menu_access", "Policy compliance")]
+# British values and Learner Voice (app/british_values): the figures per programme; Governance reads only these.
+BRITISH_VALUES_FIGURES: list[Permission] = [("can_read_summary", "BritishValues"), ("menu_access", "Reports"),
+                                            ("menu_access", "British values")]
+# Programme teams (Programme Directors, and the Prevent Lead) log activities and Learner Voice results, and read them.
+BRITISH_VALUES_KEEPER: list[Permission] = BRITISH_VALUES_FIGURES + [("can_read", "BritishValues"),
+                                                                    ("can_log", "BritishValues")]
 # The directory of Prevent contacts by area (police Prevent, Channel leads, MASH, the DfE's coordinators): officers
 # read it; the Prevent Lead keeps it (`can_edit`). It sits in the menu's "Reference data" group.
 DIRECTORY_READER: list[Permission] = [("can_read", "Directory"), ("menu_access", "Reference data"),
@@ -92,6 +102,7 @@ OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + COMPLIANCE_READER + 
     ("can_read_all", "Training"), ("can_verify", "Training"), ("menu_access", "Staff training"),
     # The register of external speakers and events: every request, and the decision on those one did not ask for.
     ("can_read_all", "SpeakerRequest"), ("can_decide", "SpeakerRequest"), ("menu_access", "Speaker register"),
+    ("can_read_all", "Policy"),  # who has not read the current policies, by name
 ]
 # Programme Directors keep partner employers (their own; `can_read_all` sees every one) and log Prevent contact.
 EMPLOYER_KEEPER: list[Permission] = [
@@ -103,7 +114,9 @@ COVERAGE_READER: list[Permission] = [("can_read", "Coverage"), ("menu_access", "
 # Lead) approves an Admin's request; both see the requests waiting and the latest changes to users.
 ROLE_GRANT_DECIDER: list[Permission] = [("can_read", "RoleGrant"), ("can_approve", "RoleGrant"),
                                         ("menu_access", "Security"), ("menu_access", "Role grants")]
-LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COVERAGE_READER + [
+LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COVERAGE_READER + BRITISH_VALUES_KEEPER + [
+    # The policy register: policies, their versions (a new one asks everyone again) and whom each applies to.
+    ("can_manage", "Policy"), ("menu_access", "Policies"),
     ("can_read_all", "Employer"),
     ("can_reopen", "Case"),
     # Restricted cases (concerns about colleagues) only where granted, like officers; any other restricted case only
@@ -131,9 +144,9 @@ LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COV
     ("can_manage", "Training"), ("menu_access", "Import staff or training"), ("menu_access", "Training courses"),
     *[(p, "TrainingCourseView") for p in ("can_list", "can_show", "can_add", "can_edit")],
 ]
-DIRECTOR_PERMISSIONS: list[Permission] = EMPLOYEE + EMPLOYER_KEEPER
+DIRECTOR_PERMISSIONS: list[Permission] = EMPLOYEE + EMPLOYER_KEEPER + BRITISH_VALUES_KEEPER
 GOVERNANCE_PERMISSIONS: list[Permission] = (EMPLOYEE + COVERAGE_READER + COMPLIANCE_READER + BOARD_REPORT_READER
-                                            + RISK_READER)
+                                            + RISK_READER + BRITISH_VALUES_FIGURES)
 # Separation of duties: the Admin runs users, roles and reference settings, and reads no case content.
 ADMIN_PERMISSIONS: list[Permission] = EMPLOYEE + [
     # Users are deactivated, never deleted; each change needs a reason, and the Lead is told (app/identity/accounts.py).
