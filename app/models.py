@@ -51,17 +51,19 @@ from app.identity.models import (
 from app.kernel.columns import UTCDateTime, enum_column, utcnow
 from app.kernel.models import AuditEvent, IdempotencyKey, ProviderSetting, StoredFile
 from app.notifications.models import EmailStatus, NotificationPreference, OutboxEmail
-from app.training.models import StaffMember, TrainingCourse, TrainingRecord
+from app.subcontractors.models import Subcontractor
+from app.training.models import CourseKind, StaffMember, TrainingCourse, TrainingRecord, TrainingRequirement
 
 __all__ = [
     "AccessAlert", "AccessLogEntry", "AccountState", "ActionStatus", "AttachmentKind", "AuditEvent", "BreakGlass",
     "Case", "CaseAccessGrant", "CaseAction", "CaseAttachment", "CaseEntry", "CaseReview", "CaseStatus",
-    "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "ContactKind",
+    "ClosureOutcome", "CommunicationAttachment", "CourseKind", "CommunicationMethod", "ConcernType", "ContactKind",
     "DirectoryContact", "Draft", "EmailStatus", "Employer", "EmployerCommunication", "IdempotencyKey", "Indicator",
     "IndicatorKind", "NotificationPreference", "OutboxEmail", "ParallelReferral", "ParallelReferralKind",
     "PersonInvolved", "ProviderSetting", "REFERENCE_PREFIX", "RecoveryCode", "ReferralDetails", "ReferrerRisk",
     "ReferrerSafety", "RefreshToken", "Role", "RoleGrantRequest", "RoleGrantStatus", "SecondFactor", "SharedItem",
-    "StaffMember", "StatisticsCategory", "StoredFile", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord",
+    "StaffMember", "StatisticsCategory", "StoredFile", "Subcontractor", "Subject", "SubjectType", "TrainingCourse",
+    "TrainingRecord", "TrainingRequirement",
     "UTCDateTime", "User", "case_indicator", "enum_column", "format_reference", "parse_reference", "stalled_clause",
     "utcnow"
 ]
