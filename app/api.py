@@ -12,7 +12,8 @@ from app.directory.api import DirectoryApi
 from app.employers.api import CoverageApi, EmployerApi
 from app.governance.api import AccessLogApi, AuditApi, ReportApi, RetentionApi, SubjectRightsApi
 from app.kernel.rest import guard_rison_arguments
-from app.training.api import ComplianceApi, TrainingRecordApi
+from app.subcontractors.api import SubcontractorApi
+from app.training.api import ComplianceApi, CourseReferenceApi, TrainingRecordApi
 
 
 def register(app) -> None:
@@ -30,4 +31,4 @@ def register(app) -> None:
 
 API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, CaseApi, ReferralFormApi, ActionApi, SubjectApi,
                ReferenceApi, AuditApi, EmployerApi, CoverageApi, TrainingRecordApi, ComplianceApi, MyWorkApi,
-               DirectoryApi, SafeguardingApi)
+               DirectoryApi, SafeguardingApi, CourseReferenceApi, SubcontractorApi)

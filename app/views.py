@@ -17,7 +17,9 @@ from app.identity.pages import RoleGrantView
 from app.kernel import formats
 from app.models import CaseStatus, IndicatorKind
 from app.notifications.pages import MyEmailView, OutboxView
+from app.subcontractors.pages import SubcontractorView
 from app.training.pages import ComplianceView, TrainingCourseView, TrainingView
+from app.training.requirement_pages import TrainingRequirementView
 
 
 def register(appbuilder) -> None:
@@ -46,6 +48,10 @@ def register(appbuilder) -> None:
     appbuilder.add_view(ComplianceView, "Training compliance", category="Reports", icon="fa-pie-chart")
     appbuilder.add_link("Import staff or training", href="/training/import", category="Training", icon="fa-upload")
     appbuilder.add_view(TrainingCourseView, "Training courses", category="Reference data", icon="fa-book")
+    appbuilder.add_view(TrainingRequirementView, "Training by role", href="/training/requirements/",
+                        category="Training", icon="fa-id-badge")
+    # Officers and Governance read it too (for Governance, "Reference data" holds this one item, shown as its link).
+    appbuilder.add_view(SubcontractorView, "Subcontractors", category="Reference data", icon="fa-handshake-o")
     appbuilder.add_view(SettingsView, "Pathway settings", category="Reference data", icon="fa-sliders")
     appbuilder.add_view(RoleGrantView, "Role grants", category="Security", icon="fa-user-plus")
     formats.register_filters(current_app)

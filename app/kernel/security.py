@@ -74,7 +74,12 @@ COMPLIANCE_READER: list[Permission] = [("can_read", "Compliance"), ("menu_access
 # read it; the Prevent Lead keeps it (`can_edit`). It sits in the menu's "Reference data" group.
 DIRECTORY_READER: list[Permission] = [("can_read", "Directory"), ("menu_access", "Reference data"),
                                       ("menu_access", "Prevent contacts")]
-OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + COMPLIANCE_READER + DIRECTORY_READER + [
+# Subcontractors (the provider's policy, section 3), their Prevent contact and programmes: officers, the Lead and
+# Governance read them; the Prevent Lead keeps them (`can_edit`). In the menu's "Reference data" group.
+SUBCONTRACTOR_READER: list[Permission] = [("can_read", "Subcontractor"), ("menu_access", "Reference data"),
+                                          ("menu_access", "Subcontractors")]
+OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + COMPLIANCE_READER + DIRECTORY_READER + \
+    SUBCONTRACTOR_READER + [
     ("can_read_all", "Case"),
     ("can_transition", "Case"),
     ("can_manage_actions", "Case"),
@@ -121,9 +126,14 @@ LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COV
     # The staff list (people without a sign-in, teams, managers, leavers), CSV imports, and the training courses.
     ("can_manage", "Training"), ("menu_access", "Import staff or training"), ("menu_access", "Training courses"),
     *[(p, "TrainingCourseView") for p in ("can_list", "can_show", "can_add", "can_edit")],
+    # Training by role (the courses each role and team needs: app/training/requirements.py) comes with
+    # `can_manage Training`; subcontractors are the Lead's to keep.
+    ("menu_access", "Training by role"),
+    ("can_edit", "Subcontractor"),
 ]
 DIRECTOR_PERMISSIONS: list[Permission] = EMPLOYEE + EMPLOYER_KEEPER
-GOVERNANCE_PERMISSIONS: list[Permission] = EMPLOYEE + COVERAGE_READER + COMPLIANCE_READER + BOARD_REPORT_READER
+GOVERNANCE_PERMISSIONS: list[Permission] = EMPLOYEE + COVERAGE_READER + COMPLIANCE_READER + BOARD_REPORT_READER + \
+    SUBCONTRACTOR_READER
 # Separation of duties: the Admin runs users, roles and reference settings, and reads no case content.
 ADMIN_PERMISSIONS: list[Permission] = EMPLOYEE + [
     # Users are deactivated, never deleted; each change needs a reason, and the Lead is told (app/identity/accounts.py).

@@ -139,7 +139,7 @@ def add_requirement(actor, payload: Any) -> TrainingRequirement:
             form.error("role", "Choose the role, or the team, that needs this course.")
         form.check()
         who = TrainingRequirement.role == role if role is not None else \
-            sa.func.lower(TrainingRequirement.team) == team.lower()  # type: ignore[union-attr]
+            sa.func.lower(TrainingRequirement.team) == (team or "").lower()
         existing = session.scalar(sa.select(TrainingRequirement).where(TrainingRequirement.course_id == course_id,
                                                                          who).with_for_update())
         if existing is not None and existing.active:
