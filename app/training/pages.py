@@ -8,7 +8,8 @@ from datetime import date
 import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
-from wtforms import IntegerField
+from flask_appbuilder.fieldwidgets import Select2Widget
+from wtforms import IntegerField, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from app.extensions import db
@@ -19,7 +20,6 @@ from app.kernel.pages import (
     PAGE_SIZE,
     ReferenceDataInterface,
     back_to,
-    enum_select,
     file_download,
     form_payload,
     submit,
@@ -44,7 +44,10 @@ class TrainingCourseView(ModelView):
         "refresher_months": "Leave empty to use the provider's interval.",
     }
     add_form_extra_fields = edit_form_extra_fields = {
-        "kind": enum_select(CourseKind, "Kind"),
+        # Prevent unless the Lead says otherwise (a form without the field keeps to it).
+        "kind": SelectField("Kind", choices=[(CourseKind.prevent.value, "Prevent duty training"),
+                                             (CourseKind.other.value, "Other (counted where required)")],
+                            coerce=CourseKind, default=CourseKind.prevent, widget=Select2Widget()),
         "refresher_months": IntegerField("Refresher after (months)", validators=[Optional(), NumberRange(1, 120)]),
     }
     formatters_columns = {"kind": lambda value: formats.human(CourseKind(value))}

@@ -7,8 +7,8 @@ The rule for one person, the one place that says it (`standing`):
 - on top of that, every course required of one of their roles (through their sign-in) or of their team: current in it
   means the refresher date of their latest completion of that course has not passed.
 They are current when every item is; due soon when every item is current and one falls due within 30 days; never
-trained when they hold none of the items; otherwise overdue (an item lapsed or never done). What is not current is
-listed as `outstanding`, for the compliance page and API.
+trained when they have no completion of any course; otherwise overdue (an item lapsed or never done). What is not
+current is listed as `outstanding`, for the compliance page and API.
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class Outstanding:
 @dataclass(frozen=True)
 class Standing:
     refresher_due: date | None  # the earliest refresher date over their items; None when one was never done
-    any_held: bool  # they hold at least one item
+    any_held: bool  # they have completed any course at all
     outstanding: list[Outstanding]
 
 
@@ -108,7 +108,7 @@ def standings(session: Session, staff: Iterable[StaffMember], today: date) -> di
         dues = [due for _, due in items]
         result[person.id] = Standing(
             refresher_due=None if None in dues else min(d for d in dues if d is not None),
-            any_held=any(due is not None for due in dues),
+            any_held=bool(held),
             outstanding=[Outstanding(name, due) for name, due in items if due is None or due <= today + DUE_SOON])
     return result
 
