@@ -16,7 +16,8 @@ from app.kernel.rest import guard_rison_arguments
 from app.policies.api import PolicyApi, PolicyComplianceApi
 from app.risks.api import RiskApi
 from app.speakers.api import SpeakerRequestApi
-from app.training.api import ComplianceApi, TrainingRecordApi
+from app.subcontractors.api import SubcontractorApi
+from app.training.api import ComplianceApi, CourseReferenceApi, TrainingRecordApi
 
 
 def register(app) -> None:
@@ -35,4 +36,4 @@ def register(app) -> None:
 API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, CaseApi, ReferralFormApi, ActionApi, SubjectApi,
                ReferenceApi, AuditApi, EmployerApi, CoverageApi, TrainingRecordApi, ComplianceApi, MyWorkApi,
                DirectoryApi, SafeguardingApi, RiskApi, SpeakerRequestApi, PolicyComplianceApi, PolicyApi,
-               BritishValuesApi, LearnerVoiceApi)
+               BritishValuesApi, LearnerVoiceApi, CourseReferenceApi, SubcontractorApi)

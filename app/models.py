@@ -55,18 +55,20 @@ from app.notifications.models import EmailStatus, NotificationPreference, Outbox
 from app.policies.models import Policy, PolicyConfirmation, PolicyVersion
 from app.risks.models import Rag, Risk, RiskAction, RiskArea, RiskReview
 from app.speakers.models import EventFormat, SpeakerDecision, SpeakerRequest, SpeakerRisk
-from app.training.models import StaffMember, TrainingCourse, TrainingRecord
+from app.subcontractors.models import Subcontractor
+from app.training.models import CourseKind, StaffMember, TrainingCourse, TrainingRecord, TrainingRequirement
 
 __all__ = [
     "AccessAlert", "AccessLogEntry", "AccountState", "ActionStatus", "AttachmentKind", "AuditEvent", "BreakGlass",
     "BritishValue", "BritishValuesActivity", "Case", "CaseAccessGrant", "CaseAction", "CaseAttachment", "CaseEntry",
     "CaseReview", "CaseStatus", "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType",
-    "ContactKind", "DirectoryContact", "Draft", "EmailStatus", "Employer", "EmployerCommunication", "EventFormat",
-    "IdempotencyKey", "Indicator", "IndicatorKind", "LearnerVoiceSurvey", "NotificationPreference", "OutboxEmail",
-    "ParallelReferral", "ParallelReferralKind", "PersonInvolved", "Policy", "PolicyConfirmation", "PolicyVersion",
-    "ProviderSetting", "REFERENCE_PREFIX", "Rag", "RecoveryCode", "ReferralDetails", "ReferrerRisk", "ReferrerSafety",
-    "RefreshToken", "Risk", "RiskAction", "RiskArea", "RiskReview", "Role", "RoleGrantRequest", "RoleGrantStatus",
-    "SecondFactor", "SharedItem", "SpeakerDecision", "SpeakerRequest", "SpeakerRisk", "StaffMember",
-    "StatisticsCategory", "StoredFile", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord", "UTCDateTime",
-    "User", "case_indicator", "enum_column", "format_reference", "parse_reference", "stalled_clause", "utcnow",
+    "ContactKind", "CourseKind", "DirectoryContact", "Draft", "EmailStatus", "Employer", "EmployerCommunication",
+    "EventFormat", "IdempotencyKey", "Indicator", "IndicatorKind", "LearnerVoiceSurvey", "NotificationPreference",
+    "OutboxEmail", "ParallelReferral", "ParallelReferralKind", "PersonInvolved", "Policy", "PolicyConfirmation",
+    "PolicyVersion", "ProviderSetting", "REFERENCE_PREFIX", "Rag", "RecoveryCode", "ReferralDetails", "ReferrerRisk",
+    "ReferrerSafety", "RefreshToken", "Risk", "RiskAction", "RiskArea", "RiskReview", "Role", "RoleGrantRequest",
+    "RoleGrantStatus", "SecondFactor", "SharedItem", "SpeakerDecision", "SpeakerRequest", "SpeakerRisk", "StaffMember",
+    "StatisticsCategory", "StoredFile", "Subcontractor", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord",
+    "TrainingRequirement", "UTCDateTime", "User", "case_indicator", "enum_column", "format_reference",
+    "parse_reference", "stalled_clause", "utcnow",
 ]

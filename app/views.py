@@ -21,7 +21,9 @@ from app.notifications.pages import MyEmailView, OutboxView
 from app.policies.pages import PolicyComplianceView, PolicyView
 from app.risks.pages import RiskView
 from app.speakers.pages import SpeakerView
+from app.subcontractors.pages import SubcontractorView
 from app.training.pages import ComplianceView, TrainingCourseView, TrainingView
+from app.training.requirement_pages import TrainingRequirementView
 
 
 def register(appbuilder) -> None:
@@ -58,6 +60,10 @@ def register(appbuilder) -> None:
     appbuilder.add_view(PolicyComplianceView, "Policy compliance", category="Reports", icon="fa-check-circle")
     # Programme teams log British values activities and Learner Voice results; Governance reads the figures.
     appbuilder.add_view(BritishValuesView, "British values", category="Reports", icon="fa-flag")
+    appbuilder.add_view(TrainingRequirementView, "Training by role", href="/training/requirements/",
+                        category="Training", icon="fa-id-badge")
+    # Officers and Governance read it too (for Governance, "Reference data" holds this one item, shown as its link).
+    appbuilder.add_view(SubcontractorView, "Subcontractors", category="Reference data", icon="fa-handshake-o")
     appbuilder.add_view(SettingsView, "Pathway settings", category="Reference data", icon="fa-sliders")
     # Every employee asks for approval of external speakers and events; officers and the Lead keep the register.
     appbuilder.add_view(SpeakerView, "Speakers and events", href="/speakers/mine", category="Speakers",

@@ -221,7 +221,11 @@ NOT_CASE_ROUTES: dict[str, set[str]] = {
                                                                  "TrainingCourseView.action_post"},
         "TrainingRecordApi.list_records",
         "TrainingRecordApi.record_completion", "TrainingRecordApi.get_record", "TrainingRecordApi.verify",
-        "ComplianceApi.compliance"},
+        "ComplianceApi.compliance", "CourseReferenceApi.courses",
+        *{f"TrainingRequirementView.{name}" for name in ("index", "add", "remove")}},
+    "subcontractors (their Prevent contact, programmes): no case data; roles tested in tests/test_subcontractors.py": {
+        *{f"SubcontractorView.{name}" for name in ("index", "new", "edit", "retire", "restore")},
+        "SubcontractorApi.list_subcontractors"},
     "the provider's policies (one's own confirmations, the Lead's register, compliance figures): no case data; roles "
     "tested in tests/test_policies.py": {
         "PolicyView.mine", "PolicyView.confirm", "PolicyView.register", "PolicyView.policy", "PolicyView.add_version",

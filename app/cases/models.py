@@ -14,6 +14,7 @@ from app.employers.models import Employer
 from app.kernel.columns import UTCDateTime, enum_column, utcnow
 from app.kernel.models import StoredFile
 from app.kernel.validation import LARGEST_INT
+from app.subcontractors.models import Subcontractor
 from app.training.models import StaffMember
 
 REFERENCE_PREFIX = "PC"
@@ -122,6 +123,8 @@ class Subject(Model):
     date_of_birth: Mapped[date | None]
     programme: Mapped[str | None] = mapped_column(sa.String(200))
     employer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employer.id"))
+    # For a subcontractor's learner: which subcontractor (app/subcontractors), when the reporter says.
+    subcontractor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("subcontractor.id"), index=True)
     learner_ref: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     # Lower-cased, space-folded name: finds earlier concerns about the same person under another record.
     name_key: Mapped[str] = mapped_column(sa.String(200), index=True)
@@ -141,6 +144,7 @@ class Subject(Model):
     employer: Mapped[Employer | None] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     staff_member: Mapped[StaffMember | None] = relationship()
+    subcontractor: Mapped[Subcontractor | None] = relationship()
 
     @staticmethod
     def make_name_key(full_name: str) -> str:

@@ -45,6 +45,7 @@ from app.kernel.pages import (
 )
 from app.kernel.security import CaseAccess, can, case_workers
 from app.models import CaseStatus, ConcernType, Indicator, IndicatorKind
+from app.subcontractors.use_cases import all_subcontractors
 
 # The concern form's words for the use case's messages, in the order of the page (app/kernel/page_forms.py).
 CONCERN_WORDS = {
@@ -58,6 +59,7 @@ CONCERN_WORDS = {
     "subject.date_of_birth": Words(date="their date of birth"),
     "subject.programme": Words(),
     "subject.learner_ref": Words(),
+    "subject.subcontractor_id": Words(),
     "description": Words(required="Enter what you saw or heard"),
     "occurred_at": Words(date="the date it happened", time="the time it happened"),
     "location": Words(),
@@ -167,6 +169,7 @@ class ConcernView(BaseView):
             search=search, contacts=current_app.config["SAFEGUARDING_CONTACTS"],
             can_pick_subject=can(g.user, "can_read", "Subject"), form_token=form_token,
             people_rows=features.blank_people_rows(payload), upload=features.upload_limits(),
+            subcontractors=all_subcontractors(db.session),
         ), (422 if errors else 200)
 
     @expose("/<int:pk>/raised")

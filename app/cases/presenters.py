@@ -64,6 +64,7 @@ def subject_json(subject: Subject) -> dict:
         "id": subject.id, "full_name": subject.full_name, "subject_type": subject.subject_type.value,
         "date_of_birth": iso(subject.date_of_birth), "programme": subject.programme,
         "employer_id": subject.employer_id, "learner_ref": subject.learner_ref,
+        "subcontractor_id": subject.subcontractor_id,
     }
 
 

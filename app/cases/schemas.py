@@ -40,6 +40,7 @@ class SubjectSchema(Body):
     programme = Text(NAME_MAX)
     learner_ref = Text(REF_MAX)
     employer_id = Id()
+    subcontractor_id = Id()  # for a subcontractor's learner: which subcontractor (ignored for any other subject)
 
 
 SUBJECT = SubjectSchema()

@@ -13,7 +13,7 @@ from app.kernel.errors import Forbidden, NotFound
 from app.kernel.schemas import Loaded
 from app.kernel.security import can, visible_subjects_clause
 from app.kernel.uow import unit_of_work
-from app.models import Employer, Subject, SubjectType
+from app.models import Employer, Subcontractor, Subject, SubjectType
 
 
 def subject_from_payload(session: Session, actor, form: Loaded) -> Subject:
@@ -22,9 +22,16 @@ def subject_from_payload(session: Session, actor, form: Loaded) -> Subject:
     programme, learner_ref, employer_id = form["programme"], form["learner_ref"], form["employer_id"]
     if employer_id is not None and session.get(Employer, employer_id) is None:
         form.error("employer_id", "Choose an employer from the list.")
+    # Which subcontractor, for a subcontractor's learner only: the concern form sends its choice whatever the type.
+    subcontractor_id = form["subcontractor_id"] if subject_type == SubjectType.subcontractor_learner else None
+    if subcontractor_id is not None:
+        subcontractor = session.get(Subcontractor, subcontractor_id)
+        if subcontractor is None or not subcontractor.active:
+            form.error("subcontractor_id", "Choose a subcontractor from the list.")
     subject = Subject(
         full_name=full_name or "", subject_type=SubjectType(subject_type) if subject_type else None,
         date_of_birth=date_of_birth, programme=programme, learner_ref=learner_ref, employer_id=employer_id,
+        subcontractor_id=subcontractor_id,
         name_key=Subject.make_name_key(full_name or ""), created_by_id=actor.id,
     )
     if not form.errors:

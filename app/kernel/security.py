@@ -90,7 +90,12 @@ DIRECTORY_READER: list[Permission] = [("can_read", "Directory"), ("menu_access",
 # The provider's Prevent risk assessment and action plan (app/risks): Governance and officers read it, the Prevent
 # Lead keeps it and signs it off (`can_edit`). It sits in the menu's "Reports" group (COMPLIANCE_READER brings it).
 RISK_READER: list[Permission] = [("can_read", "Risk"), ("menu_access", "Risk assessment")]
-OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + COMPLIANCE_READER + DIRECTORY_READER + RISK_READER + [
+# Subcontractors (the provider's policy, section 3), their Prevent contact and programmes: officers, the Lead and
+# Governance read them; the Prevent Lead keeps them (`can_edit`). In the menu's "Reference data" group.
+SUBCONTRACTOR_READER: list[Permission] = [("can_read", "Subcontractor"), ("menu_access", "Reference data"),
+                                          ("menu_access", "Subcontractors")]
+OFFICER_PERMISSIONS: list[Permission] = (STAFF_PERMISSIONS + COMPLIANCE_READER + DIRECTORY_READER + RISK_READER
+                                         + SUBCONTRACTOR_READER + [
     ("can_read_all", "Case"),
     ("can_transition", "Case"),
     ("can_manage_actions", "Case"),
@@ -103,7 +108,7 @@ OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + COMPLIANCE_READER + 
     # The register of external speakers and events: every request, and the decision on those one did not ask for.
     ("can_read_all", "SpeakerRequest"), ("can_decide", "SpeakerRequest"), ("menu_access", "Speaker register"),
     ("can_read_all", "Policy"),  # who has not read the current policies, by name
-]
+])
 # Programme Directors keep partner employers (their own; `can_read_all` sees every one) and log Prevent contact.
 EMPLOYER_KEEPER: list[Permission] = [
     ("can_read", "Employer"), ("can_create", "Employer"), ("can_edit", "Employer"), ("menu_access", "Employers"),
@@ -143,10 +148,14 @@ LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COV
     # The staff list (people without a sign-in, teams, managers, leavers), CSV imports, and the training courses.
     ("can_manage", "Training"), ("menu_access", "Import staff or training"), ("menu_access", "Training courses"),
     *[(p, "TrainingCourseView") for p in ("can_list", "can_show", "can_add", "can_edit")],
+    # Training by role (the courses each role and team needs: app/training/requirements.py) comes with
+    # `can_manage Training`; subcontractors are the Lead's to keep.
+    ("menu_access", "Training by role"),
+    ("can_edit", "Subcontractor"),
 ]
 DIRECTOR_PERMISSIONS: list[Permission] = EMPLOYEE + EMPLOYER_KEEPER + BRITISH_VALUES_KEEPER
 GOVERNANCE_PERMISSIONS: list[Permission] = (EMPLOYEE + COVERAGE_READER + COMPLIANCE_READER + BOARD_REPORT_READER
-                                            + RISK_READER + BRITISH_VALUES_FIGURES)
+                                            + RISK_READER + BRITISH_VALUES_FIGURES + SUBCONTRACTOR_READER)
 # Separation of duties: the Admin runs users, roles and reference settings, and reads no case content.
 ADMIN_PERMISSIONS: list[Permission] = EMPLOYEE + [
     # Users are deactivated, never deleted; each change needs a reason, and the Lead is told (app/identity/accounts.py).

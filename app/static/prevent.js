@@ -8,6 +8,16 @@
   sync();
 }());
 
+// The concern form: "Which subcontractor?" only once "A subcontractor's learner" is chosen; without script, always.
+(function () {
+  var type = document.getElementById("subject-subject_type");
+  var which = document.getElementById("subcontractor-choice");
+  if (!type || !which) { return; }
+  function sync() { which.hidden = type.value !== "subcontractor_learner"; }
+  type.addEventListener("change", sync);
+  sync();
+}());
+
 // Forms (GOV.UK's error summary): after a refused submission the summary of what to correct takes the focus, so a
 // screen reader reads it first; each of its links moves the focus to its field (and shows the field's question).
 (function () {

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.kernel.rest import BadQuery, PreventApi, answers, json_body, page_args, rison_arg, takes
 from app.kernel.validation import parse_bool, parse_int
 from app.training import use_cases as training
-from app.training.presenters import compliance_json, training_record_json
+from app.training.presenters import compliance_json, course_json, training_record_json
 from app.training.schemas import COMPLETION
 
 
@@ -106,9 +106,36 @@ class ComplianceApi(PreventApi):
         """Staff training compliance.
         ---
         get:
-          summary: Active staff with current Prevent training over all active staff, overall and per team; for
-            officers and the Lead, who is overdue (never trained included) and who is due within 30 days
+          summary: Active staff current in their training over all active staff, overall, per team and per
+            subcontractor; current means any current Prevent training and every course the Prevent Lead requires
+            of their role or team (requirements, listed); for officers and the Lead, who is overdue (never trained
+            included) and who is due within 30 days, each with what is outstanding
           responses:
-            200: {description: "as_of, overall, teams and (with access to staff training) overdue and due_soon"}
+            200: {description: "as_of, overall, teams, subcontractors, requirements and (with access to staff
+              training) overdue and due_soon"}
         """
         return self.response(200, result=compliance_json(training.compliance(db.session, g.user, date.today())))
+
+
+class CourseReferenceApi(PreventApi):
+    """Under /api/v1/reference, but its own resource: whoever may record a completion learns the course ids."""
+
+    resource_name = "reference"
+    class_permission_name = "Training"
+    openapi_spec_tag = "Staff training"
+    method_permission_name = {"courses": "record"}
+
+    @expose("/courses", methods=["GET"])
+    @protect()
+    @answers
+    def courses(self):
+        """The training courses one may record a completion of.
+        ---
+        get:
+          summary: "The courses in use: id, name, kind (prevent: Prevent duty training; other: related training
+            counted where the Prevent Lead requires it) and refresher_months (null: the provider's setting)"
+          responses:
+            200: {description: "result: the courses"}
+        """
+        courses = training.courses(db.session)
+        return self.response(200, count=len(courses), result=[course_json(course) for course in courses])

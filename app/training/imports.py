@@ -241,7 +241,9 @@ def _apply_completions(session: Session, actor, good: list[_Completion], source:
     for item in good:
         record = TrainingRecord(staff_member_id=item.staff_id, course_id=item.course_id,
                                 completed_on=item.completed_on, certificate_ref=item.certificate_ref,
-                                refresher_due=refresher_due(item.completed_on), recorded_by_id=actor.id,
+                                refresher_due=refresher_due(item.completed_on,
+                                                            session.get(TrainingCourse, item.course_id)),
+                                recorded_by_id=actor.id,
                                 recorded_at=utcnow())
         session.add(record)
         session.flush()

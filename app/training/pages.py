@@ -8,14 +8,26 @@ from datetime import date
 import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
+from flask_appbuilder.fieldwidgets import Select2Widget
+from wtforms import IntegerField, SelectField
+from wtforms.validators import NumberRange, Optional
 
 from app.extensions import db
-from app.kernel import page_forms
+from app.kernel import formats, page_forms
 from app.kernel.errors import Conflict, InvalidData
 from app.kernel.page_forms import Words
-from app.kernel.pages import PAGE_SIZE, ReferenceDataInterface, back_to, file_download, form_payload, submit, uploaded
+from app.kernel.pages import (
+    PAGE_SIZE,
+    ReferenceDataInterface,
+    back_to,
+    file_download,
+    form_payload,
+    submit,
+    uploaded,
+)
 from app.kernel.security import can
-from app.models import TrainingCourse, User
+from app.models import CourseKind, TrainingCourse, User
+from app.subcontractors.use_cases import all_subcontractors
 from app.training import imports as training_imports
 from app.training import use_cases as training
 
@@ -24,7 +36,21 @@ class TrainingCourseView(ModelView):
     """Prevent training courses: the Prevent Lead can add more; courses are retired, never deleted."""
 
     datamodel = ReferenceDataInterface(TrainingCourse)
-    list_columns = add_columns = edit_columns = ["name", "active"]
+    list_columns = add_columns = edit_columns = ["name", "kind", "refresher_months", "active"]
+    label_columns = {"refresher_months": "Refresher after (months)"}
+    description_columns = {
+        "kind": "Prevent: Prevent duty training, any current one meets the rule for everyone. Other: related training, "
+                "counted where it is required of a role or team (Training by role).",
+        "refresher_months": "Leave empty to use the provider's interval.",
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        # Prevent unless the Lead says otherwise (a form without the field keeps to it).
+        "kind": SelectField("Kind", choices=[(CourseKind.prevent.value, "Prevent duty training"),
+                                             (CourseKind.other.value, "Other (counted where required)")],
+                            coerce=CourseKind, default=CourseKind.prevent, widget=Select2Widget()),
+        "refresher_months": IntegerField("Refresher after (months)", validators=[Optional(), NumberRange(1, 120)]),
+    }
+    formatters_columns = {"kind": lambda value: formats.human(CourseKind(value))}
     base_order = ("id", "asc")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
     # No row or bulk actions: FAB's generic action routes would only answer an unknown action name with a crash (500).
@@ -44,7 +70,8 @@ RECORD_WORDS = {"course_id": Words(required="Choose the course you completed"),
                 "certificate_ref": Words(),
                 "certificate": Words()}
 STAFF_WORDS = {"full_name": Words(required="Enter their full name"), "team": Words(), "email": Words(),
-               "employee_ref": Words(), "manager_id": Words(), "left_on": Words(date="the date they left")}
+               "employee_ref": Words(), "manager_id": Words(), "left_on": Words(date="the date they left"),
+               "subcontractor_id": Words()}
 
 
 class TrainingView(BaseView):
@@ -107,6 +134,7 @@ class TrainingView(BaseView):
             "training_staff.html", rows=rows, count=count, page=page, page_size=PAGE_SIZE, args=args,
             teams=training.teams(db.session), statuses=list(training.TrainingStatus), waiting=waiting,
             waiting_count=waiting_count, people=people_who_sign_in(), draft=draft or {}, errors=errors or {},
+            subcontractors=all_subcontractors(db.session, include_retired=True),
             message=message, today=date.today(), may=self._may()), status_code
 
     @expose("/staff/")
@@ -133,6 +161,7 @@ class TrainingView(BaseView):
         return self.render_template(
             "training_staff_member.html", staff=training.get_staff(db.session, g.user, pk),
             people=people_who_sign_in(), draft=draft or {}, errors=errors or {}, message=message,
+            subcontractors=all_subcontractors(db.session, include_retired=True),
             today=date.today(), may=self._may()), status_code
 
     @expose("/staff/<int:pk>")

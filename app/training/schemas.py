@@ -39,6 +39,7 @@ def _staff_fields() -> dict[str, Parsed]:
         "team": Text(TEAM_MAX),
         "left_on": Date(),
         "manager_id": Id(),  # someone who signs in here
+        "subcontractor_id": Id(),  # someone who works for a subcontractor
     }
 
 
@@ -70,6 +71,23 @@ class ImportCheckSchema(Body):
 
 
 IMPORT_CHECK = ImportCheckSchema()
+
+
+def _role_names() -> tuple[str, ...]:
+    from app.kernel.security import ROLE_MATRIX  # here: app.kernel.security imports the models, which import little
+
+    return tuple(ROLE_MATRIX)
+
+
+class RequirementSchema(Body):
+    """A course the Prevent Lead requires of an app role or of a team (a page): one of role and team."""
+
+    course_id = Id(required=True)
+    role = Choice(_role_names(), exact=True)
+    team = Text(TEAM_MAX)
+
+
+REQUIREMENT = RequirementSchema()
 
 
 class ImportRunSchema(Body):

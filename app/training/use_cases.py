@@ -4,14 +4,16 @@ Who sees what is one rule, `training_access_clause` in app/kernel/security.py: e
 staff list and its records, officers and the Prevent Lead everyone's. Compliance figures need `can_read Compliance`
 (which Governance has); the names of who is overdue come only with `can_read_all Training`.
 
-Every course in the training_course table is Prevent training (the table holds nothing else), so a completion of any
-of them, retired ones included, counts towards "current training": the person's latest completion sets their
-refresher date. A completion counts once recorded; verification by an officer confirms it, and does not gate it.
+A course is of kind `prevent` (Prevent duty training; every seeded course) or `other`. For the staff list, a person's
+latest completion of any course sets their refresher date. For compliance, app/training/requirements.py says who is
+current: any current Prevent training for everyone, and every course the Prevent Lead requires of their role or team.
+A completion counts once recorded; verification by an officer confirms it, and does not gate it. A course's own
+refresher interval, when it has one, replaces the provider's setting for its completions.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, TypeAlias
@@ -27,7 +29,8 @@ from app.kernel.errors import Conflict, Forbidden, NotFound
 from app.kernel.schemas import Loaded
 from app.kernel.security import can, training_access_clause
 from app.kernel.uow import unit_of_work
-from app.models import StaffMember, StoredFile, TrainingCourse, TrainingRecord, User, utcnow
+from app.models import StaffMember, StoredFile, Subcontractor, TrainingCourse, TrainingRecord, User, utcnow
+from app.training import requirements
 from app.training.schemas import COMPLETION, STAFF, STAFF_UPDATE
 
 DUE_SOON = timedelta(days=30)
@@ -61,8 +64,10 @@ def training_status(refresher_due: date | None, today: date) -> TrainingStatus:
     return TrainingStatus.due_soon if refresher_due <= today + DUE_SOON else TrainingStatus.current
 
 
-def refresher_due(completed_on: date) -> date:
-    return completed_on + relativedelta(months=current_app.config["TRAINING_REFRESHER_MONTHS"])
+def refresher_due(completed_on: date, course: TrainingCourse | None = None) -> date:
+    """When a completion of `course` needs refreshing: its own interval, else the provider's setting."""
+    months = course.refresher_months if course is not None and course.refresher_months else None
+    return completed_on + relativedelta(months=months or current_app.config["TRAINING_REFRESHER_MONTHS"])
 
 
 def active_staff_clause(today: date) -> sa.ColumnElement[bool]:
@@ -91,6 +96,8 @@ class StaffRow:
     refresher_due: date | None
     verified: bool
     status: TrainingStatus
+    # For compliance: what they are not current in against the requirements (requirements.py), due soon included.
+    outstanding: list[requirements.Outstanding] = field(default_factory=list)
 
     @property
     def team(self) -> str:
@@ -229,6 +236,11 @@ def _staff_fields(session: Session, form: Loaded, staff_id: int | None = None) -
         form.error("manager_id", "Choose someone who signs in here.")
         manager = None
     values["manager_id"] = manager.id if manager else None
+    subcontractor = session.get(Subcontractor, form["subcontractor_id"]) \
+        if form["subcontractor_id"] is not None else None
+    if form["subcontractor_id"] is not None and subcontractor is None:
+        form.error("subcontractor_id", "Choose a subcontractor from the list.")
+    values["subcontractor_id"] = subcontractor.id if subcontractor else None
     if _taken(session, StaffMember.email, values["email"], staff_id):
         form.error("email", "Someone else on the staff list has this email.")
     if _taken(session, StaffMember.employee_ref, values["employee_ref"], staff_id):
@@ -322,7 +334,7 @@ def record_completion(actor, payload: Any) -> TrainingRecord:
         # By id: appending to the person's `training` collection would count as a change to their entry.
         record = TrainingRecord(staff_member_id=staff.id, course=course, completed_on=completed_on,
                                 certificate_ref=certificate_ref, certificate_file=certificate,
-                                refresher_due=refresher_due(completed_on), recorded_by_id=actor.id,
+                                refresher_due=refresher_due(completed_on, course), recorded_by_id=actor.id,
                                 recorded_at=utcnow())
         session.add(record)
         try:
@@ -435,24 +447,48 @@ class Compliance:
     # the figures only.
     overdue: list[StaffRow] | None
     due_soon: list[StaffRow] | None
+    # Every subcontractor in use (and any retired one with staff on the list), by name: their staff's figures.
+    subcontractors: list[Figures] = field(default_factory=list)
+    # The Lead's requirements in force (none: any current Prevent training is the whole rule).
+    requirements: list = field(default_factory=list)
+
+
+def against_requirements(session: Session, rows: list[StaffRow], today: date) -> list[StaffRow]:
+    """The rows with each person's status and what is outstanding as the requirements say (requirements.py)."""
+    standings = requirements.standings(session, (row.staff for row in rows), today)
+    for row in rows:
+        standing = standings[row.staff.id]
+        row.outstanding = standing.outstanding
+        if standing.refresher_due is not None:
+            row.status = training_status(standing.refresher_due, today)
+        else:
+            row.status = TrainingStatus.overdue if standing.any_held else TrainingStatus.never
+    return rows
 
 
 def compliance(session: Session, actor, today: date | None = None) -> Compliance:
     if not can(actor, "can_read", "Compliance"):
         raise Forbidden()
     today = today or date.today()
-    rows = _staff_rows(session, _with_latest_training(active_staff_clause(today), today), today)
+    rows = against_requirements(
+        session, _staff_rows(session, _with_latest_training(active_staff_clause(today), today), today), today)
     overall = Figures("All staff")
     by_team: dict[str, Figures] = {}
+    subcontractors = session.scalars(sa.select(Subcontractor).order_by(Subcontractor.name)).all()
+    by_subcontractor = {s.id: Figures(s.name) for s in subcontractors}
     for row in rows:
         overall.count(row.status)
         by_team.setdefault(row.team, Figures(row.team)).count(row.status)
+        if row.staff.subcontractor_id is not None:
+            by_subcontractor[row.staff.subcontractor_id].count(row.status)
     team_figures = sorted(by_team.values(), key=lambda figures: (figures.label == NO_TEAM, figures.label))
     named = can(actor, "can_read_all", "Training")
     return Compliance(
         today, overall, team_figures,
         overdue=[row for row in rows if not row.status.is_current] if named else None,
         due_soon=[row for row in rows if row.status == TrainingStatus.due_soon] if named else None,
+        subcontractors=[by_subcontractor[s.id] for s in subcontractors if s.active or by_subcontractor[s.id].active],
+        requirements=list(requirements.active_requirements(session)),
     )
 
 

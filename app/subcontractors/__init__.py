@@ -1,0 +1,2 @@
+"""Subcontracted provision (the provider's policy, section 3): subcontractors as organisations, their staff and
+concerns about their learners."""
