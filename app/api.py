@@ -11,7 +11,7 @@ from app.cases.referral_api import ReferralFormApi
 from app.cases.safeguarding_api import SafeguardingApi
 from app.directory.api import DirectoryApi
 from app.employers.api import CoverageApi, EmployerApi
-from app.governance.api import AccessLogApi, AuditApi, ReportApi, RetentionApi, SubjectRightsApi
+from app.governance.api import AccessLogApi, AuditApi, EvidencePackApi, ReportApi, RetentionApi, SubjectRightsApi
 from app.kernel.rest import guard_rison_arguments
 from app.policies.api import PolicyApi, PolicyComplianceApi
 from app.risks.api import RiskApi
@@ -33,7 +33,7 @@ def register(app) -> None:
     jwt_manager.unauthorized_loader(bad_token)
 
 
-API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, CaseApi, ReferralFormApi, ActionApi, SubjectApi,
-               ReferenceApi, AuditApi, EmployerApi, CoverageApi, TrainingRecordApi, ComplianceApi, MyWorkApi,
-               DirectoryApi, SafeguardingApi, RiskApi, SpeakerRequestApi, PolicyComplianceApi, PolicyApi,
-               BritishValuesApi, LearnerVoiceApi, CourseReferenceApi, SubcontractorApi)
+API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, EvidencePackApi, CaseApi, ReferralFormApi,
+               ActionApi, SubjectApi, ReferenceApi, AuditApi, EmployerApi, CoverageApi, TrainingRecordApi,
+               ComplianceApi, MyWorkApi, DirectoryApi, SafeguardingApi, RiskApi, SpeakerRequestApi,
+               PolicyComplianceApi, PolicyApi, BritishValuesApi, LearnerVoiceApi, CourseReferenceApi, SubcontractorApi)

@@ -12,7 +12,7 @@ from app.cases.policy_words import DEFINITIONS, NOT_CRIMINAL
 from app.cases.referral_pages import ReferralFormView
 from app.directory.pages import DirectoryView
 from app.employers.pages import CoverageView, EmployerAcknowledgementView, EmployerView
-from app.governance.pages import BoardReportView, OversightView, RetentionView
+from app.governance.pages import BoardReportView, EvidencePackView, OversightView, RetentionView
 from app.governance.settings_pages import SettingsView
 from app.identity.pages import RoleGrantView
 from app.kernel import formats
@@ -36,6 +36,7 @@ def register(appbuilder) -> None:
     appbuilder.add_view_no_menu(ReferralFormView)
     appbuilder.add_view(OversightView, "Oversight", category="Reports", icon="fa-eye")
     appbuilder.add_view(BoardReportView, "Board report", category="Reports", icon="fa-bar-chart")
+    appbuilder.add_view(EvidencePackView, "Evidence pack", category="Reports", icon="fa-file-pdf-o")
     appbuilder.add_view(RetentionView, "Retention", category="Reports", icon="fa-archive")
     appbuilder.add_view(RiskView, "Risk assessment", category="Reports", icon="fa-exclamation-triangle")
     appbuilder.add_view(IndicatorView, "Indicators", category="Reference data", icon="fa-check-square")

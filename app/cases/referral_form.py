@@ -214,7 +214,7 @@ def download(actor, case_id: int, payload: Any) -> tuple[str, dict[str, Any], by
         access_log.record_opening(work, actor, case_id, "export", f"referral_form_{fmt}")
     if fmt == "json":
         return fmt, document, None
-    return fmt, document, exports.referral_form_pdf(
+    return fmt, document, exports.sectioned_pdf(
         f"Prevent referral: {document['reference']}", MARKING, _pdf_note(actor), pdf_sections(document), NOT_CRIMINAL)
 
 

@@ -12,7 +12,7 @@ from app.cases.presenters import (
     access_json,
 )
 from app.extensions import db
-from app.governance import oversight, reports, retention
+from app.governance import evidence_pack, oversight, reports, retention
 from app.governance.schemas import APPROVE_ERASURE, LEGAL_HOLD, STAFF_RECORD
 from app.kernel import audit_verify
 from app.kernel.rest import BadQuery, PreventApi, answers, json_body, page_args, rison_arg, takes
@@ -42,6 +42,38 @@ class ReportApi(PreventApi):
         """
         start, end = reports.period(request.args)
         return self.response(200, result=dataclasses.asdict(reports.board_report(db.session, g.user, start, end)))
+
+
+class EvidencePackApi(PreventApi):
+    """The evidence pack of the provider's Prevent duty for a period (Prevent Lead)."""
+
+    resource_name = "report"
+    class_permission_name = "EvidencePack"
+    openapi_spec_tag = "Reports"
+    method_permission_name = {"evidence_pack": "read"}
+
+    @expose("/evidence_pack", methods=["GET"])
+    @protect()
+    @answers
+    def evidence_pack(self):
+        """The evidence pack for a period, as one PDF (Prevent Lead).
+        ---
+        get:
+          summary: "Evidence pack: the risk assessment, training and policies read, employer coverage, speakers,
+            monitoring alerts, British values and the Board report's figures (small numbers withheld); audited"
+          parameters:
+            - {name: from, in: query, required: false, schema: {type: string, format: date}}
+            - {name: to, in: query, required: false, schema: {type: string, format: date}}
+          responses:
+            200:
+              description: the PDF
+              content:
+                application/pdf: {schema: {type: string, format: binary}}
+            422: {description: a bad date or period}
+        """
+        made = evidence_pack.download(g.user, request.args.to_dict())
+        return send_file(io.BytesIO(made.content), mimetype=made.mimetype, as_attachment=True,
+                         download_name=made.filename)
 
 
 class AccessLogApi(PreventApi):

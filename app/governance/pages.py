@@ -9,7 +9,7 @@ from flask_appbuilder import BaseView, expose, has_access
 
 from app.cases.referrer_safety import RISK_WORDS
 from app.extensions import db
-from app.governance import oversight, reports, retention
+from app.governance import evidence_pack, oversight, reports, retention
 from app.kernel import charts, page_forms
 from app.kernel.errors import InvalidData
 from app.kernel.page_forms import Words
@@ -44,6 +44,34 @@ class BoardReportView(BaseView):
         return self.render_template("board_report.html", report=report,
                                     chart=charts.bar_chart(reports.chart_values(report)),
                                     suppressed=reports.suppresses_small_counts(g.user))
+
+
+class EvidencePackView(BaseView):
+    """The evidence pack: a period, then one PDF of the whole Prevent duty (the Prevent Lead)."""
+
+    route_base = "/reports/evidence-pack"
+    class_permission_name = "EvidencePack"
+    method_permission_name = {"index": "read"}
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        if "download" not in request.args:
+            start, end = reports.report_period_or_default({})
+            return self.render_template("evidence_pack.html", values={}, errors={},
+                                        start=start, end=end, sections=[title for title, _ in evidence_pack.SECTIONS])
+        args, problems = page_forms.for_use_case(request.args.to_dict(), dates=("from", "to"))
+        try:
+            made = evidence_pack.download(g.user, args)
+        except InvalidData as exc:
+            errors = page_forms.specific(exc.errors, {"from": Words(date="the start of the period"),
+                                                      "to": Words(date="the end of the period")}, problems)
+            start, end = reports.report_period_or_default({})
+            return self.render_template("evidence_pack.html", values=request.args, errors=errors, start=start,
+                                        end=end, sections=[title for title, _ in evidence_pack.SECTIONS]), 422
+        return send_file(io.BytesIO(made.content), mimetype=made.mimetype, as_attachment=True,
+                         download_name=made.filename)
 
 
 class OversightView(BaseView):

@@ -204,7 +204,10 @@ def _with_categories():
             selectinload(Case.concern_type).selectinload(ConcernType.pcmt_2025_category))
 
 
-def board_report(session: Session, actor, start: date, end: date, today: date | None = None) -> BoardReport:
+def board_report(session: Session, actor, start: date, end: date, today: date | None = None,
+                 suppressed: bool | None = None) -> BoardReport:
+    """The Board's figures for the period; small counts withheld for readers of figures only, or whenever
+    `suppressed` (the evidence pack, which leaves the provider)."""
     if not can(actor, "can_read", "BoardReport"):
         raise Forbidden()
     today = today or date.today()
@@ -263,7 +266,7 @@ def board_report(session: Session, actor, start: date, end: date, today: date | 
     layouts = _home_office_cells(session, start, end, table)
     extras = _organisation_cells(session, actor, min(end, today), table)
 
-    figures = table.figures(suppresses_small_counts(actor))
+    figures = table.figures(suppresses_small_counts(actor) if suppressed is None else suppressed)
     days = _first_decision_days(session, cases)
     return BoardReport(
         start=start, end=end, concerns=figures[concerns],

@@ -255,29 +255,35 @@ def subject_access_pdf(record: dict, note: str) -> bytes:
     return bytes(pdf.output())
 
 
-def referral_form_pdf(title: str, marking: str, note: str, sections: list[tuple[str, list[tuple[str, str]]]],
-                      closing: str) -> bytes:
-    """The national Prevent referral form (app/cases/referral_form.py): each section a heading and its answers, every
-    page headed by the marking, the closing words (that Channel is not a criminal process) after the title and at
-    the end."""
+def sectioned_pdf(title: str, marking: str, note: str, sections: list[tuple[str, list[tuple[str, str]]]],
+                  closing: str = "", *, inline: bool = False) -> bytes:
+    """A document in numbered sections, each a heading and its answers (the referral form, app/cases/referral_form.py;
+    the evidence pack, app/governance/evidence_pack.py); every page headed by the marking, the closing words (that
+    Channel is not a criminal process) after the title and at the end. `inline`: each answer on its label's line."""
     pdf = _document(marking)
     pdf.set_font("DejaVu", "B", 16)
     pdf.multi_cell(0, 9, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 9)
     pdf.multi_cell(0, 5, note, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "B", 10)
-    pdf.multi_cell(0, 6, closing, new_x="LMARGIN", new_y="NEXT")
+    if closing:
+        pdf.set_font("DejaVu", "B", 10)
+        pdf.multi_cell(0, 6, closing, new_x="LMARGIN", new_y="NEXT")
     for heading, rows in sections:
         pdf.ln(3)
         pdf.set_font("DejaVu", "B", 12)
         pdf.multi_cell(0, 7, heading, new_x="LMARGIN", new_y="NEXT")
         for label, text in rows:
+            if inline:
+                pdf.set_font("DejaVu", "", 10)
+                pdf.multi_cell(0, 5, f"{label}: {text}", new_x="LMARGIN", new_y="NEXT")
+                continue
             pdf.set_font("DejaVu", "B", 9)
             pdf.multi_cell(0, 5, label, new_x="LMARGIN", new_y="NEXT")
             pdf.set_font("DejaVu", "", 10)
             pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(1)
-    pdf.ln(3)
-    pdf.set_font("DejaVu", "B", 10)
-    pdf.multi_cell(0, 6, closing, new_x="LMARGIN", new_y="NEXT")
+    if closing:
+        pdf.ln(3)
+        pdf.set_font("DejaVu", "B", 10)
+        pdf.multi_cell(0, 6, closing, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

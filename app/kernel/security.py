@@ -130,6 +130,8 @@ LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COV
     ("can_grant_access", "Case"),
     ("can_read_audit", "Case"),
     *BOARD_REPORT_READER,
+    # The evidence pack of the whole duty for an inspector or the Board: one PDF for a period.
+    ("can_read", "EvidencePack"), ("menu_access", "Evidence pack"),
     ("can_review", "Case"),
     ("can_read_access_log", "Case"),
     ("menu_access", "Oversight"),
