@@ -50,15 +50,18 @@ from app.identity.models import (
 )
 from app.kernel.columns import UTCDateTime, enum_column, utcnow
 from app.kernel.models import AuditEvent, IdempotencyKey, ProviderSetting, StoredFile
+from app.monitoring.models import AlertSeverity, AlertState, MonitoringAlert, MonitoringSource
 from app.notifications.models import EmailStatus, NotificationPreference, OutboxEmail
 from app.training.models import StaffMember, TrainingCourse, TrainingRecord
 
 __all__ = [
-    "AccessAlert", "AccessLogEntry", "AccountState", "ActionStatus", "AttachmentKind", "AuditEvent", "BreakGlass",
+    "AccessAlert", "AccessLogEntry", "AccountState", "ActionStatus", "AlertSeverity", "AlertState", "AttachmentKind",
+    "AuditEvent", "BreakGlass",
     "Case", "CaseAccessGrant", "CaseAction", "CaseAttachment", "CaseEntry", "CaseReview", "CaseStatus",
     "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType", "ContactKind",
     "DirectoryContact", "Draft", "EmailStatus", "Employer", "EmployerCommunication", "IdempotencyKey", "Indicator",
-    "IndicatorKind", "NotificationPreference", "OutboxEmail", "ParallelReferral", "ParallelReferralKind",
+    "IndicatorKind", "MonitoringAlert", "MonitoringSource", "NotificationPreference", "OutboxEmail",
+    "ParallelReferral", "ParallelReferralKind",
     "PersonInvolved", "ProviderSetting", "REFERENCE_PREFIX", "RecoveryCode", "ReferralDetails", "ReferrerRisk",
     "ReferrerSafety", "RefreshToken", "Role", "RoleGrantRequest", "RoleGrantStatus", "SecondFactor", "SharedItem",
     "StaffMember", "StatisticsCategory", "StoredFile", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord",

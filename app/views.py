@@ -16,6 +16,7 @@ from app.governance.settings_pages import SettingsView
 from app.identity.pages import RoleGrantView
 from app.kernel import formats
 from app.models import CaseStatus, IndicatorKind
+from app.monitoring.pages import MonitoringAlertView, MonitoringSourceView
 from app.notifications.pages import MyEmailView, OutboxView
 from app.training.pages import ComplianceView, TrainingCourseView, TrainingView
 
@@ -48,6 +49,10 @@ def register(appbuilder) -> None:
     appbuilder.add_view(TrainingCourseView, "Training courses", category="Reference data", icon="fa-book")
     appbuilder.add_view(SettingsView, "Pathway settings", category="Reference data", icon="fa-sliders")
     appbuilder.add_view(RoleGrantView, "Role grants", category="Security", icon="fa-user-plus")
+    # Web filtering and monitoring alerts: the officers' queue beside the other pages that watch how things stand;
+    # the Admin's sources (each with its key) beside the other security pages.
+    appbuilder.add_view(MonitoringAlertView, "Monitoring alerts", category="Reports", icon="fa-bell")
+    appbuilder.add_view(MonitoringSourceView, "Monitoring sources", category="Security", icon="fa-key")
     formats.register_filters(current_app)
     # Permissions reach templates as `may`, worked out by each view: no template calls `can`.
     current_app.jinja_env.globals.update(CaseStatus=CaseStatus, IndicatorKind=IndicatorKind)

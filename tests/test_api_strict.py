@@ -56,6 +56,34 @@ def a_course() -> int:
     return db.session.scalar(sa.select(TrainingCourse.id).where(TrainingCourse.active.is_(True)).limit(1))
 
 
+# A monitoring system, not a user: it sends alerts with its source's key (app/monitoring), never a sign-in.
+SOURCE = "monitoring source"
+
+
+@dataclass
+class SourceClient:
+    client: Any
+    key: str
+
+    def _headers(self) -> dict[str, str]:
+        return {"X-Api-Key": self.key}
+
+
+def client_for(api, role: str):
+    """The API client of a role, or of a new monitoring source."""
+    if role != SOURCE:
+        return api(role)
+    from app.monitoring import use_cases as monitoring
+    _, key = monitoring.add_source(user("admin"), {"name": f"Filter {uuid.uuid4().hex[:8]}"})
+    return SourceClient(api(None).client, key)
+
+
+def _alert():
+    return "/api/v1/monitoring/alert", {
+        "source_id": f"WF-{uuid.uuid4().hex[:8]}", "occurred_at": f"{TODAY}T00:00:00+00:00", "user": "a.learner",
+        "category": "Extremism", "severity": "medium", "excerpt": "searched for a banned group"}, None
+
+
 @dataclass
 class Write:
     """One write endpoint: who calls it, and how to make a record to call it on; `prepare` returns the URL, a valid
@@ -167,6 +195,7 @@ WRITES = (
     Write("record the referrer's safety", "officer", "put", _case_on(
         "referrer_safety", lambda: {"risk": "concern", "police_informed": False, "measures": "Another site"}),
         "updated_at"),
+    Write("send a monitoring alert", SOURCE, "post", _alert, "case_id"),
     Write("add information to one's concern", "staff", "post",
           lambda: (f"/api/v1/case/{(case_id := make_case())}/information", {"text": "He said more today"},
                    (Case, case_id)), "status"),
@@ -192,7 +221,7 @@ def send(client, method: str, url: str, payload: dict[str, Any]):
 @pytest.mark.parametrize("write", WRITES, ids=[w.name for w in WRITES])
 def test_unknown_and_protected_fields_are_refused_and_change_nothing(api, ctx, write):
     url, payload, target = write.prepare()
-    client = api(write.role)
+    client = client_for(api, write.role)
     before = state(target)
     for extra, message in (("colour", UNKNOWN_MESSAGE), (write.protected, PROTECTED_MESSAGE)):
         response = send(client, write.method, url, {**payload, extra: "anything"})

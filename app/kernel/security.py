@@ -74,7 +74,12 @@ COMPLIANCE_READER: list[Permission] = [("can_read", "Compliance"), ("menu_access
 # read it; the Prevent Lead keeps it (`can_edit`). It sits in the menu's "Reference data" group.
 DIRECTORY_READER: list[Permission] = [("can_read", "Directory"), ("menu_access", "Reference data"),
                                       ("menu_access", "Prevent contacts")]
-OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + COMPLIANCE_READER + DIRECTORY_READER + [
+# Web filtering and monitoring alerts (app/monitoring): read them and triage them (raise a concern from one, or
+# dismiss it with a reason). The queue sits in the menu's "Reports" group, which comes with COMPLIANCE_READER.
+MONITORING_TRIAGE: list[Permission] = [("can_read", "MonitoringAlert"), ("can_triage", "MonitoringAlert"),
+                                       ("menu_access", "Monitoring alerts")]
+OFFICER_PERMISSIONS: list[Permission] = STAFF_PERMISSIONS + COMPLIANCE_READER + DIRECTORY_READER + \
+    MONITORING_TRIAGE + [
     ("can_read_all", "Case"),
     ("can_transition", "Case"),
     ("can_manage_actions", "Case"),
@@ -140,6 +145,9 @@ ADMIN_PERMISSIONS: list[Permission] = EMPLOYEE + [
     # Reset someone's second factor (a lost phone): they set it up again at their next sign-in. Audited.
     ("can_reset", "TwoStepSignIn"), ("menu_access", "Sign-in help"),
     *ROLE_GRANT_DECIDER,
+    # The monitoring systems allowed to send alerts, each with its key: add one (its key shown once), revoke one. The
+    # alerts themselves are the officers' (app/monitoring). In the menu's "Security" group.
+    ("can_manage", "MonitoringSource"), ("menu_access", "Monitoring sources"),
 ]
 
 ROLE_MATRIX: dict[str, list[Permission]] = {
