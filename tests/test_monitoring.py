@@ -454,3 +454,37 @@ def test_the_api_document_shows_the_alerts_endpoint_with_its_key_header(api):
         "source_id", "occurred_at", "user", "category", "severity", "excerpt"}
     listing = document["paths"]["/api/v1/monitoring/alert/"]["get"]
     assert listing["security"] == [{"jwt": []}, {"api_key": []}]
+
+
+def test_retention_erases_the_alerts_words_with_the_case_raised_from_it(app):
+    """The user and the words of an alert go with the case raised from it, its receipt's audit event included; the
+    erasure's tombstone seals the rows it blanked."""
+    from app.governance import retention
+    from app.governance.retention import add_years
+    from app.kernel import audit_verify
+    from app.models import Subject
+    from tests.test_retention import rows_mentioning
+
+    words = uuid.uuid4().hex
+    today = date.today()
+    born = add_years(today, -25) - timedelta(days=1)  # a child then, whose records fell due yesterday
+    _, key = a_source()
+    alert, _ = monitoring.receive_alert(key, an_alert_body(
+        user=f"user-{words}", excerpt=f"searched {words}",
+        occurred_at=datetime.combine(add_years(born, 16), datetime.min.time(), tzinfo=UTC).isoformat()))
+    case = monitoring.raise_concern_from(user("officer"), alert.id, {"subject": {
+        "full_name": f"Person {words}", "subject_type": "learner", "date_of_birth": born.isoformat()}})
+    from app.cases import use_cases as cases
+    cases.transition(user("officer"), case.id, {"event": "acknowledge", "reason": "Read"})
+    cases.transition(user("officer"), case.id, {"event": "close", "outcome": "no_further_action", "reason": "Done"})
+    assert {"monitoring_alert", "audit_event"} <= set(rows_mentioning(words))
+    differ = audit_verify.verify(db.session, records=True).records.findings
+    subject_id = db.session.get(Case, case.id).subject_id
+    retention.run(today)
+    retention.approve(user("lead"), {"subject_ids": [subject_id], "reason": "Past the retention period in the policy"})
+    retention.run(today)
+    reread()
+    assert db.session.get(Subject, subject_id).erased_at is not None
+    assert rows_mentioning(words) == []
+    assert db.session.get(MonitoringAlert, alert.id).case_id == case.id  # the row and its link stay
+    assert audit_verify.verify(db.session, records=True).records.findings == differ

@@ -30,13 +30,14 @@ from app.kernel.schemas import Loaded
 from app.kernel.security import can
 from app.kernel.uow import unit_of_work
 from app.kernel.validation import ApiPayload, is_blank
-from app.models import Case, utcnow
+from app.models import AuditEvent, Case, utcnow
 from app.monitoring.models import AlertSeverity, AlertState, MonitoringAlert, MonitoringSource
 from app.monitoring.schemas import ALERT, DISMISS, RAISE_FROM_ALERT, SOURCE
 
 KEY_HEADER = "X-Api-Key"
 KEY_PREFIX = "pcm_"  # tells a key of ours apart in a secrets scanner or a config file
 KEY_MAX = 200  # a longer header is no key of ours: not even hashed
+ERASED = "(erased)"  # as retention writes a name it erased
 
 
 class KeyRefused(DomainError):
@@ -263,6 +264,25 @@ def raise_concern_from(actor, alert_id: int, payload: Any, *, naive_zone: tzinfo
 
     return cases.raise_concern(actor, ApiPayload(concern) if isinstance(payload, ApiPayload) else concern,
                                naive_zone=naive_zone, raised_from=link)
+
+
+# --- retention ---------------------------------------------------------------------------------------------------
+
+def alert_events_clause(session: Session, case_ids: list[int]) -> sa.ColumnElement[bool]:
+    """The audit events of the alerts concerns on these cases were raised from (their receipt holds the alert's
+    words): retention erases them with the cases' own."""
+    ids = [str(i) for i in session.scalars(sa.select(MonitoringAlert.id).where(MonitoringAlert.case_id.in_(case_ids)))]
+    return sa.and_(AuditEvent.entity_type == MonitoringAlert.__name__, AuditEvent.entity_id.in_(ids))
+
+
+def erase_for_cases(session: Session, case_ids: list[int]) -> list[Any]:
+    """Retention: the user and the words of the alerts concerns on these cases were raised from go with the cases;
+    the rows stay, as the audit trail names them."""
+    erased: list[Any] = []
+    for alert in session.scalars(sa.select(MonitoringAlert).where(MonitoringAlert.case_id.in_(case_ids))):
+        alert.user_name, alert.excerpt = ERASED, ""
+        erased.append(alert)
+    return erased
 
 
 # --- the evidence pack ------------------------------------------------------------------------------------------
