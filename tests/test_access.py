@@ -145,6 +145,9 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("MonitoringSourceView.add", "POST"):        (NO,   NO,   NO,   NO,   NO,   OK,   LOGIN),
     ("MonitoringSourceView.revoke", "POST"):     (NO,   NO,   NO,   NO,   NO,   OK,   LOGIN),
     ("MonitoringApi.list_alerts", "GET"):        (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("MonitoringApi.get_alert", "GET"):          (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("MonitoringApi.dismiss_alert", "POST"):     (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("MonitoringApi.raise_concern", "POST"):     (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
     ("MonitoringApi.receive_alert", "POST"):     (NOAUTH, NOAUTH, NOAUTH, NOAUTH, NOAUTH, NOAUTH, NOAUTH),
 }
 
@@ -479,6 +482,10 @@ REQUESTS = {
     "MonitoringSourceView.add": lambda t: ("/monitoring/sources/new", {"name": f"Source {uuid.uuid4().hex[:8]}"}),
     "MonitoringSourceView.revoke": lambda t: (f"/monitoring/sources/{t.monitoring_source}/revoke", {}),
     "MonitoringApi.list_alerts": lambda t: (t.alert and "/api/v1/monitoring/alert/", None),
+    "MonitoringApi.get_alert": lambda t: (f"/api/v1/monitoring/alert/{t.alert}", None),
+    "MonitoringApi.dismiss_alert": lambda t: (f"/api/v1/monitoring/alert/{t.alert}/dismiss", {"reason": "No concern"}),
+    "MonitoringApi.raise_concern": lambda t: (f"/api/v1/monitoring/alert/{t.alert}/concern", {
+        "subject": {"full_name": f"Person {t.marker}", "subject_type": "learner"}}),
     "MonitoringApi.receive_alert": lambda t: ("/api/v1/monitoring/alert", {
         "source_id": f"A-{t.marker}", "occurred_at": date.today().isoformat() + "T00:00:00+00:00", "user": "u",
         "category": "c", "severity": "low", "excerpt": f"Alert text {t.marker}"}),

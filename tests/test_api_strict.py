@@ -84,6 +84,17 @@ def _alert():
         "category": "Extremism", "severity": "medium", "excerpt": "searched for a banned group"}, None
 
 
+def _on_alert(path: str, payload: dict[str, Any]):
+    def prepare():
+        from app.monitoring import use_cases as monitoring
+        from app.monitoring.models import MonitoringAlert
+        _, key = monitoring.add_source(user("admin"), {"name": f"Filter {uuid.uuid4().hex[:8]}"})
+        url, body, _ = _alert()
+        alert, _ = monitoring.receive_alert(key, body)
+        return f"/api/v1/monitoring/alert/{alert.id}/{path}", payload, (MonitoringAlert, alert.id)
+    return prepare
+
+
 @dataclass
 class Write:
     """One write endpoint: who calls it, and how to make a record to call it on; `prepare` returns the URL, a valid
@@ -196,6 +207,11 @@ WRITES = (
         "referrer_safety", lambda: {"risk": "concern", "police_informed": False, "measures": "Another site"}),
         "updated_at"),
     Write("send a monitoring alert", SOURCE, "post", _alert, "case_id"),
+    Write("dismiss a monitoring alert", "officer", "post", _on_alert("dismiss", {"reason": "A history lesson"}),
+          "case_id"),
+    Write("raise a concern from a monitoring alert", "officer", "post", _on_alert(
+        "concern", {"subject": {"full_name": "Alex Example", "subject_type": "learner"}, "note": "Tutor told"}),
+        "reporter_id"),
     Write("add information to one's concern", "staff", "post",
           lambda: (f"/api/v1/case/{(case_id := make_case())}/information", {"text": "He said more today"},
                    (Case, case_id)), "status"),

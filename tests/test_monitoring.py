@@ -488,3 +488,29 @@ def test_retention_erases_the_alerts_words_with_the_case_raised_from_it(app):
     assert rows_mentioning(words) == []
     assert db.session.get(MonitoringAlert, alert.id).case_id == case.id  # the row and its link stay
     assert audit_verify.verify(db.session, records=True).records.findings == differ
+
+
+def test_the_api_triages_as_the_pages_do(api):
+    alert, other = an_alert(), an_alert()
+    officer = api("officer")
+    raised = officer.post(f"/api/v1/monitoring/alert/{alert.id}/concern", json={
+        "subject": {"full_name": "Sam Api", "subject_type": "learner"}, "note": "From the API"})
+    assert raised.status_code == 201, raised.get_json()
+    answer = raised.get_json()
+    assert answer["result"]["state"] == "concern_raised" and answer["result"]["case_id"] == answer["case_id"]
+    assert answer["result"]["triaged_by"] == "officer"
+    case = officer.get(f"/api/v1/case/{answer['case_id']}").get_json()["result"]
+    assert "The alert's words: \u201c" + alert.excerpt + "\u201d" in case["description"]
+    assert "From the API" in case["description"]
+    again = api("lead").post(f"/api/v1/monitoring/alert/{alert.id}/dismiss", json={"reason": "Late"})
+    assert again.status_code == 409
+    assert again.get_json() == {"message": "This alert was triaged already: a concern was raised from it. Nothing "
+                                           "was changed.", "status": "concern_raised"}
+    bad = officer.post(f"/api/v1/monitoring/alert/{other.id}/concern", json={"subject": {"full_name": ""}})
+    assert bad.status_code == 422 and set(bad.get_json()["message"]) == {"subject.full_name", "subject.subject_type"}
+    assert officer.post(f"/api/v1/monitoring/alert/{other.id}/dismiss", json={}).get_json() == {
+        "message": {"reason": ["This field is required."]}}
+    dismissed = officer.post(f"/api/v1/monitoring/alert/{other.id}/dismiss", json={"reason": "A lesson's reading"})
+    assert dismissed.status_code == 200 and dismissed.get_json()["result"]["dismiss_reason"] == "A lesson's reading"
+    assert officer.get(f"/api/v1/monitoring/alert/{other.id}").get_json()["result"]["state"] == "dismissed"
+    assert officer.get("/api/v1/monitoring/alert/987654321").status_code == 404

@@ -14,7 +14,7 @@ from app.kernel.rest import BadQuery, PreventApi, answers, json_body, page_args,
 from app.monitoring import use_cases as monitoring
 from app.monitoring.models import AlertState
 from app.monitoring.presenters import alert_json
-from app.monitoring.schemas import ALERT
+from app.monitoring.schemas import ALERT, DISMISS, RAISE_FROM_ALERT
 
 SECURITY_SCHEME = "monitoring_source_key"
 RECEIVE_ENDPOINT = "MonitoringApi.receive_alert"
@@ -24,7 +24,8 @@ class MonitoringApi(PreventApi):
     resource_name = "monitoring"
     class_permission_name = "MonitoringAlert"
     openapi_spec_tag = "Monitoring"
-    method_permission_name = {"list_alerts": "read"}
+    method_permission_name = {"list_alerts": "read", "get_alert": "read", "dismiss_alert": "triage",
+                              "raise_concern": "triage"}
 
     def add_apispec_components(self, api_spec) -> None:
         super().add_apispec_components(api_spec)
@@ -78,6 +79,51 @@ class MonitoringApi(PreventApi):
         count, rows = monitoring.list_alerts(db.session, g.user, state=AlertState.awaiting_triage if awaiting else None,
                                              page=page, page_size=page_size)
         return self.response(200, count=count, ids=[a.id for a in rows], result=[alert_json(a) for a in rows])
+
+    @expose("/alert/<int:pk>", methods=["GET"])
+    @protect()
+    @answers
+    def get_alert(self, pk: int):
+        """One alert, with its triage (officers and the Prevent Lead).
+        ---
+        get:
+          summary: One alert
+          responses:
+            200: {description: the alert}
+        """
+        return self.response(200, id=pk, result=alert_json(monitoring.get_alert(db.session, g.user, pk)))
+
+    @expose("/alert/<int:pk>/dismiss", methods=["POST"])
+    @protect()
+    @takes(DISMISS)
+    @answers
+    def dismiss_alert(self, pk: int):
+        """Dismiss an alert awaiting triage, with the reason no concern is needed.
+        ---
+        post:
+          summary: Dismiss an alert (reason); 409 if it was triaged already
+          responses:
+            200: {description: the alert, dismissed}
+        """
+        alert = monitoring.dismiss(g.user, pk, json_body())
+        return self.response(200, id=alert.id, result=alert_json(alert))
+
+    @expose("/alert/<int:pk>/concern", methods=["POST"])
+    @protect()
+    @takes(RAISE_FROM_ALERT)
+    @answers
+    def raise_concern(self, pk: int):
+        """Raise a concern from an alert awaiting triage: about a person already recorded (subject_id) or a new one
+        (subject); the concern quotes the alert, and its chronology says it was raised from it.
+        ---
+        post:
+          summary: "Raise a concern from an alert (subject_id or subject, note?); 409 if it was triaged already"
+          responses:
+            201: {description: "case_id: the concern raised; result: the alert, linked to it"}
+        """
+        case = monitoring.raise_concern_from(g.user, pk, json_body())
+        alert = monitoring.get_alert(db.session, g.user, pk)
+        return self.response(201, id=alert.id, case_id=case.id, reference=case.reference, result=alert_json(alert))
 
 
 def _key_bucket() -> str:

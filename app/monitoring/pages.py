@@ -38,7 +38,7 @@ class MonitoringAlertView(BaseView):
     @has_access
     def index(self):
         try:
-            page = max(int(request.args.get("page", 0)), 0)
+            page = min(max(int(request.args.get("page", 0)), 0), 100_000)  # past the last page: an empty one
         except ValueError:
             page = 0
         waiting_count, waiting = monitoring.list_alerts(db.session, g.user, state=AlertState.awaiting_triage,
