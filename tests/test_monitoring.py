@@ -95,6 +95,17 @@ def test_a_valid_alert_is_stored_once_and_the_same_source_id_again_answers_200_w
     assert send(app, other_key, body).status_code == 201
 
 
+def test_an_idempotency_key_header_changes_nothing_for_alerts(app):
+    """Alerts are idempotent by their source id; the header kept per signed-in user has no user here."""
+    _, key = a_source()
+    body = an_alert_body()
+    client = app.test_client()
+    headers = {monitoring.KEY_HEADER: key, "Idempotency-Key": "same"}
+    assert client.post(URL, json=body, headers=headers).status_code == 201
+    assert client.post(URL, json=body, headers=headers).status_code == 200
+    assert client.post(URL, json=an_alert_body(), headers=headers).status_code == 201
+
+
 def test_a_request_that_loses_the_race_for_a_source_id_answers_with_the_row_that_won(app):
     """Two requests with the same source id at once both pass the first look-up; the unique constraint stops the
     second insert, which then answers with the stored alert (not a 500, not a second row)."""

@@ -10,7 +10,7 @@ from flask_appbuilder.api import expose
 from flask_appbuilder.security.decorators import protect
 
 from app.extensions import appbuilder, db
-from app.kernel.rest import BadQuery, PreventApi, answers, json_body, page_args, rison_arg, takes
+from app.kernel.rest import BadQuery, PreventApi, answers, answers_plainly, json_body, page_args, rison_arg, takes
 from app.monitoring import use_cases as monitoring
 from app.monitoring.models import AlertState
 from app.monitoring.presenters import alert_json
@@ -43,7 +43,7 @@ class MonitoringApi(PreventApi):
 
     @expose("/alert", methods=["POST"])
     @takes(ALERT)
-    @answers
+    @answers_plainly  # idempotent by the source's own id for the alert; no user to keep an Idempotency-Key for
     def receive_alert(self):
         """An alert from a web filtering or monitoring system, with its source's key (no sign-in).
         ---
