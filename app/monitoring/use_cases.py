@@ -291,7 +291,11 @@ def evidence(session: Session, actor, start: date, end: date) -> dict[str, Any]:
     """Monitoring for the evidence pack, for the days `start` to `end` (both included, UTC): the alerts received by
     severity, how those alerts stand now (a concern raised, dismissed, awaiting triage), and per source how many
     each sent. Figures and the sources' names only: no user, excerpt or case. For the Prevent Lead and those who read
-    the Board report's figures (Governance); Forbidden for others."""
+    the Board report's figures (Governance); Forbidden for others.
+
+    {"from": "2026-09-01", "to": "2026-11-30", "received": 7, "by_severity": {"low": 2, "medium": 3, "high": 2},
+     "concern_raised": 1, "dismissed": 5, "awaiting_triage": 1,
+     "sources": [{"name": "Web filter", "active": True, "received": 7}]}"""
     if not (can(actor, "can_read", "MonitoringAlert") or can(actor, "can_read", "BoardReport")):
         raise Forbidden()
     since = datetime.combine(start, time.min, tzinfo=UTC)
