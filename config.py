@@ -96,6 +96,8 @@ class Config:
     # If Redis is down, each worker limits in its own memory until it is back, rather than failing every sign-in.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "prevent-casework")  # apps sharing one Redis
+    # Monitoring alerts in (app/monitoring): each source's key may send this many (Flask-Limiter's notation).
+    MONITORING_RATE_LIMIT = os.environ.get("MONITORING_RATE_LIMIT", "120 per minute")
     # FAB's own limit (every POST to the web sign-in page, successful or not): off, ours above covers both sign-ins.
     AUTH_RATE_LIMITED = False
 

@@ -13,6 +13,8 @@ from app.directory.api import DirectoryApi
 from app.employers.api import CoverageApi, EmployerApi
 from app.governance.api import AccessLogApi, AuditApi, EvidencePackApi, ReportApi, RetentionApi, SubjectRightsApi
 from app.kernel.rest import guard_rison_arguments
+from app.monitoring import api as monitoring_api
+from app.monitoring.api import MonitoringApi
 from app.policies.api import PolicyApi, PolicyComplianceApi
 from app.risks.api import RiskApi
 from app.speakers.api import SpeakerRequestApi
@@ -21,8 +23,10 @@ from app.training.api import ComplianceApi, CourseReferenceApi, TrainingRecordAp
 
 
 def register(app) -> None:
-    """The API's answers that no endpoint gives itself: malformed `q` and bad tokens."""
+    """The API's answers that no endpoint gives itself: malformed `q` and bad tokens; and the rate limit on
+    monitoring alerts in."""
     guard_rison_arguments(app)
+    monitoring_api.register(app)
 
     def bad_token(reason: str):
         # flask-jwt-extended answers 422 with its own wording; the contract says 401 for a bad token.
@@ -36,4 +40,5 @@ def register(app) -> None:
 API_CLASSES = (SubjectRightsApi, RetentionApi, AccessLogApi, ReportApi, EvidencePackApi, CaseApi, ReferralFormApi,
                ActionApi, SubjectApi, ReferenceApi, AuditApi, EmployerApi, CoverageApi, TrainingRecordApi,
                ComplianceApi, MyWorkApi, DirectoryApi, SafeguardingApi, RiskApi, SpeakerRequestApi,
-               PolicyComplianceApi, PolicyApi, BritishValuesApi, LearnerVoiceApi, CourseReferenceApi, SubcontractorApi)
+               PolicyComplianceApi, PolicyApi, BritishValuesApi, LearnerVoiceApi, CourseReferenceApi, SubcontractorApi,
+               MonitoringApi)

@@ -1,5 +1,5 @@
 """Command-line tasks: `flask prevent ...` for set-up, `flask audit verify` for the chain, `flask outbox deliver` and
-`flask reminders run` for email."""
+`flask reminders run` for email, `flask monitoring add-source|revoke-source` for the monitoring systems' keys."""
 from __future__ import annotations
 
 import json
@@ -30,6 +30,7 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 outbox_cli = AppGroup("outbox", help="Email delivery from the outbox.")
 reminders_cli = AppGroup("reminders", help="Reminders and digests that fall due.")
 retention_cli = AppGroup("retention", help="Records that have reached the end of their retention period.")
+monitoring_cli = AppGroup("monitoring", help="The web filtering and monitoring systems allowed to send alerts.")
 
 
 @prevent_cli.command("sync-roles")
@@ -183,9 +184,42 @@ def retention_command(today) -> None:
     click.echo(str(retention.run(today.date() if today else date.today(), progress)))
 
 
+@monitoring_cli.command("add-source")
+@click.argument("name")
+def add_source_command(name: str) -> None:
+    """Add a monitoring source; its key is printed on the last line, this once (only its hash is kept)."""
+    from app.identity.accounts import command_line_actor
+    from app.kernel.errors import InvalidData
+    from app.monitoring import use_cases as monitoring
+    try:
+        source, key = monitoring.add_source(command_line_actor(), {"name": name})
+    except InvalidData as exc:
+        raise click.ClickException(" ".join(m for messages in exc.errors.values() for m in messages)) from None
+    click.echo(f"Monitoring source {source.name} added. Its key, shown this once (send it as the "
+               f"{monitoring.KEY_HEADER} header):")
+    click.echo(key)
+
+
+@monitoring_cli.command("revoke-source")
+@click.argument("name")
+def revoke_source_command(name: str) -> None:
+    """Revoke a monitoring source: its key stops working at once; its alerts stay."""
+    from app.identity.accounts import command_line_actor
+    from app.kernel.errors import NotFound
+    from app.monitoring import use_cases as monitoring
+    try:
+        source = monitoring.revoke_source(command_line_actor(), name=name)
+    except NotFound:
+        raise click.ClickException(f"No monitoring source is named {name}.") from None
+    except Conflict as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Monitoring source {source.name} revoked: its key no longer works.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(prevent_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(monitoring_cli)

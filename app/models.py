@@ -51,6 +51,7 @@ from app.identity.models import (
 )
 from app.kernel.columns import UTCDateTime, enum_column, utcnow
 from app.kernel.models import AuditEvent, IdempotencyKey, ProviderSetting, StoredFile
+from app.monitoring.models import AlertSeverity, AlertState, MonitoringAlert, MonitoringSource
 from app.notifications.models import EmailStatus, NotificationPreference, OutboxEmail
 from app.policies.models import Policy, PolicyConfirmation, PolicyVersion
 from app.risks.models import Rag, Risk, RiskAction, RiskArea, RiskReview
@@ -59,15 +60,16 @@ from app.subcontractors.models import Subcontractor
 from app.training.models import CourseKind, StaffMember, TrainingCourse, TrainingRecord, TrainingRequirement
 
 __all__ = [
-    "AccessAlert", "AccessLogEntry", "AccountState", "ActionStatus", "AttachmentKind", "AuditEvent", "BreakGlass",
-    "BritishValue", "BritishValuesActivity", "Case", "CaseAccessGrant", "CaseAction", "CaseAttachment", "CaseEntry",
-    "CaseReview", "CaseStatus", "ClosureOutcome", "CommunicationAttachment", "CommunicationMethod", "ConcernType",
-    "ContactKind", "CourseKind", "DirectoryContact", "Draft", "EmailStatus", "Employer", "EmployerCommunication",
-    "EventFormat", "IdempotencyKey", "Indicator", "IndicatorKind", "LearnerVoiceSurvey", "NotificationPreference",
-    "OutboxEmail", "ParallelReferral", "ParallelReferralKind", "PersonInvolved", "Policy", "PolicyConfirmation",
-    "PolicyVersion", "ProviderSetting", "REFERENCE_PREFIX", "Rag", "RecoveryCode", "ReferralDetails", "ReferrerRisk",
-    "ReferrerSafety", "RefreshToken", "Risk", "RiskAction", "RiskArea", "RiskReview", "Role", "RoleGrantRequest",
-    "RoleGrantStatus", "SecondFactor", "SharedItem", "SpeakerDecision", "SpeakerRequest", "SpeakerRisk", "StaffMember",
+    "AccessAlert", "AccessLogEntry", "AccountState", "ActionStatus", "AlertSeverity", "AlertState", "AttachmentKind",
+    "AuditEvent", "BreakGlass", "BritishValue", "BritishValuesActivity", "Case", "CaseAccessGrant", "CaseAction",
+    "CaseAttachment", "CaseEntry", "CaseReview", "CaseStatus", "ClosureOutcome", "CommunicationAttachment",
+    "CommunicationMethod", "ConcernType", "ContactKind", "CourseKind", "DirectoryContact", "Draft", "EmailStatus",
+    "Employer", "EmployerCommunication", "EventFormat", "IdempotencyKey", "Indicator", "IndicatorKind",
+    "LearnerVoiceSurvey", "MonitoringAlert", "MonitoringSource", "NotificationPreference", "OutboxEmail",
+    "ParallelReferral", "ParallelReferralKind", "PersonInvolved", "Policy", "PolicyConfirmation", "PolicyVersion",
+    "ProviderSetting", "REFERENCE_PREFIX", "Rag", "RecoveryCode", "ReferralDetails", "ReferrerRisk", "ReferrerSafety",
+    "RefreshToken", "Risk", "RiskAction", "RiskArea", "RiskReview", "Role", "RoleGrantRequest", "RoleGrantStatus",
+    "SecondFactor", "SharedItem", "SpeakerDecision", "SpeakerRequest", "SpeakerRisk", "StaffMember",
     "StatisticsCategory", "StoredFile", "Subcontractor", "Subject", "SubjectType", "TrainingCourse", "TrainingRecord",
     "TrainingRequirement", "UTCDateTime", "User", "case_indicator", "enum_column", "format_reference",
     "parse_reference", "stalled_clause", "utcnow",

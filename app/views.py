@@ -17,6 +17,7 @@ from app.governance.settings_pages import SettingsView
 from app.identity.pages import RoleGrantView
 from app.kernel import formats
 from app.models import CaseStatus, IndicatorKind
+from app.monitoring.pages import MonitoringAlertView, MonitoringSourceView
 from app.notifications.pages import MyEmailView, OutboxView
 from app.policies.pages import PolicyComplianceView, PolicyView
 from app.risks.pages import RiskView
@@ -71,6 +72,10 @@ def register(appbuilder) -> None:
                         icon="fa-microphone")
     appbuilder.add_link("Speaker register", href="/speakers/", category="Speakers", icon="fa-list-alt")
     appbuilder.add_view(RoleGrantView, "Role grants", category="Security", icon="fa-user-plus")
+    # Web filtering and monitoring alerts: the officers' queue beside the other pages that watch how things stand;
+    # the Admin's sources (each with its key) beside the other security pages.
+    appbuilder.add_view(MonitoringAlertView, "Monitoring alerts", category="Reports", icon="fa-bell")
+    appbuilder.add_view(MonitoringSourceView, "Monitoring sources", category="Security", icon="fa-key")
     formats.register_filters(current_app)
     # Permissions reach templates as `may`, worked out by each view: no template calls `can`.
     current_app.jinja_env.globals.update(CaseStatus=CaseStatus, IndicatorKind=IndicatorKind)

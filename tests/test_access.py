@@ -156,6 +156,21 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("RiskApi.add_action", "POST"):              (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("RiskApi.update_action", "PUT"):            (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
     ("RiskApi.sign_off", "POST"):                (NO,   NO,   OK,   NO,   NO,   NO,   NOAUTH),
+    # Monitoring alerts (app/monitoring): officers and the Lead read and triage them (raising a concern from one
+    # makes a case); the Admin keeps the sources and their keys, and reads no alert. Alerts come in with a source's
+    # key, never with anyone's sign-in: every role's token is refused (401). More in tests/test_monitoring.py.
+    ("MonitoringAlertView.index", "GET"):        (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    ("MonitoringAlertView.show", "GET"):         (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    ("MonitoringAlertView.raise_concern", "POST"):   (NO, OK,   OK,   NO,   NO,   NO,   LOGIN),
+    ("MonitoringAlertView.dismiss", "POST"):     (NO,   OK,   OK,   NO,   NO,   NO,   LOGIN),
+    ("MonitoringSourceView.index", "GET"):       (NO,   NO,   NO,   NO,   NO,   OK,   LOGIN),
+    ("MonitoringSourceView.add", "POST"):        (NO,   NO,   NO,   NO,   NO,   OK,   LOGIN),
+    ("MonitoringSourceView.revoke", "POST"):     (NO,   NO,   NO,   NO,   NO,   OK,   LOGIN),
+    ("MonitoringApi.list_alerts", "GET"):        (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("MonitoringApi.get_alert", "GET"):          (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("MonitoringApi.dismiss_alert", "POST"):     (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("MonitoringApi.raise_concern", "POST"):     (NO,   OK,   OK,   NO,   NO,   NO,   NOAUTH),
+    ("MonitoringApi.receive_alert", "POST"):     (NOAUTH, NOAUTH, NOAUTH, NOAUTH, NOAUTH, NOAUTH, NOAUTH),
 }
 
 
@@ -361,6 +376,21 @@ class Records:
         return risks.sign_off(user("lead"), {"note": "Reviewed with the Board"}).id
 
     @cached_property
+    def monitoring_source(self) -> int:
+        from app.monitoring import use_cases as monitoring
+        return monitoring.add_source(user("admin"), {"name": f"Filter {self.marker}"})[0].id
+
+    @cached_property
+    def alert(self) -> int:
+        """A monitoring alert awaiting triage, its words holding the marker."""
+        from app.monitoring import use_cases as monitoring
+        _, key = monitoring.add_source(user("admin"), {"name": f"Monitor {self.marker}"})
+        alert, _ = monitoring.receive_alert(key, {
+            "source_id": self.marker, "occurred_at": (datetime.now() - timedelta(hours=1)).isoformat(),
+            "user": "a.learner", "category": "Extremism", "severity": "high", "excerpt": f"Alert text {self.marker}"})
+        return alert.id
+
+    @cached_property
     def indicator(self) -> int:
         row = Indicator(kind=IndicatorKind.indicator, label=f"Access test {self.marker}", position=10_000, active=False)
         db.session.add(row)
@@ -371,7 +401,7 @@ class Records:
 # The same requests, for records that do not exist.
 MISSING = SimpleNamespace(marker="-", case=987_654_321, restricted_case=987_654_321, sealed_case=987_654_321,
                           concern_type=987_654_321, subject=987_654_321, action=987_654_321, indicator=987_654_321,
-                          attachment=987_654_321)
+                          attachment=987_654_321, alert=987_654_321, monitoring_source=987_654_321)
 
 
 class Multipart(dict):
@@ -532,6 +562,23 @@ REQUESTS = {
     "RiskApi.update_action": lambda t: (f"/api/v1/risk/action/{t.risk_action}", {"status": "done",
                                                                                  "completion_note": "Checked"}),
     "RiskApi.sign_off": lambda t: (f"/api/v1/risk/review?for={t.risk}", {"note": "Reviewed with the Board"}),
+    # The lists: with an alert (a source) made first (`t.alert and ...`), so that a refusal is seen not to show it.
+    "MonitoringAlertView.index": lambda t: (t.alert and "/monitoring/", None),
+    "MonitoringAlertView.show": lambda t: (f"/monitoring/{t.alert}", None),
+    "MonitoringAlertView.raise_concern": lambda t: (f"/monitoring/{t.alert}/raise", {
+        "subject.full_name": f"Person {t.marker}", "subject.subject_type": "learner"}),
+    "MonitoringAlertView.dismiss": lambda t: (f"/monitoring/{t.alert}/dismiss", {"reason": "Not a concern"}),
+    "MonitoringSourceView.index": lambda t: (t.monitoring_source and "/monitoring/sources/", None),
+    "MonitoringSourceView.add": lambda t: ("/monitoring/sources/new", {"name": f"Source {uuid.uuid4().hex[:8]}"}),
+    "MonitoringSourceView.revoke": lambda t: (f"/monitoring/sources/{t.monitoring_source}/revoke", {}),
+    "MonitoringApi.list_alerts": lambda t: (t.alert and "/api/v1/monitoring/alert/", None),
+    "MonitoringApi.get_alert": lambda t: (f"/api/v1/monitoring/alert/{t.alert}", None),
+    "MonitoringApi.dismiss_alert": lambda t: (f"/api/v1/monitoring/alert/{t.alert}/dismiss", {"reason": "No concern"}),
+    "MonitoringApi.raise_concern": lambda t: (f"/api/v1/monitoring/alert/{t.alert}/concern", {
+        "subject": {"full_name": f"Person {t.marker}", "subject_type": "learner"}}),
+    "MonitoringApi.receive_alert": lambda t: ("/api/v1/monitoring/alert", {
+        "source_id": f"A-{t.marker}", "occurred_at": date.today().isoformat() + "T00:00:00+00:00", "user": "u",
+        "category": "c", "severity": "low", "excerpt": f"Alert text {t.marker}"}),
 }
 
 

@@ -60,6 +60,45 @@ def a_course() -> int:
     return db.session.scalar(sa.select(TrainingCourse.id).where(TrainingCourse.active.is_(True)).limit(1))
 
 
+# A monitoring system, not a user: it sends alerts with its source's key (app/monitoring), never a sign-in.
+SOURCE = "monitoring source"
+
+
+@dataclass
+class SourceClient:
+    client: Any
+    key: str
+
+    def _headers(self) -> dict[str, str]:
+        return {"X-Api-Key": self.key}
+
+
+def client_for(api, role: str):
+    """The API client of a role, or of a new monitoring source."""
+    if role != SOURCE:
+        return api(role)
+    from app.monitoring import use_cases as monitoring
+    _, key = monitoring.add_source(user("admin"), {"name": f"Filter {uuid.uuid4().hex[:8]}"})
+    return SourceClient(api(None).client, key)
+
+
+def _alert():
+    return "/api/v1/monitoring/alert", {
+        "source_id": f"WF-{uuid.uuid4().hex[:8]}", "occurred_at": f"{TODAY}T00:00:00+00:00", "user": "a.learner",
+        "category": "Extremism", "severity": "medium", "excerpt": "searched for a banned group"}, None
+
+
+def _on_alert(path: str, payload: dict[str, Any]):
+    def prepare():
+        from app.monitoring import use_cases as monitoring
+        from app.monitoring.models import MonitoringAlert
+        _, key = monitoring.add_source(user("admin"), {"name": f"Filter {uuid.uuid4().hex[:8]}"})
+        url, body, _ = _alert()
+        alert, _ = monitoring.receive_alert(key, body)
+        return f"/api/v1/monitoring/alert/{alert.id}/{path}", payload, (MonitoringAlert, alert.id)
+    return prepare
+
+
 @dataclass
 class Write:
     """One write endpoint: who calls it, and how to make a record to call it on; `prepare` returns the URL, a valid
@@ -233,6 +272,12 @@ WRITES = (
     Write("record Learner Voice results", "director", "post", lambda: ("/api/v1/learner_voice/", {
         "programme": "Level 3 Business", "period_start": "2026-01-05", "period_end": TODAY, "respondents": 20,
         "feel_safe_agree": 18, "feel_safe_total": 20}, None), "recorded_at"),
+    Write("send a monitoring alert", SOURCE, "post", _alert, "case_id"),
+    Write("dismiss a monitoring alert", "officer", "post", _on_alert("dismiss", {"reason": "A history lesson"}),
+          "case_id"),
+    Write("raise a concern from a monitoring alert", "officer", "post", _on_alert(
+        "concern", {"subject": {"full_name": "Alex Example", "subject_type": "learner"}, "note": "Tutor told"}),
+        "reporter_id"),
     Write("add information to one's concern", "staff", "post",
           lambda: (f"/api/v1/case/{(case_id := make_case())}/information", {"text": "He said more today"},
                    (Case, case_id)), "status"),
@@ -258,7 +303,7 @@ def send(client, method: str, url: str, payload: dict[str, Any]):
 @pytest.mark.parametrize("write", WRITES, ids=[w.name for w in WRITES])
 def test_unknown_and_protected_fields_are_refused_and_change_nothing(api, ctx, write):
     url, payload, target = write.prepare()
-    client = api(write.role)
+    client = client_for(api, write.role)
     before = state(target)
     for extra, message in (("colour", UNKNOWN_MESSAGE), (write.protected, PROTECTED_MESSAGE)):
         response = send(client, write.method, url, {**payload, extra: "anything"})

@@ -5,7 +5,7 @@ access log (app/kernel/access_log.py); the unlogged reads (get_case, chronology,
 logged, the exports (which log themselves) and the services."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, NamedTuple
@@ -73,9 +73,11 @@ def load_case_for_work(session: Session, actor, case_id: int) -> Case:
 
 # --- raising a concern ------------------------------------------------------------------------------------------
 
-def raise_concern(actor, payload: Any, *, naive_zone: tzinfo = UTC, uploads: Sequence[Upload] = ()) -> Case:
+def raise_concern(actor, payload: Any, *, naive_zone: tzinfo = UTC, uploads: Sequence[Upload] = (),
+                  raised_from: Callable[[Session, Case], None] | None = None) -> Case:
     """Any employee raises a concern about an existing subject (subject_id) or a new one (subject: {...}), with the
-    others involved (others_involved: [...]) and files (`uploads`), both optional."""
+    others involved (others_involved: [...]) and files (`uploads`), both optional. `raised_from` links the record the
+    concern was raised from (a monitoring alert) to the new case, in the same transaction."""
     if not can(actor, "can_raise"):
         raise Forbidden()
     with unit_of_work() as session:
@@ -119,6 +121,8 @@ def raise_concern(actor, payload: Any, *, naive_zone: tzinfo = UTC, uploads: Seq
             add_entry(session, case, actor, "immediate_risk",
                    "Immediate danger reported at intake" + ("; police called" if police_called else ""),
                    data={"police_called": police_called, "police_incident_number": incident})
+        if raised_from is not None:
+            raised_from(session, case)
         notify.concern_raised(session, case)
         return case
 

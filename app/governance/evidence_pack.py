@@ -23,6 +23,7 @@ from app.kernel.errors import Forbidden
 from app.kernel.security import can
 from app.kernel.uow import unit_of_work
 from app.models import User, utcnow
+from app.monitoring import use_cases as monitoring
 from app.policies import use_cases as policies
 from app.risks import use_cases as risks
 from app.speakers import use_cases as speakers
@@ -98,6 +99,7 @@ SECTIONS: tuple[tuple[str, Callable[[Session, Any, date, date], Lines]], ...] = 
     ("3. Policies read", _from(policies.evidence)),
     ("4. Partner employers told of the Prevent duty", _employers),
     ("5. External speakers and events decided", _from(speakers.evidence)),
+    ("6. Web filtering and monitoring alerts triaged", _from(monitoring.evidence)),
     ("7. British values and Learner Voice", _from(british_values.evidence)),
     ("8. Casework figures (the Programme Board report; small numbers withheld)", _board),
 )

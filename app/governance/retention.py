@@ -63,6 +63,7 @@ from app.models import (
     parse_reference,
     utcnow,
 )
+from app.monitoring import use_cases as monitoring
 
 SYSTEM = "system:retention"
 ERASED_NAME = "(erased)"
@@ -252,7 +253,8 @@ def _erase(session: Session, subject: Subject, item: DueItem) -> None:
     case_ids = [c.id for c in cases]
     events = session.scalars(sa.select(AuditEvent).where(sa.or_(
         AuditEvent.case_id.in_(case_ids),
-        sa.and_(AuditEvent.entity_type == "Subject", AuditEvent.entity_id == str(subject.id))
+        sa.and_(AuditEvent.entity_type == "Subject", AuditEvent.entity_id == str(subject.id)),
+        monitoring.alert_events_clause(session, case_ids),
     )).order_by(AuditEvent.seq)).all()
     seals = audit.erase_events(session, [ev for ev in events if ev.reason is not None or ev.changes is not None])
     covers: list[Any] = list(cases)
@@ -269,6 +271,7 @@ def _erase(session: Session, subject: Subject, item: DueItem) -> None:
         covers.append(review)
     covers += _erase_concern_extras(session, case_ids)
     covers += parallel_referrals.erase_for_cases(session, case_ids) + referrer_safety.erase_for_cases(session, case_ids)
+    covers += monitoring.erase_for_cases(session, case_ids)  # the alerts concerns were raised from
     session.execute(sa.update(CaseEntry).where(CaseEntry.case_id.in_(case_ids))
                     .values(summary="", reason=None, data=sa.null()).execution_options(synchronize_session=False))
     # The entries were blanked in bulk, past the ORM: the tombstone seals them as they are now.
@@ -427,7 +430,8 @@ def subject_record(session: Session, actor, subject: Subject) -> dict:
     case_ids = [c.id for c in cases]
     events = session.scalars(sa.select(AuditEvent).where(sa.or_(
         AuditEvent.case_id.in_(case_ids),
-        sa.and_(AuditEvent.entity_type == "Subject", AuditEvent.entity_id == str(subject.id))
+        sa.and_(AuditEvent.entity_type == "Subject", AuditEvent.entity_id == str(subject.id)),
+        monitoring.alert_events_clause(session, case_ids),
     )).order_by(AuditEvent.seq)).all()
     emails = session.scalars(sa.select(OutboxEmail).where(OutboxEmail.case_id.in_(case_ids))
                              .order_by(OutboxEmail.id)).all()

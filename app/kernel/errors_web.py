@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify, make_response, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -53,7 +54,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        response = make_response(_answer(exc.code or 500))
+        # A rate limit other than the sign-ins' says its own words (Flask-Limiter's `error_message`).
+        own = exc.description if isinstance(exc, RateLimitExceeded) and exc.limit.error_message else None
+        response = make_response(_answer(exc.code or 500, own))
         # Keep the headers that go with the status, such as Allow on a 405 (RFC 9110).
         for name, value in exc.get_headers():
             if name.lower() != "content-type":

@@ -86,6 +86,17 @@ def answers(view: Callable) -> Callable:
     return wrapped
 
 
+def answers_plainly(view: Callable) -> Callable:
+    """`answers` without the Idempotency-Key (the header is ignored): for an endpoint called with no sign-in (the
+    keys are kept per user) that is idempotent by a key of its own (monitoring alerts, by their source's id)."""
+
+    @functools.wraps(view)
+    def wrapped(self: BaseApi, *args, **kwargs):
+        return _answer(self, lambda: view(self, *args, **kwargs))
+
+    return wrapped
+
+
 def _idempotent(key: str, work: Callable):
     if not 0 < len(key) <= idempotency.KEY_MAX or not key.isprintable():
         raise BadRequest(f"The {idempotency.HEADER} header must be 1 to {idempotency.KEY_MAX} printable characters.")

@@ -94,8 +94,12 @@ RISK_READER: list[Permission] = [("can_read", "Risk"), ("menu_access", "Risk ass
 # Governance read them; the Prevent Lead keeps them (`can_edit`). In the menu's "Reference data" group.
 SUBCONTRACTOR_READER: list[Permission] = [("can_read", "Subcontractor"), ("menu_access", "Reference data"),
                                           ("menu_access", "Subcontractors")]
+# Web filtering and monitoring alerts (app/monitoring): read them and triage them (raise a concern from one, or
+# dismiss it with a reason). The queue sits in the menu's "Reports" group, which comes with COMPLIANCE_READER.
+MONITORING_TRIAGE: list[Permission] = [("can_read", "MonitoringAlert"), ("can_triage", "MonitoringAlert"),
+                                       ("menu_access", "Monitoring alerts")]
 OFFICER_PERMISSIONS: list[Permission] = (STAFF_PERMISSIONS + COMPLIANCE_READER + DIRECTORY_READER + RISK_READER
-                                         + SUBCONTRACTOR_READER + [
+                                         + SUBCONTRACTOR_READER + MONITORING_TRIAGE + [
     ("can_read_all", "Case"),
     ("can_transition", "Case"),
     ("can_manage_actions", "Case"),
@@ -174,6 +178,9 @@ ADMIN_PERMISSIONS: list[Permission] = EMPLOYEE + [
     # Reset someone's second factor (a lost phone): they set it up again at their next sign-in. Audited.
     ("can_reset", "TwoStepSignIn"), ("menu_access", "Sign-in help"),
     *ROLE_GRANT_DECIDER,
+    # The monitoring systems allowed to send alerts, each with its key: add one (its key shown once), revoke one. The
+    # alerts themselves are the officers' (app/monitoring). In the menu's "Security" group.
+    ("can_manage", "MonitoringSource"), ("menu_access", "Monitoring sources"),
 ]
 
 ROLE_MATRIX: dict[str, list[Permission]] = {
