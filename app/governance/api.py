@@ -45,7 +45,7 @@ class ReportApi(PreventApi):
 
 
 class EvidencePackApi(PreventApi):
-    """The evidence pack of the provider's Prevent duty for a period (Prevent Lead)."""
+    """The evidence pack of the provider's Prevent duty for a period (the Prevent Lead and Governance)."""
 
     resource_name = "report"
     class_permission_name = "EvidencePack"
@@ -56,7 +56,7 @@ class EvidencePackApi(PreventApi):
     @protect()
     @answers
     def evidence_pack(self):
-        """The evidence pack for a period, as one PDF (Prevent Lead).
+        """The evidence pack for a period, as one PDF (the Prevent Lead and Governance).
         ---
         get:
           summary: "Evidence pack: the risk assessment, training and policies read, employer coverage, speakers,

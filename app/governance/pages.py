@@ -47,7 +47,7 @@ class BoardReportView(BaseView):
 
 
 class EvidencePackView(BaseView):
-    """The evidence pack: a period, then one PDF of the whole Prevent duty (the Prevent Lead)."""
+    """The evidence pack: a period, then one PDF of the whole Prevent duty (the Prevent Lead, Governance)."""
 
     route_base = "/reports/evidence-pack"
     class_permission_name = "EvidencePack"

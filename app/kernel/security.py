@@ -62,8 +62,10 @@ EMPLOYEE: list[Permission] = SELF_SERVICE + [
     # The provider's policies: read the register, confirm "I have read version X" (one's own confirmations only).
     ("can_read", "Policy"), ("can_confirm", "Policy"), ("menu_access", "My policies"),
 ]
-# Figures without names: the Programme Board report (Governance sees small counts suppressed).
-BOARD_REPORT_READER: list[Permission] = [("can_read", "BoardReport"), ("menu_access", "Board report")]
+# Figures without names: the Programme Board report (Governance sees small counts suppressed), and the evidence pack
+# of the whole duty for an inspector or the Board (one PDF for a period; small counts withheld for everyone).
+BOARD_REPORT_READER: list[Permission] = [("can_read", "BoardReport"), ("menu_access", "Board report"),
+                                         ("can_read", "EvidencePack"), ("menu_access", "Evidence pack")]
 STAFF_PERMISSIONS: list[Permission] = EMPLOYEE + [
     ("can_read", "Case"),
     ("can_read_own", "Case"),
@@ -134,8 +136,6 @@ LEAD_PERMISSIONS: list[Permission] = OFFICER_PERMISSIONS + EMPLOYER_KEEPER + COV
     ("can_grant_access", "Case"),
     ("can_read_audit", "Case"),
     *BOARD_REPORT_READER,
-    # The evidence pack of the whole duty for an inspector or the Board: one PDF for a period.
-    ("can_read", "EvidencePack"), ("menu_access", "Evidence pack"),
     ("can_review", "Case"),
     ("can_read_access_log", "Case"),
     ("menu_access", "Oversight"),
