@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, request, url_for
+from flask import g, request
 from flask_appbuilder import BaseView, expose, has_access
 
 from app.directory import use_cases as directory
@@ -12,9 +12,9 @@ from app.directory.models import ContactKind, DirectoryContact
 from app.directory.schemas import KIND_LABELS
 from app.extensions import db
 from app.kernel import page_forms
-from app.kernel.errors import Conflict, InvalidData
+from app.kernel.errors import InvalidData
 from app.kernel.page_forms import Words
-from app.kernel.pages import form_payload
+from app.kernel.pages import KeptList
 from app.kernel.security import can
 
 # The form's words for the use case's messages, in the order of the form (app/kernel/page_forms.py).
@@ -36,7 +36,7 @@ def _values(contact: DirectoryContact) -> dict[str, Any]:
             "version": contact.version}
 
 
-class DirectoryView(BaseView):
+class DirectoryView(KeptList, BaseView):
     """Whom to call for an area: police Prevent teams, Channel leads, MASH front doors, DfE coordinators."""
 
     route_base = "/directory"
@@ -62,55 +62,21 @@ class DirectoryView(BaseView):
             retired=directory.retired(db.session, g.user) if may_edit and not searched else [],
         ), (422 if errors else 200)
 
-    def _render_form(self, contact: DirectoryContact | None, values: dict, errors: dict,
-                     message: str | None = None, status_code: int | None = None):
-        return self.render_template("directory_form.html", contact=contact, values=values, errors=errors,
-                                    message=message, labels=KIND_LABELS), status_code or (422 if errors else 200)
+    # The Lead's forms (app/kernel/pages.py KeptList)
+    form_template, record_name = "directory_form.html", "contact"
+    words = CONTACT_WORDS
+    updated = "Contact updated."
+    retired = "{name} is retired: no longer suggested, kept for the record."
 
-    @expose("/new", methods=["GET", "POST"])
-    @has_access
-    def new(self):
-        if request.method == "GET":
-            return self._render_form(None, {}, {})
-        payload = form_payload()
-        try:
-            contact = directory.add_contact(g.user, payload)
-        except InvalidData as exc:
-            return self._render_form(None, payload, page_forms.specific(exc.errors, CONTACT_WORDS))
-        flash(f"{contact.name} is in the directory.", "success")
-        return redirect(url_for("DirectoryView.index"))
+    def form_context(self) -> dict[str, Any]:
+        return {"labels": KIND_LABELS}
 
-    @expose("/<int:pk>/edit", methods=["GET", "POST"])
-    @has_access
-    def edit(self, pk: int):
-        contact = directory.get_contact(db.session, g.user, pk)
-        if request.method == "GET":
-            return self._render_form(contact, _values(contact), {})
-        payload = form_payload()
-        try:
-            directory.update_contact(g.user, pk, payload)
-        except InvalidData as exc:
-            return self._render_form(contact, payload, page_forms.specific(exc.errors, CONTACT_WORDS))
-        except Conflict as exc:
-            return self._render_form(contact, payload, {}, str(exc), 409)
-        flash("Contact updated.", "success")
-        return redirect(url_for("DirectoryView.index"))
+    get_record = staticmethod(directory.get_contact)
+    add_record = staticmethod(directory.add_contact)
+    update_record = staticmethod(directory.update_contact)
+    set_in_use = staticmethod(directory.set_in_use)
+    values = staticmethod(_values)
 
-    def _in_use(self, pk: int, in_use: bool, done: str):
-        try:
-            contact = directory.set_in_use(g.user, pk, in_use)
-        except Conflict as exc:
-            flash(str(exc), "warning")
-        else:
-            flash(done.format(name=contact.name), "success")
-        return redirect(url_for("DirectoryView.index"))
-
-    @expose("/<int:pk>/retire", methods=["POST"])
-    @has_access
-    def retire(self, pk: int):
-        return self._in_use(pk, False, "{name} is retired: no longer suggested, kept for the record.")
-
-    @expose("/<int:pk>/restore", methods=["POST"])
-    @has_access
-    def restore(self, pk: int):
-        return self._in_use(pk, True, "{name} is back in use.")
+    @staticmethod
+    def added(contact: DirectoryContact) -> str:
+        return f"{contact.name} is in the directory."

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import flash, g, redirect, request, send_file, url_for
-from flask_appbuilder import IndexView, expose
+from flask_appbuilder import IndexView, expose, has_access
 from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
+from app.extensions import db
 from app.kernel import page_forms
 from app.kernel.errors import Conflict, InvalidData
 from app.kernel.security import can
@@ -124,3 +125,81 @@ def back_to(default: str) -> str:
     """Where a form asks to return to (`next`): a page of this app only, never another site."""
     target = request.form.get("next", "")
     return target if target.startswith("/") and not target.startswith(("//", "/\\")) else default
+
+
+class KeptList:
+    """The Prevent Lead's forms for a list they keep (the directory's contacts, the subcontractors): add, change
+    (a stale form refused, nothing typed lost), retire and put back, each through the area's use cases. A view mixes
+    it in beside BaseView and says what it keeps: the use cases, the form's words, how a record fills its form, the
+    form's template and the words of each outcome."""
+
+    words: Mapping[str, page_forms.Words]
+    form_template: str
+    record_name: str  # the template's name for the record being changed
+    updated: str  # the flash after a change
+    retired: str  # "{name}" is the record's name
+    restored: str = "{name} is back in use."
+
+    def get_record(self, session, actor, pk: int) -> Any: ...
+    def add_record(self, actor, payload: dict) -> Any: ...
+    def update_record(self, actor, pk: int, payload: dict) -> Any: ...
+    def set_in_use(self, actor, pk: int, in_use: bool) -> Any: ...
+    def values(self, record: Any) -> dict[str, Any]: ...
+    def added(self, record: Any) -> str: ...
+
+    def _index(self) -> Any:
+        return redirect(url_for(f"{type(self).__name__}.index"))
+
+    def _render_form(self, record: Any, values: dict, errors: dict, message: str | None = None,
+                     status_code: int | None = None):
+        return self.render_template(  # type: ignore[attr-defined]
+            self.form_template, values=values, errors=errors, message=message,
+            **{self.record_name: record}, **self.form_context()), status_code or (422 if errors else 200)
+
+    def form_context(self) -> dict[str, Any]:
+        return {}
+
+    def _save(self, record: Any, save) -> Any:
+        payload = form_payload()
+        try:
+            saved = save(payload)
+        except InvalidData as exc:
+            return self._render_form(record, payload, page_forms.specific(exc.errors, self.words))
+        except Conflict as exc:
+            return self._render_form(record, payload, {}, str(exc), 409)
+        flash(self.added(saved) if record is None else self.updated, "success")
+        return self._index()
+
+    @expose("/new", methods=["GET", "POST"])
+    @has_access
+    def new(self):
+        if request.method == "GET":
+            return self._render_form(None, {}, {})
+        return self._save(None, lambda payload: self.add_record(g.user, payload))
+
+    @expose("/<int:pk>/edit", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk: int):
+        record = self.get_record(db.session, g.user, pk)
+        if request.method == "GET":
+            return self._render_form(record, self.values(record), {})
+        return self._save(record, lambda payload: self.update_record(g.user, pk, payload))
+
+    def _in_use(self, pk: int, in_use: bool, done: str):
+        try:
+            record = self.set_in_use(g.user, pk, in_use)
+        except Conflict as exc:
+            flash(str(exc), "warning")
+        else:
+            flash(done.format(name=record.name), "success")
+        return self._index()
+
+    @expose("/<int:pk>/retire", methods=["POST"])
+    @has_access
+    def retire(self, pk: int):
+        return self._in_use(pk, False, self.retired)
+
+    @expose("/<int:pk>/restore", methods=["POST"])
+    @has_access
+    def restore(self, pk: int):
+        return self._in_use(pk, True, self.restored)
