@@ -46,7 +46,9 @@ def register(appbuilder) -> None:
     appbuilder.add_view(DirectoryView, "Prevent contacts", category="Reference data", icon="fa-address-book")
     appbuilder.add_view(OutboxView, "Email outbox", category="Reports", icon="fa-envelope")
     appbuilder.add_view(MyEmailView, "My email", category="Account", icon="fa-envelope-o")
-    appbuilder.add_view(EmployerView, "Employers", icon="fa-building")
+    # "External": the provider's partners outside it, the employers of apprentices and the speakers and events it
+    # hosts (one menu group, so the Lead's menu keeps to one row).
+    appbuilder.add_view(EmployerView, "Employers", category="External", icon="fa-building")
     appbuilder.add_view(CoverageView, "Employer coverage", category="Reports", icon="fa-pie-chart")
     appbuilder.add_view_no_menu(EmployerAcknowledgementView)
     appbuilder.add_view(TrainingView, "My training", href="/training/mine", category="Training",
@@ -68,9 +70,9 @@ def register(appbuilder) -> None:
     appbuilder.add_view(SubcontractorView, "Subcontractors", category="Reference data", icon="fa-handshake-o")
     appbuilder.add_view(SettingsView, "Pathway settings", category="Reference data", icon="fa-sliders")
     # Every employee asks for approval of external speakers and events; officers and the Lead keep the register.
-    appbuilder.add_view(SpeakerView, "Speakers and events", href="/speakers/mine", category="Speakers",
+    appbuilder.add_view(SpeakerView, "Speakers and events", href="/speakers/mine", category="External",
                         icon="fa-microphone")
-    appbuilder.add_link("Speaker register", href="/speakers/", category="Speakers", icon="fa-list-alt")
+    appbuilder.add_link("Speaker register", href="/speakers/", category="External", icon="fa-list-alt")
     appbuilder.add_view(RoleGrantView, "Role grants", category="Security", icon="fa-user-plus")
     # Web filtering and monitoring alerts: the officers' queue beside the other pages that watch how things stand;
     # the Admin's sources (each with its key) beside the other security pages.

@@ -62,8 +62,8 @@ class EvidencePackApi(PreventApi):
           summary: "Evidence pack: the risk assessment, training and policies read, employer coverage, speakers,
             monitoring alerts, British values and the Board report's figures (small numbers withheld); audited"
           parameters:
-            - {name: from, in: query, required: false, schema: {type: string, format: date}}
-            - {name: to, in: query, required: false, schema: {type: string, format: date}}
+            - {name: from, in: query, required: true, schema: {type: string, format: date}}
+            - {name: to, in: query, required: true, schema: {type: string, format: date}}
           responses:
             200:
               description: the PDF

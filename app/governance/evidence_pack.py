@@ -112,8 +112,8 @@ def evidence_pack(session: Session, actor, start: date, end: date) -> list[Secti
 
 
 def download(actor, payload: dict) -> Export:
-    """The pack for the period asked for (the financial year to date by default) as a PDF; the download audited."""
-    start, end = reports.report_period_or_default(payload)
+    """The pack for the period asked for as a PDF; the download audited."""
+    start, end = reports.period(payload)
     sections = evidence_pack(db.session, actor, start, end)
     with unit_of_work() as work:
         audit.record(work, actor, "evidence_pack_pdf", work.get_one(User, actor.id),

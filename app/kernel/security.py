@@ -57,7 +57,7 @@ EMPLOYEE: list[Permission] = SELF_SERVICE + [
     # Their own Prevent training: read it and record a completion.
     ("can_read", "Training"), ("can_record", "Training"), ("menu_access", "Training"), ("menu_access", "My training"),
     # External speakers and events: ask for approval, and read one's own requests and their decisions.
-    ("can_request", "SpeakerRequest"), ("can_read", "SpeakerRequest"), ("menu_access", "Speakers"),
+    ("can_request", "SpeakerRequest"), ("can_read", "SpeakerRequest"), ("menu_access", "External"),
     ("menu_access", "Speakers and events"),
     # The provider's policies: read the register, confirm "I have read version X" (one's own confirmations only).
     ("can_read", "Policy"), ("can_confirm", "Policy"), ("menu_access", "My policies"),
