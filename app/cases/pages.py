@@ -19,6 +19,7 @@ from app.cases import (
     attachments,
     features,
     my_work,
+    parallel_referrals,
     reporter,
     safeguarding_pages,
     schemas,
@@ -247,7 +248,7 @@ class CaseView(safeguarding_pages.SafeguardingRoutes, BaseView):
             case=case, draft=draft or {}, errors=errors or {}, message=message, today=date.today(), events=events,
             # Whom to call for the subject's area, in the decisions that refer on (app/directory)
             directory=directory.suggestions(db.session, g.user, case, [row.event for row in events] + (
-                [directory.PARALLEL_REFERRAL] if case.is_open else [])),
+                [directory.PARALLEL_REFERRAL] if parallel_referrals.may_record_beside(g.user, case) else [])),
             contact_labels=KIND_LABELS,
             chronology=cases.chronology(db.session, g.user, pk),
             earlier=cases.earlier_concerns(db.session, g.user, case),

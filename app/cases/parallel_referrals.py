@@ -37,6 +37,12 @@ KINDS: dict[ParallelReferralKind, tuple[str, str]] = {
 COLLEAGUE_FIRST = (ParallelReferralKind.hr, ParallelReferralKind.lado)
 
 
+def may_record_beside(actor, case: Case) -> bool:
+    """Whether the case page offers the forms beside the pathway (parallel referrals, referrer safety): an open case,
+    for someone who takes workflow events. `case_to_record_on` refuses the rest."""
+    return case.is_open and can(actor, "can_transition")
+
+
 def case_to_record_on(session: Session, actor, case_id: int) -> Case:
     """The case, for an officer or the Lead to record something beside the pathway: 404 for anyone who may not
     work on it (the person who raised it included), 403 for a role that may not record, 409 once it is closed."""

@@ -14,7 +14,6 @@ from app.cases import parallel_referrals, referrer_safety
 from app.cases.parallel_referrals import summary
 from app.cases.referrer_safety import RISK_WORDS
 from app.kernel.page_forms import Words
-from app.kernel.security import can
 from app.models import Case, SubjectType
 
 # The forms' words for the use cases' messages, in the order of each form (app/kernel/page_forms.py).
@@ -40,7 +39,7 @@ def context(session: Session, actor, case: Case, today: date) -> dict[str, Any]:
         "colleague": case.subject.subject_type == SubjectType.staff,
         "safety": referrer_safety.referrer_safety(session, actor, case.id),
         "risk_words": RISK_WORDS, "risks": [(risk.value, words) for risk, words in RISK_WORDS.items()],
-        "may": case.is_open and can(actor, "can_transition"),
+        "may": parallel_referrals.may_record_beside(actor, case),
     }}
 
 

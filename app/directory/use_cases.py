@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.directory.models import ContactKind, DirectoryContact
 from app.directory.schemas import CONTACT
-from app.kernel import audit
-from app.kernel.errors import Conflict, Forbidden, InvalidData, NotFound, StaleVersion
+from app.kernel import audit, kept_lists
+from app.kernel.errors import Forbidden, InvalidData, NotFound, StaleVersion
 from app.kernel.postcodes import DISTRICT, outward_code
 from app.kernel.schemas import Loaded
 from app.kernel.security import can
@@ -182,12 +182,7 @@ def add_contact(actor, payload: Any) -> DirectoryContact:
 
 
 def _for_change(session: Session, actor, contact_id: int) -> DirectoryContact:
-    if not can(actor, "can_edit", "Directory"):
-        raise Forbidden()
-    contact = session.get(DirectoryContact, contact_id)
-    if contact is None:
-        raise NotFound("contact")
-    return contact
+    return kept_lists.for_change(session, actor, DirectoryContact, contact_id, "Directory", "contact")
 
 
 def update_contact(actor, contact_id: int, payload: Any) -> DirectoryContact:
@@ -210,8 +205,5 @@ def set_in_use(actor, contact_id: int, in_use: bool) -> DirectoryContact:
     """Retires a contact (no longer suggested, kept for the record) or puts a retired one back in use."""
     with unit_of_work("contact") as session:
         contact = _for_change(session, actor, contact_id)
-        if contact.active == in_use:
-            raise Conflict("This contact is in use already." if in_use else "This contact is retired already.")
-        contact.active = in_use
-        audit.record(session, actor, "restore_directory_contact" if in_use else "retire_directory_contact", contact)
+        kept_lists.set_in_use(session, actor, contact, in_use, "contact", "directory_contact")
         return contact

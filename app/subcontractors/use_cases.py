@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.kernel import audit
+from app.kernel import audit, kept_lists
 from app.kernel.errors import Conflict, Forbidden, NotFound, StaleVersion
 from app.kernel.schemas import Loaded
 from app.kernel.security import can
@@ -83,12 +83,7 @@ def add_subcontractor(actor, payload: Any) -> Subcontractor:
 
 
 def _for_change(session: Session, actor, subcontractor_id: int) -> Subcontractor:
-    if not can(actor, "can_edit", "Subcontractor"):
-        raise Forbidden()
-    subcontractor = session.get(Subcontractor, subcontractor_id)
-    if subcontractor is None:
-        raise NotFound("subcontractor")
-    return subcontractor
+    return kept_lists.for_change(session, actor, Subcontractor, subcontractor_id, "Subcontractor", "subcontractor")
 
 
 def update_subcontractor(actor, subcontractor_id: int, payload: Any) -> Subcontractor:
@@ -112,9 +107,5 @@ def set_in_use(actor, subcontractor_id: int, in_use: bool) -> Subcontractor:
     """Retires a subcontractor (no longer offered on forms, kept for the record) or puts a retired one back."""
     with unit_of_work("subcontractor") as session:
         subcontractor = _for_change(session, actor, subcontractor_id)
-        if subcontractor.active == in_use:
-            raise Conflict("This subcontractor is in use already." if in_use else
-                           "This subcontractor is retired already.")
-        subcontractor.active = in_use
-        audit.record(session, actor, "restore_subcontractor" if in_use else "retire_subcontractor", subcontractor)
+        kept_lists.set_in_use(session, actor, subcontractor, in_use, "subcontractor", "subcontractor")
         return subcontractor
